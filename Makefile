@@ -1,0 +1,43 @@
+# Two commands for a fresh machine: `make run` and `make test`. Each sets up what it needs once.
+SHELL := /bin/bash
+PYTHON ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+HOST ?= 127.0.0.1
+PORT ?= 7860
+
+.PHONY: run test index chat bench eval clean
+
+run: $(VENV)/.installed index
+	$(BIN)/python app.py --host $(HOST) --port $(PORT)
+
+chat: $(VENV)/.installed index
+	$(BIN)/rag chat
+
+test: $(VENV)/.installed-test index
+	$(BIN)/python -m pytest -q
+
+# Incremental: re-embeds only what changed, and nothing at all when the index is fresh.
+index: $(VENV)/.installed
+	$(BIN)/rag build --if-stale
+
+bench: $(VENV)/.installed-test index
+	$(BIN)/python bench/run.py
+
+eval: $(VENV)/.installed index
+	$(BIN)/rag eval --questions ../shared/eval/dev.jsonl --baselines
+
+$(BIN)/python:
+	$(PYTHON) -m venv $(VENV)
+
+# Stamps: a second `make run`/`make test` installs nothing unless pyproject.toml changed.
+$(VENV)/.installed: pyproject.toml | $(BIN)/python
+	$(BIN)/pip install --disable-pip-version-check -q -e .
+	touch $@
+
+$(VENV)/.installed-test: $(VENV)/.installed pyproject.toml
+	$(BIN)/pip install --disable-pip-version-check -q -e '.[test]'
+	touch $@
+
+clean:
+	rm -rf $(VENV) .pytest_cache test-artifacts rag.egg-info

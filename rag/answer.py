@@ -1,0 +1,120 @@
+"""What an answer is: the passages shown, the text, its citations, and their validation.
+
+Every answerer (extractive here, generative ones elsewhere) returns a `Reply`;
+`finalize` turns it into an `Answer` whose `[n]` markers are parsed and checked
+against the passages shown, never trusted.
+"""
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+from typing import Iterator, Protocol
+
+import numpy as np
+
+from rag.document import Sentence
+
+MARKER = re.compile(r"\[(\d{1,3})\]")
+
+
+@dataclass
+class Passage:
+    n: int  # 1-based position in the list shown with the answer
+    chunk_id: str
+    source: str
+    section: str
+    text: str
+    start: int
+    end: int
+    score: float
+    retrievers: list[str]
+    sentences: list[Sentence] = field(default_factory=list, repr=False)
+    sentence_vectors: np.ndarray | None = field(default=None, repr=False)
+    used_sentences: list[list[int]] = field(default_factory=list)
+    section_years: set[str] = field(default_factory=set, repr=False)  # years its section mentions
+    relevance: float = 0.0  # cosine similarity of the passage to the query
+    chunk_ids: list[str] = field(default_factory=list)  # more than one when overlapping neighbours merged
+
+    def to_json(self) -> dict:
+        return {"n": self.n, "chunk_id": self.chunk_id, "source": self.source, "section": self.section,
+                "text": self.text, "start": self.start, "end": self.end, "score": round(self.score, 6),
+                "retrievers": self.retrievers, "used_sentences": self.used_sentences,
+                "chunk_ids": self.chunk_ids}
+
+
+@dataclass
+class Reply:
+    """An answerer's output before validation."""
+    text: str
+    refused: bool = False
+    quoted: list[tuple[int, Sentence]] = field(default_factory=list)  # (passage n, sentence) it quotes
+    answerer: str = "extractive"
+    notice: str | None = None  # e.g. why a generative answer fell back
+
+
+@dataclass
+class Answer:
+    question: str
+    answer: str
+    refused: bool
+    citations: list[int]
+    passages: list[Passage]
+    timings_ms: dict[str, float] = field(default_factory=dict)
+    answerer: str = "extractive"
+    notice: str | None = None
+    query: str | None = None  # what retrieval searched for, when a follow-up was expanded
+
+    def to_json(self) -> dict:
+        data = {"question": self.question, "answer": self.answer, "refused": self.refused,
+                "citations": self.citations, "passages": [p.to_json() for p in self.passages],
+                "timings_ms": {k: round(v, 2) for k, v in self.timings_ms.items()},
+                "answerer": self.answerer}
+        if self.notice:
+            data["notice"] = self.notice
+        if self.query and self.query != self.question:
+            data["query"] = self.query
+        return data
+
+
+class Answerer(Protocol):
+    """question + passages -> Reply. Retrieval and the UI do not care which one runs."""
+
+    name: str
+
+    def reply(self, question: str, passages: list[Passage], query_vector: np.ndarray,
+              context: str = "") -> Reply: ...
+
+    def stream(self, question: str, passages: list[Passage], query_vector: np.ndarray,
+               context: str = "") -> Iterator[str | Reply]:
+        """Text pieces as they come, then the final Reply."""
+        ...
+
+
+def strip_invalid_markers(text: str, valid: set[int]) -> str:
+    """Drop markers that point at no shown passage (a model may invent [9])."""
+    out = MARKER.sub(lambda m: m.group() if int(m.group(1)) in valid else "", text)
+    return re.sub(r"[ \t]+([.,;:!?])", r"\1", re.sub(r"[ \t]{2,}", " ", out)).strip()
+
+
+def cited(text: str, valid: set[int]) -> list[int]:
+    """The passage numbers the text cites, in order of first use."""
+    seen: list[int] = []
+    for m in MARKER.finditer(text):
+        n = int(m.group(1))
+        if n in valid and n not in seen:
+            seen.append(n)
+    return seen
+
+
+def finalize(question: str, reply: Reply, passages: list[Passage]) -> Answer:
+    valid = {p.n for p in passages}
+    text = strip_invalid_markers(reply.text, valid)
+    by_n = {p.n: p for p in passages}
+    for p in passages:
+        p.used_sentences = []
+    for n, sentence in reply.quoted:
+        if n in by_n and [sentence.start, sentence.end] not in by_n[n].used_sentences:
+            by_n[n].used_sentences.append([sentence.start, sentence.end])
+    citations = [] if reply.refused else cited(text, valid)
+    return Answer(question, text, reply.refused, citations, passages, answerer=reply.answerer,
+                  notice=reply.notice)

@@ -1,0 +1,80 @@
+"""Sentence-aware chunks that never cross a section and carry their provenance."""
+from __future__ import annotations
+
+import hashlib
+from dataclasses import asdict, dataclass, field
+
+from rag.document import Section, Sentence
+
+
+@dataclass(frozen=True)
+class ChunkSettings:
+    max_chars: int = 600
+    overlap_sentences: int = 1
+
+    def as_dict(self) -> dict:
+        return asdict(self)
+
+
+@dataclass
+class Chunk:
+    id: str  # sha256 of section and text: the embedding cache key
+    source: str
+    section: str
+    start: int  # raw offsets: raw[start:end] is the text it came from
+    end: int
+    text: str  # cleaned
+    sentences: list[Sentence] = field(default_factory=list)
+    sentence_rows: list[int] = field(default_factory=list)  # rows in the index's sentence vectors
+
+    def embed_text(self) -> str:
+        return f"{self.section}: {self.text}"
+
+    def to_json(self) -> dict:
+        data = asdict(self)
+        data["sentences"] = [[s.start, s.end, s.text] for s in self.sentences]
+        return data
+
+    @classmethod
+    def from_json(cls, data: dict) -> Chunk:
+        sentences = [Sentence(start, end, text) for start, end, text in data["sentences"]]
+        return cls(**{**data, "sentences": sentences})
+
+
+def chunk_id(section: str, text: str) -> str:
+    return hashlib.sha256(f"{section}\n{text}".encode()).hexdigest()
+
+
+def pack(sentences: list[Sentence], settings: ChunkSettings) -> list[list[Sentence]]:
+    """Greedy groups of whole sentences up to max_chars, neighbours sharing `overlap` sentences.
+
+    A sentence longer than max_chars becomes a chunk of its own rather than being split.
+    """
+    groups: list[list[Sentence]] = []
+    i = 0
+    while i < len(sentences):
+        group = [sentences[i]]
+        size = len(sentences[i].text)
+        j = i + 1
+        while j < len(sentences) and size + 1 + len(sentences[j].text) <= settings.max_chars:
+            size += 1 + len(sentences[j].text)
+            group.append(sentences[j])
+            j += 1
+        groups.append(group)
+        if j >= len(sentences):
+            break
+        # Step back for the overlap, but always move forward by at least one sentence.
+        i = max(i + 1, j - settings.overlap_sentences)
+    return groups
+
+
+def chunk_sections(sections: list[Section], source: str, settings: ChunkSettings) -> list[Chunk]:
+    chunks = []
+    for section in sections:
+        for group in pack(section.sentences, settings):
+            text = " ".join(s.text for s in group)
+            chunks.append(Chunk(
+                id=chunk_id(section.title, text), source=source, section=section.title,
+                start=group[0].start, end=group[-1].end, text=text, sentences=group,
+            ))
+    return chunks

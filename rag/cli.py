@@ -1,0 +1,234 @@
+"""The `rag` command: build, info, search, ask, chat, eval.
+
+Every problem the user can fix is a RagError: one sentence on stderr, exit code 1, no traceback.
+"""
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import sys
+import time
+from pathlib import Path
+
+from rag.errors import RagError
+from rag.settings import Settings
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = _parser()
+    args = parser.parse_args(argv)
+    settings = Settings.from_env(source=getattr(args, "source", None), index_dir=getattr(args, "index", None))
+    try:
+        return args.run(args, settings) or 0
+    except RagError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 1
+    except KeyboardInterrupt:
+        print("", file=sys.stderr)
+        return 130
+    except BrokenPipeError:  # `rag ask ... | head`
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+        return 0
+
+
+def _parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="rag", description=__doc__.splitlines()[0])
+    sub = parser.add_subparsers(required=True, metavar="COMMAND")
+
+    def command(name: str, run, help: str) -> argparse.ArgumentParser:
+        p = sub.add_parser(name, help=help, description=help)
+        p.add_argument("--index", type=Path, help="index folder (default: index/, or $RAG_INDEX)")
+        p.set_defaults(run=run)
+        return p
+
+    p = command("build", cmd_build, "Build or update the index from the source text.")
+    p.add_argument("--source", type=Path, help="a .txt/.md file or a folder of them (default: $RAG_SOURCE "
+                                               "or the shipped article)")
+    p.add_argument("--force", action="store_true", help="re-embed everything instead of reusing vectors")
+    p.add_argument("--if-stale", action="store_true", help="do nothing when the index is present and fresh")
+
+    p = command("info", cmd_info, "Show what the index was built from and whether it is stale.")
+    p.add_argument("--source", type=Path, help="compare against this source instead of the one built from")
+
+    p = command("search", cmd_search, "Show the ranked passages for a query (no answer).")
+    p.add_argument("query")
+    p.add_argument("-k", type=int, default=5, help="passages to show (default 5)")
+    p.add_argument("--json", action="store_true")
+
+    p = command("ask", cmd_ask, "Answer a question with cited passages.")
+    p.add_argument("question", nargs="?")
+    p.add_argument("-k", type=int, default=5, help="passages to retrieve (default 5)")
+    p.add_argument("--json", action="store_true", help="print the answer as JSON")
+    p.add_argument("--batch", type=Path, help="JSONL file with a \"question\" per line; one answer per line")
+
+    p = command("chat", cmd_chat, "Ask questions in the terminal; follow-up questions use the conversation.")
+    p.add_argument("-k", type=int, default=5)
+    return parser
+
+
+# ---------------------------------------------------------------- commands
+
+def cmd_build(args, settings: Settings) -> int:
+    from rag.embedder import MiniLMEmbedder
+    from rag.index import build_index, read_manifest, stale_reasons
+
+    embedder = MiniLMEmbedder()
+    if args.if_stale and not args.force:
+        try:
+            reasons = stale_reasons(read_manifest(settings.index_dir), settings.source, embedder, settings.chunking)
+        except RagError as exc:
+            reasons = [str(exc)]
+        if not reasons:
+            print(f"The index in {settings.index_dir} is fresh; nothing to build.")
+            return 0
+        print(f"Building: {'; '.join(reasons)}")
+    report = build_index(settings.source, settings.index_dir, embedder, settings.chunking, force=args.force)
+    print(f"Built {settings.index_dir}: {report.summary()}")
+    return 0
+
+
+def cmd_info(args, settings: Settings) -> int:
+    from rag.embedder import MiniLMEmbedder
+    from rag.index import manifest_source, read_manifest, stale_reasons
+
+    manifest = read_manifest(settings.index_dir)
+    source = args.source or manifest_source(manifest, settings.index_dir)
+    reasons = stale_reasons(manifest, source, MiniLMEmbedder(), settings.chunking)
+    files = manifest["source"]["files"]
+    print(f"index:    {settings.index_dir}")
+    print(f"source:   {source}")
+    for f in files:
+        print(f"          {f['name']}  sha256 {f['sha256'][:12]}  {f['chars']:,} chars")
+    print(f"chunks:   {manifest['counts']['chunks']}   sentences: {manifest['counts']['sentences']}")
+    print(f"model:    {manifest['model']['name']} ({manifest['model']['dim']} dims), "
+          f"{manifest['vector_index']} vector index")
+    print(f"built at: {manifest['built_at']}")
+    if reasons:
+        print(f"status:   STALE - {'; '.join(reasons)}. Rebuild with `rag build`.")
+    else:
+        print("status:   fresh")
+    return 0
+
+
+def cmd_search(args, settings: Settings) -> int:
+    pipeline = _pipeline(settings)
+    passages, _, _ = pipeline.retrieve(args.query, args.k)
+    if args.json:
+        print(json.dumps([p.to_json() for p in passages], ensure_ascii=False, indent=2))
+        return 0
+    for p in passages:
+        print(f"[{p.n}] {p.section}  (score {p.score:.4f}; {', '.join(p.retrievers)})")
+        print(_indent(p.text))
+        print()
+    return 0
+
+
+def cmd_ask(args, settings: Settings) -> int:
+    pipeline = _pipeline(settings)
+    if args.batch:
+        return _ask_batch(pipeline, args)
+    if not args.question:
+        raise RagError("Give a question, or --batch FILE.jsonl.")
+    if args.json:
+        print(json.dumps(pipeline.ask(args.question, args.k).to_json(), ensure_ascii=False))
+        return 0
+    _print_answer(pipeline.ask_stream(args.question, args.k))
+    return 0
+
+
+def _ask_batch(pipeline, args) -> int:
+    """One JSON answer a line, in order; a line that cannot be answered gets an "error" field."""
+    try:
+        lines = args.batch.read_text(encoding="utf-8").splitlines()
+    except (OSError, UnicodeDecodeError) as exc:
+        raise RagError(f"Cannot read {args.batch}: {getattr(exc, 'strerror', None) or exc}.") from None
+    for number, line in enumerate(lines, 1):
+        if not line.strip():
+            continue
+        try:
+            item = json.loads(line)
+            question = item["question"] if isinstance(item, dict) else None
+            if question is None:
+                raise RagError(f"line {number} has no \"question\" field")
+            out = pipeline.ask(question, args.k).to_json()
+        except (ValueError, RagError) as exc:
+            message = str(exc) if isinstance(exc, RagError) else f"line {number} is not valid JSON"
+            out = {"question": None, "answer": "", "refused": True, "citations": [], "passages": [],
+                   "error": message}
+        if not args.json:
+            print(out["answer"] or out.get("error"))
+            continue
+        print(json.dumps(out, ensure_ascii=False), flush=True)
+    return 0
+
+
+def cmd_chat(args, settings: Settings) -> int:
+    pipeline = _pipeline(settings)
+    print(f"Ask about {settings.source.name if settings.source else 'the document'}. "
+          "Empty line or Ctrl-D to quit.")
+    history: list[str] = []
+    while True:
+        try:
+            question = input("\n? ").strip()
+        except EOFError:
+            print()
+            return 0
+        if not question:
+            return 0
+        try:
+            _print_answer(pipeline.ask_stream(question, args.k, history=history))
+        except RagError as exc:
+            print(f"  {exc}")
+            continue
+        history.append(question)
+
+
+# ---------------------------------------------------------------- helpers
+
+def _pipeline(settings: Settings):
+    """Load the index, warning on stderr (not failing) when it no longer matches the source."""
+    from rag.index import read_manifest, stale_reasons
+    from rag.pipeline import Pipeline
+
+    began = time.perf_counter()
+    pipeline = Pipeline.load(settings.index_dir)
+    reasons = stale_reasons(read_manifest(settings.index_dir), settings.source_or_none, pipeline.embedder,
+                            settings.chunking, index_dir=settings.index_dir)
+    if reasons:
+        print(f"warning: the index is stale ({'; '.join(reasons)}); run `rag build` to update it.",
+              file=sys.stderr)
+    pipeline.embedder.embed(["warm up"])  # load the model now, not inside the first answer's timing
+    if os.environ.get("RAG_VERBOSE"):
+        print(f"loaded in {time.perf_counter() - began:.1f} s", file=sys.stderr)
+    return pipeline
+
+
+def _print_answer(stream) -> None:
+    from rag.answer import Answer
+
+    print()
+    for piece in stream:
+        if isinstance(piece, Answer):
+            answer = piece
+        else:
+            print(piece, end="", flush=True)
+    print("\n")
+    if answer.notice:
+        print(f"({answer.notice})\n")
+    label = "Closest passages" if answer.refused else "Passages"
+    print(f"{label}:")
+    for p in answer.passages:
+        mark = "*" if p.n in answer.citations else " "
+        print(f"{mark}[{p.n}] {p.section}")
+        print(_indent(p.text))
+
+
+def _indent(text: str, width: int = 100) -> str:
+    import textwrap
+
+    return textwrap.fill(text, width=width, initial_indent="    ", subsequent_indent="    ")
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,158 @@
+"""Raw source text -> sections of sentences, each with its exact span in the raw file.
+
+The source file is never modified. Instead of producing a cleaned copy and a
+character map, citation debris is *masked* (replaced by spaces of the same
+length), so every offset in the masked text is also an offset in the raw text.
+A sentence's clean text is its masked span with whitespace collapsed.
+"""
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+
+# Back matter that is never indexed: everything from the first of these headings on.
+BACK_MATTER = {
+    "see also", "references", "notes", "further reading", "external links",
+    "bibliography", "sources", "citations", "footnotes",
+}
+
+# Wikipedia citation debris: [1], [a], [1]: 55, [2]\n: 26, [citation needed\n], ...
+CITATION = re.compile(
+    r"\[\s*(?:\d{1,4}|[a-z]|[a-z ]{3,40}?needed|note \d+|nb \d+)\s*\]"
+    r"(?:\s*:\s*\d+(?:\s*[–-]\s*\d+)?)?",
+    re.IGNORECASE,
+)
+LONE_DEBRIS_LINE = re.compile(r"^[ \t]*[\].]?[ \t]*$", re.MULTILINE)
+MARKDOWN_HEADING = re.compile(r"^#{1,6}\s+(.+?)\s*#*\s*$")
+
+# Words a heading never ends with: the scrape leaves cut-off sentence starts
+# such as "In 1976, Mao died, and in 1978, the" on a line of their own.
+DANGLING_WORDS = {
+    "a", "an", "the", "of", "and", "or", "to", "in", "on", "at", "by", "for",
+    "with", "from", "as", "that", "which", "who", "was", "were", "is", "are",
+}
+LEADING_PREPOSITIONS = {"in", "on", "at", "by", "after", "before", "during", "since", "from", "until"}
+# Abbreviations after which a period does not end a sentence.
+ABBREVIATIONS = {
+    "mr", "mrs", "ms", "dr", "st", "gen", "col", "lt", "sgt", "capt", "maj",
+    "adm", "gov", "sen", "rep", "pres", "prof", "rev", "jr", "sr", "inc",
+    "ltd", "co", "corp", "vs", "no", "vol", "pp", "p", "fig", "mt", "ft",
+    "jan", "feb", "mar", "apr", "jun", "jul", "aug", "sep", "sept", "oct",
+    "nov", "dec", "ca", "approx", "est", "dept", "univ", "e.g", "i.e", "etc",
+}
+SENTENCE_END = re.compile(r"[.!?]+[\"'”’»)\]]*(?=\s+[\"'“‘«(\[]?[A-Z0-9])")
+
+
+@dataclass(frozen=True)
+class Sentence:
+    start: int  # raw offsets: raw[start:end] is the text it came from
+    end: int
+    text: str  # cleaned
+
+
+@dataclass
+class Section:
+    title: str
+    sentences: list[Sentence]
+
+
+def mask_debris(raw: str) -> str:
+    """Blank out citation debris, keeping every character offset."""
+    masked = CITATION.sub(lambda m: " " * len(m.group()), raw)
+    return LONE_DEBRIS_LINE.sub(lambda m: " " * len(m.group()), masked)
+
+
+def clean(fragment: str) -> str:
+    """Collapse whitespace (masking leaves runs of spaces, e.g. before a period)."""
+    text = re.sub(r"\s+", " ", fragment).strip()
+    return re.sub(r" ([.,;:!?])", r"\1", text)
+
+
+def split_sentences(masked: str, start: int, end: int) -> list[Sentence]:
+    """Split masked[start:end] into sentences, never at abbreviations, initials or decimals."""
+    sentences: list[Sentence] = []
+    cursor = start
+    for match in SENTENCE_END.finditer(masked, start, end):
+        if _is_abbreviation(masked, match.start()):
+            continue
+        _append(sentences, masked, cursor, match.end())
+        cursor = match.end()
+    _append(sentences, masked, cursor, end)
+    return sentences
+
+
+def _is_abbreviation(masked: str, period: int) -> bool:
+    if masked[period] != ".":
+        return False
+    word = re.search(r"([A-Za-z][A-Za-z.]*)$", masked[max(0, period - 12):period])
+    if not word:
+        return False
+    token = word.group(1).lower()
+    last = token.rsplit(".", 1)[-1]
+    # "U.S." / "J." (initials) / "Gen." / "e.g."
+    return len(last) == 1 or token in ABBREVIATIONS or last in ABBREVIATIONS
+
+
+def _append(out: list[Sentence], masked: str, start: int, end: int) -> None:
+    fragment = masked[start:end]
+    stripped = fragment.strip()
+    if not re.search(r"[^\W_]", stripped):
+        return
+    lead = len(fragment) - len(fragment.lstrip())
+    s = start + lead
+    out.append(Sentence(s, s + len(stripped), clean(stripped)))
+
+
+def _blocks(text: str) -> list[tuple[int, int]]:
+    """Spans of paragraphs: runs of non-blank lines."""
+    return [(m.start(), m.end()) for m in re.finditer(r"\S(?:.|\n(?![ \t]*\n))*", text)]
+
+
+def _title_shaped(text: str) -> bool:
+    """A short line that reads like a title, not like a cut-off sentence or a caption."""
+    line = text.strip()
+    words = line.split()
+    if not line or "\n" in line or len(line) > 90 or len(words) > 12:
+        return False
+    if not (line[0].isupper() or line[0].isdigit()):
+        return False
+    if line[-1] in ".,:;!?(-–—\"'" or line.endswith("'s") or ". " in line:
+        return False
+    if words[-1].lower() in DANGLING_WORDS:
+        return False
+    if len(words) > 1 and words[0].lower() in LEADING_PREPOSITIONS and words[1][0].isdigit():
+        return False  # "In 1926 KMT": the start of a sentence the scrape cut off
+    return "(" not in line or line.endswith(")")  # captions: "Mao (2nd left) visiting ..."
+
+
+def _is_heading(block: str, next_block: str | None) -> bool:
+    """Title-shaped and followed by body text; back-matter titles need no body."""
+    if not _title_shaped(block):
+        return False
+    if clean(block).lower() in BACK_MATTER:
+        return True
+    return next_block is not None and not _title_shaped(next_block)
+
+
+def parse(raw: str, markdown: bool = False, lead_title: str = "Introduction") -> list[Section]:
+    """Sections of sentences, the back matter left out, citation debris removed."""
+    masked = mask_debris(raw)
+    blocks = [b for b in _blocks(masked) if clean(masked[b[0]:b[1]])]
+    sections: list[Section] = [Section(lead_title, [])]
+    for i, (start, end) in enumerate(blocks):
+        block = masked[start:end]
+        heading = None
+        md = MARKDOWN_HEADING.match(block.strip()) if markdown else None
+        if md:
+            heading = clean(md.group(1))
+        elif not markdown and "\n" not in block.strip():
+            following = masked[blocks[i + 1][0]:blocks[i + 1][1]] if i + 1 < len(blocks) else None
+            if _is_heading(block, following):
+                heading = clean(block)
+        if heading is not None:
+            if heading.lower() in BACK_MATTER:
+                break
+            sections.append(Section(heading, []))
+            continue
+        sections[-1].sentences.extend(split_sentences(masked, start, end))
+    return [s for s in sections if s.sentences]

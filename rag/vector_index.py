@@ -1,0 +1,55 @@
+"""FAISS over chunk vectors. Knows rows and vectors, nothing of models or text."""
+from __future__ import annotations
+
+from pathlib import Path
+
+import faiss
+import numpy as np
+
+from rag.errors import RagError
+
+# Up to this many vectors an exact search is fast enough (and exact); above it, HNSW.
+EXACT_LIMIT = 200_000
+
+
+def build(vectors: np.ndarray, exact_limit: int = EXACT_LIMIT) -> faiss.Index:
+    dim = vectors.shape[1]
+    if len(vectors) <= exact_limit:
+        index = faiss.IndexFlatIP(dim)
+    else:
+        index = faiss.IndexHNSWFlat(dim, 32, faiss.METRIC_INNER_PRODUCT)
+        index.hnsw.efConstruction = 80
+        index.hnsw.efSearch = 128
+    index.add(np.ascontiguousarray(vectors, dtype=np.float32))
+    return index
+
+
+def kind(index: faiss.Index) -> str:
+    return "hnsw-ip" if isinstance(index, faiss.IndexHNSWFlat) else "flat-ip"
+
+
+def save(index: faiss.Index, path: Path) -> None:
+    faiss.write_index(index, str(path))
+
+
+def load(path: Path, expected_rows: int, expected_dim: int) -> faiss.Index:
+    try:
+        index = faiss.read_index(str(path))
+    except RuntimeError:
+        raise RagError(f"The vector index {path} is corrupt or truncated: rebuild with `rag build --force`.") from None
+    if index.ntotal != expected_rows or index.d != expected_dim:
+        raise RagError(f"The vector index {path} does not match its manifest ({index.ntotal} rows, {index.d} dims): "
+                       "rebuild with `rag build --force`.")
+    if isinstance(index, faiss.IndexHNSWFlat):
+        index.hnsw.efSearch = 128
+    return index
+
+
+def search(index: faiss.Index, query: np.ndarray, k: int) -> tuple[np.ndarray, np.ndarray]:
+    """(scores, rows) of the k nearest rows, best first; rows of -1 are dropped."""
+    k = min(k, index.ntotal)
+    if k <= 0:
+        return np.zeros(0, dtype=np.float32), np.zeros(0, dtype=np.int64)
+    scores, rows = index.search(np.ascontiguousarray(query.reshape(1, -1), dtype=np.float32), k)
+    keep = rows[0] >= 0
+    return scores[0][keep], rows[0][keep]

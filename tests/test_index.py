@@ -1,0 +1,268 @@
+"""The on-disk index: manifest, staleness, incremental rebuilds, atomic swaps, the lock, and errors."""
+from __future__ import annotations
+
+import json
+import os
+import signal
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from rag.chunking import ChunkSettings
+from rag.cli import main
+from rag.document import clean, mask_debris
+from rag.errors import RagError
+from rag.index import build_index, build_lock, load_index, read_manifest, stale_reasons
+
+from conftest import ROOT, FakeEmbedder
+
+
+def test_manifest_records_how_the_index_was_built(small_index: Path, small_source: Path):
+    manifest = read_manifest(small_index)
+    assert manifest["format_version"] == 1
+    assert manifest["model"] == {"name": "fake-hash-embedder", "dim": 64}
+    assert manifest["chunker"] == ChunkSettings().as_dict()
+    files = manifest["source"]["files"]
+    assert [f["name"] for f in files] == ["tea.txt"] and len(files[0]["sha256"]) == 64
+    assert Path(manifest["source"]["path"]) == Path("src/tea.txt")  # relative: works in any clone
+    index = load_index(small_index)
+    assert manifest["counts"] == {"chunks": len(index.chunks), "sentences": len(index.sentence_keys)}
+    assert {"python", "faiss-cpu", "numpy", "bm25s"} <= set(manifest["versions"])
+    assert manifest["built_at"].endswith("+00:00")
+    assert not list(small_index.rglob("*.pkl")) and not list(small_index.rglob("*.pickle"))
+
+
+def test_chunks_round_trip_with_exact_offsets(small_index: Path, small_source: Path):
+    raw = small_source.read_text(encoding="utf-8")
+    index = load_index(small_index)
+    assert [c.section for c in index.chunks] == ["Tea in Ruritania", "History", "Trade"]
+    for chunk in index.chunks:
+        assert clean(mask_debris(raw[chunk.start:chunk.end])) == chunk.text
+    assert "[1]" not in index.chunks[1].text and "citation needed" not in index.chunks[1].text
+    assert "Smith, J." not in " ".join(c.text for c in index.chunks)  # the references are left out
+
+
+def test_fresh_index_has_no_stale_reasons(small_index: Path, small_source: Path, fake_embedder):
+    assert stale_reasons(read_manifest(small_index), small_source, fake_embedder) == []
+    assert stale_reasons(read_manifest(small_index), None, fake_embedder, index_dir=small_index) == []
+
+
+@pytest.mark.parametrize("change, expected", [
+    ("source", "source changed"),
+    ("model", "built with model"),
+    ("dim", "dimensional"),
+    ("chunker", "chunker settings"),
+    ("missing", "Source not found"),
+])
+def test_every_stale_case(small_index: Path, small_source: Path, change: str, expected: str):
+    embedder, settings = FakeEmbedder(), ChunkSettings()
+    if change == "source":
+        small_source.write_text(small_source.read_text() + "\nNew paragraph here.\n")
+    elif change == "model":
+        embedder.name = "another-model"
+    elif change == "dim":
+        embedder.dim = 32
+    elif change == "chunker":
+        settings = ChunkSettings(max_chars=300)
+    elif change == "missing":
+        small_source.unlink()
+    reasons = stale_reasons(read_manifest(small_index), small_source, embedder, settings)
+    assert any(expected in r for r in reasons), reasons
+
+
+def test_rebuilding_an_unchanged_source_embeds_nothing(small_index: Path, small_source: Path):
+    embedder = FakeEmbedder()
+    report = build_index(small_source, small_index, embedder)
+    assert report.embedded == 0 and embedder.embedded == []
+    assert report.reused == report.chunks + report.sentences - _shared(load_index(small_index))
+
+
+def _shared(index) -> int:
+    """Chunk and sentence texts that hash alike are embedded once."""
+    keys = [c.id for c in index.chunks] + index.sentence_keys
+    return len(keys) - len(set(keys))
+
+
+def test_editing_one_paragraph_re_embeds_only_what_changed(small_index: Path, small_source: Path):
+    raw = small_source.read_text()
+    small_source.write_text(raw.replace("A smaller share goes to Elbonia by river barge.",
+                                        "A smaller share goes to Elbonia by train."))
+    embedder = FakeEmbedder()
+    report = build_index(small_source, small_index, embedder)
+    # The Trade chunk and its one edited sentence; nothing else.
+    assert report.embedded == 2, embedder.embedded
+    assert any("by train" in t for t in embedder.embedded)
+    assert not any("Royal Tea Board" in t for t in embedder.embedded)
+
+
+def test_force_re_embeds_everything(small_index: Path, small_source: Path):
+    embedder = FakeEmbedder()
+    report = build_index(small_source, small_index, embedder, force=True)
+    assert report.reused == 0 and report.embedded > 0
+
+
+def test_a_failed_build_leaves_the_previous_index(small_index: Path, small_source: Path, tmp_path: Path):
+    before = (small_index / "manifest.json").read_text()
+    empty = tmp_path / "empty.txt"
+    empty.write_text("   \n")
+    with pytest.raises(RagError, match="empty"):
+        build_index(empty, small_index, FakeEmbedder())
+
+    class Exploding(FakeEmbedder):
+        def embed(self, texts, progress=False):
+            raise RuntimeError("out of memory")
+
+    small_source.write_text(small_source.read_text().replace("Most tea", "Most green tea"))
+    with pytest.raises(RuntimeError):
+        build_index(small_source, small_index, Exploding())
+    assert (small_index / "manifest.json").read_text() == before
+    assert load_index(small_index).chunks
+    assert not list(small_index.parent.glob(".index.tmp-*"))
+
+
+KILL_SCRIPT = """
+import sys, time
+sys.path.insert(0, {tests!r})
+from conftest import FakeEmbedder
+from rag.index import build_index
+
+class Slow(FakeEmbedder):
+    def embed(self, texts, progress=False):
+        print("embedding", flush=True)
+        time.sleep(30)
+        return super().embed(texts)
+
+build_index({source!r}, {index!r}, Slow(), force=True)
+"""
+
+
+def test_a_build_killed_mid_way_leaves_the_old_index_loadable(small_index: Path, small_source: Path):
+    before = load_index(small_index)
+    script = KILL_SCRIPT.format(tests=str(ROOT / "tests"), source=str(small_source), index=str(small_index))
+    proc = subprocess.Popen([sys.executable, "-c", script], stdout=subprocess.PIPE, text=True)
+    assert proc.stdout.readline().strip() == "embedding"  # it holds the lock and is mid-build
+    with pytest.raises(RagError, match="Another build"):
+        build_index(small_source, small_index, FakeEmbedder())  # two builds at once: the second is refused
+    os.kill(proc.pid, signal.SIGKILL)
+    proc.wait()
+    after = load_index(small_index)
+    assert [c.id for c in after.chunks] == [c.id for c in before.chunks]
+    report = build_index(small_source, small_index, FakeEmbedder())  # the lock died with the process
+    assert report.embedded == 0
+    assert not list(small_index.parent.glob(".index.tmp-*"))  # the killed build's leftovers are gone
+
+
+def test_a_kill_between_the_two_renames_is_recovered(small_index: Path):
+    old = small_index.with_name(".index.old")
+    os.rename(small_index, old)  # the moment between "move old aside" and "move new in"
+    assert load_index(small_index).chunks
+    assert small_index.exists() and not old.exists()
+
+
+def test_the_lock_refuses_a_second_build(small_index: Path, small_source: Path):
+    with build_lock(small_index):
+        with pytest.raises(RagError, match="Another build"):
+            build_index(small_source, small_index, FakeEmbedder())
+
+
+# ---------------------------------------------------------------- errors, as the CLI shows them
+
+def _run_cli(capsys, *argv) -> tuple[int, str]:
+    capsys.readouterr()  # drop what fixtures printed
+    code = main(list(argv))
+    err = capsys.readouterr().err
+    return code, err
+
+
+@pytest.mark.parametrize("content, expected", [
+    (None, "Source not found"),
+    (b"", "is empty"),
+    (b"  \n\n \t\n", "is empty"),
+    (b"\x89PNG\r\n\x1a\n\x00\x00\x00IHDR", "binary"),
+    ("Caf\xe9 au lait.".encode("latin-1"), "not UTF-8"),
+])
+def test_bad_sources_get_one_clear_sentence(capsys, tmp_path: Path, small_index: Path, content, expected):
+    source = tmp_path / "bad.txt"
+    if content is not None:
+        source.write_bytes(content)
+    before = (small_index / "manifest.json").read_text()
+    code, err = _run_cli(capsys, "build", "--source", str(source), "--index", str(small_index))
+    assert code == 1
+    assert err.startswith("error: ") and expected in err and "Traceback" not in err
+    assert err.count("\n") == 1
+    assert (small_index / "manifest.json").read_text() == before
+
+
+def test_unsupported_file_type_and_missing_file(capsys, tmp_path: Path):
+    pdf = tmp_path / "doc.pdf"
+    pdf.write_bytes(b"%PDF-1.4")
+    code, err = _run_cli(capsys, "build", "--source", str(pdf), "--index", str(tmp_path / "i"))
+    assert code == 1 and "not a .txt or .md file" in err
+    code, err = _run_cli(capsys, "build", "--source", str(tmp_path / "nothing-here"), "--index", str(tmp_path / "i"))
+    assert code == 1 and "not found" in err
+
+
+def test_index_folder_that_cannot_be_written(capsys, tmp_path: Path, small_source: Path):
+    blocker = tmp_path / "a-file"
+    blocker.write_text("not a folder")
+    code, err = _run_cli(capsys, "build", "--source", str(small_source), "--index", str(blocker / "index"))
+    assert code == 1 and "Cannot" in err and "Traceback" not in err
+
+
+@pytest.mark.parametrize("damage", ["truncate-faiss", "garbage-manifest", "truncate-manifest", "delete-chunks",
+                                    "truncate-vectors"])
+def test_corrupt_index_files_get_a_clear_message(capsys, small_index: Path, damage: str):
+    if damage == "truncate-faiss":
+        path = small_index / "index.faiss"
+        path.write_bytes(path.read_bytes()[:100])
+    elif damage == "garbage-manifest":
+        (small_index / "manifest.json").write_text("{not json")
+    elif damage == "truncate-manifest":
+        (small_index / "manifest.json").write_text(json.dumps({"format_version": 1}))
+    elif damage == "delete-chunks":
+        (small_index / "chunks.jsonl").unlink()
+    elif damage == "truncate-vectors":
+        path = small_index / "chunk_vectors.npy"
+        path.write_bytes(path.read_bytes()[:150])
+    with pytest.raises(RagError):
+        load_index(small_index)
+    code, err = _run_cli(capsys, "search", "tea", "--index", str(small_index))
+    assert code == 1 and err.startswith("error: ") and "Traceback" not in err
+    assert "rebuild" in err.lower() or "build" in err
+
+
+def test_missing_index_tells_how_to_build(capsys, tmp_path: Path):
+    code, err = _run_cli(capsys, "info", "--index", str(tmp_path / "nowhere"))
+    assert code == 1 and "rag build" in err
+
+
+def test_a_folder_source_indexes_every_text_file(tmp_path: Path, fake_embedder):
+    folder = tmp_path / "docs"
+    (folder / "sub").mkdir(parents=True)
+    (folder / "a.txt").write_text("Alpha\n\nThe alpha file talks about apples and more apples here.\n")
+    (folder / "sub" / "b.md").write_text("# Beta\n\nThe beta file talks about bananas.\n")
+    (folder / "ignored.pdf").write_bytes(b"%PDF")
+    build_index(folder, tmp_path / "index", fake_embedder)
+    index = load_index(tmp_path / "index")
+    assert sorted({c.source for c in index.chunks}) == ["a.txt", "sub/b.md"]
+    assert {c.section for c in index.chunks} == {"Alpha", "Beta"}
+
+
+def test_cli_build_summary_and_info(capsys, tmp_path: Path, small_source: Path, monkeypatch):
+    import rag.embedder
+
+    monkeypatch.setattr(rag.embedder, "MiniLMEmbedder", FakeEmbedder)
+    index_dir = tmp_path / "cli-index"
+    assert main(["build", "--source", str(small_source), "--index", str(index_dir)]) == 0
+    out = capsys.readouterr().out
+    assert "chunks" in out and "embedded" in out and "reused 0" in out
+    assert main(["build", "--if-stale", "--source", str(small_source), "--index", str(index_dir)]) == 0
+    assert "fresh; nothing to build" in capsys.readouterr().out
+    assert main(["info", "--index", str(index_dir)]) == 0
+    out = capsys.readouterr().out
+    assert "status:   fresh" in out and "tea.txt" in out
+    small_source.write_text(small_source.read_text() + "\nMore words.\n")
+    assert main(["info", "--index", str(index_dir)]) == 0
+    assert "STALE" in capsys.readouterr().out
