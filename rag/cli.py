@@ -62,6 +62,13 @@ def _parser() -> argparse.ArgumentParser:
     p.add_argument("--json", action="store_true", help="print the answer as JSON")
     p.add_argument("--batch", type=Path, help="JSONL file with a \"question\" per line; one answer per line")
 
+    p = command("eval", cmd_eval, "Score the bot on a question file (the format of ../shared/eval/dev.jsonl).")
+    p.add_argument("--questions", type=Path, required=True, help="JSONL questions with gold evidence and answers")
+    p.add_argument("-k", type=int, default=5)
+    p.add_argument("--json", action="store_true", help="print the metrics as JSON")
+    p.add_argument("--baselines", action="store_true", help="also score BM25 alone and dense retrieval alone")
+    p.add_argument("--answers", type=Path, help="also write the answers (JSONL) for ../shared/eval/score.py")
+
     p = command("chat", cmd_chat, "Ask questions in the terminal; follow-up questions use the conversation.")
     p.add_argument("-k", type=int, default=5)
     return parser
@@ -160,6 +167,22 @@ def _ask_batch(pipeline, args) -> int:
             print(out["answer"] or out.get("error"))
             continue
         print(json.dumps(out, ensure_ascii=False), flush=True)
+    return 0
+
+
+def cmd_eval(args, settings: Settings) -> int:
+    from rag import evaluate
+
+    questions = evaluate.load_questions(args.questions)
+    pipeline = _pipeline(settings)
+    modes = ["hybrid", "bm25", "dense"] if args.baselines else ["hybrid"]
+    results = {mode: evaluate.run(pipeline, questions, args.k, retrieval=mode) for mode in modes}
+    if args.answers:
+        with open(args.answers, "w", encoding="utf-8") as f:
+            for answer in results["hybrid"][0]:
+                f.write(json.dumps(answer, ensure_ascii=False) + "\n")
+    result = evaluate.report(questions, results)
+    print(json.dumps(result, indent=2, ensure_ascii=False) if args.json else evaluate.format_table(result))
     return 0
 
 

@@ -75,7 +75,8 @@ class ExtractiveAnswerer:
     # -- scoring
 
     def candidates(self, q: Question, passages: list[Passage], query_vector: np.ndarray) -> list[Candidate]:
-        weights = {t: self.idf(t) for t in set(q.terms)}
+        weights = {t: 0.5 * self.idf(t) for t in set(q.context_terms)}
+        weights.update({t: self.idf(t) for t in set(q.terms)})
         total = sum(weights.values()) or 1.0
         seen: set[tuple[str, int]] = set()
         out = []

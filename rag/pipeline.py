@@ -24,6 +24,8 @@ from rag.retrieve import Group, retrieve
 from rag.terms import normalize
 
 MAX_QUESTION_CHARS = 2000
+QUESTION_START = re.compile(r"\W*(who|whom|whose|what|when|where|which|why|how|did|does|do|is|are|was|were|can|could)\b",
+                            re.I)
 CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f-\x9f\u200b-\u200f\u2028-\u202e\ufeff]")
 
 
@@ -41,8 +43,14 @@ def clean_question(question: object) -> str:
 
 
 def search_text(question: str, context: str = "") -> str:
-    """What retrieval sees: case, quotes and dashes folded; the turns a follow-up leans on first."""
-    return normalize(f"{context} {question}".strip())
+    """What retrieval sees: case, quotes, dashes and stray punctuation folded, so "WHO led ...???" and
+    "who led ..." search alike; the turns a follow-up leans on come first."""
+    text = re.sub(r"[^\w\s'$%.,&/?-]", " ", normalize(f"{context} {question}"))
+    text = re.sub(r"\s*\?[\s?]*", "? ", text)  # "???" -> "?"
+    text = re.sub(r"\s+", " ", text).strip(" .,")
+    if QUESTION_START.match(question) and not text.endswith("?"):
+        text += "?"  # the model reads "who led x" best as the question it is
+    return text
 
 
 class Pipeline:
@@ -75,31 +83,32 @@ class Pipeline:
 
     # -- asking
 
-    def retrieve(self, question: str, k: int = 5,
-                 history: list[str] | None = None) -> tuple[list[Passage], str, np.ndarray]:
+    def retrieve(self, question: str, k: int = 5, history: list[str] | None = None,
+                 retrieval: str = "hybrid") -> tuple[list[Passage], str, np.ndarray]:
         """The k passages for a question (with the conversation it leans on), and that context."""
         question = clean_question(question)
         index, section_years = self.index, self.section_years  # one consistent snapshot
         context = context_for(question, history)
         query = search_text(question, context)
         query_vector = self.embedder.embed([query])[0]
-        groups = retrieve(index, query, query_vector, max(1, int(k)))
+        groups = retrieve(index, query, query_vector, max(1, int(k)), retrieval)
         passages = [self._passage(n, group, index, section_years, query_vector) for n, group in enumerate(groups, 1)]
         return passages, context, query_vector
 
-    def ask(self, question: str, k: int = 5, history: list[str] | None = None) -> Answer:
+    def ask(self, question: str, k: int = 5, history: list[str] | None = None, retrieval: str = "hybrid") -> Answer:
         answer = None
-        for item in self.ask_stream(question, k, history):
+        for item in self.ask_stream(question, k, history, retrieval):
             if isinstance(item, Answer):
                 answer = item
         assert answer is not None
         return answer
 
-    def ask_stream(self, question: str, k: int = 5, history: list[str] | None = None) -> Iterator[str | Answer]:
+    def ask_stream(self, question: str, k: int = 5, history: list[str] | None = None,
+                   retrieval: str = "hybrid") -> Iterator[str | Answer]:
         """Text pieces of the answer as they are produced, then the complete, validated Answer."""
         began = time.perf_counter()
         question = clean_question(question)
-        passages, context, query_vector = self.retrieve(question, k, history)
+        passages, context, query_vector = self.retrieve(question, k, history, retrieval)
         retrieved = time.perf_counter()
         reply: Reply | None = None
         for piece in self.answerer.stream(question, passages, query_vector, context):

@@ -29,6 +29,7 @@ class Question:
     years: frozenset[str]  # "1929", "1960s": exact tokens the evidence must share
     names: tuple[str, ...]  # capitalised words, lower-cased
     terms: tuple[str, ...]  # stemmed content words
+    context_terms: tuple[str, ...] = ()  # words of the earlier turns a follow-up leans on: half weight
 
     @property
     def numbers(self) -> set[str]:
@@ -68,11 +69,14 @@ def question_names(text: str) -> tuple[str, ...]:
 
 
 def analyse(text: str, context: str = "") -> Question:
-    """`context`: earlier turns a follow-up leans on; they add topic, not the answer type."""
-    both = f"{context} {text}".strip()
-    years = frozenset(m.group(1) + m.group(2) for m in YEAR.finditer(both))
+    """`context`: the earlier turns a follow-up leans on. They supply the topic (names, and years or
+    terms the new question lacks) but never the answer type, and the new question's own terms and
+    years win, so "and what did he do in 1972?" looks for 1972, not for the previous answer."""
+    own_years = frozenset(m.group(1) + m.group(2) for m in YEAR.finditer(text))
+    years = own_years or frozenset(m.group(1) + m.group(2) for m in YEAR.finditer(context))
     names = question_names(context) + question_names(text) if context else question_names(text)
-    return Question(both, answer_kind(text), years, tuple(dict.fromkeys(names)), tuple(terms(both)))
+    return Question(f"{context} {text}".strip(), answer_kind(text), years, tuple(dict.fromkeys(names)),
+                    tuple(terms(text)), tuple(terms(context)))
 
 
 def years_in(text: str) -> set[str]:

@@ -90,5 +90,11 @@ def distinct_top(hits: list[Hit], k: int, max_merged: int = 2) -> list[Group]:
     return groups
 
 
-def retrieve(index: Index, query: str, query_vector: np.ndarray, k: int = 5) -> list[Group]:
-    return distinct_top(fuse(index, dense_ranking(index, query_vector), keyword_ranking(index, query)), k)
+MODES = ("hybrid", "dense", "bm25")
+
+
+def retrieve(index: Index, query: str, query_vector: np.ndarray, k: int = 5, mode: str = "hybrid") -> list[Group]:
+    """`mode` other than hybrid runs one retriever alone: the baselines of `rag eval`."""
+    dense = dense_ranking(index, query_vector) if mode in ("hybrid", "dense") else []
+    keyword = keyword_ranking(index, query) if mode in ("hybrid", "bm25") else []
+    return distinct_top(fuse(index, dense, keyword), k)

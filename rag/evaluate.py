@@ -1,0 +1,168 @@
+"""`rag eval`: how well the bot does on a question file, scored like ../shared/eval/score.py.
+
+Question file, one JSON object a line:
+  {"id", "question", "answerable": bool, "answer_any": [str], "evidence": str, "evidence_all": [str]?, "type"}
+Metrics (answerable questions unless said): recall@k (the evidence lies in one of the first k passages,
+>= 60% of it as one contiguous run), MRR, answer accuracy (not refused and one of answer_any in the
+answer), false refusals, and refusals on the unanswerable questions.
+"""
+from __future__ import annotations
+
+import json
+import re
+import statistics
+import time
+from difflib import SequenceMatcher
+from pathlib import Path
+
+from rag.errors import RagError
+
+_MARK = re.compile(r"\[(?:\d+|[a-z]|citation needed|clarification needed)\](?::\s*\d+)?", re.I)
+KS = (1, 3, 5)
+
+
+def norm(s: str) -> str:
+    s = _MARK.sub(" ", s)
+    s = s.replace("\u2013", "-").replace("\u2014", "-").replace("\u2019", "'")
+    return re.sub(r"\s+", " ", s).strip().lower()
+
+
+def covers(passage: str, evidence: str, frac: float = 0.6) -> bool:
+    p, e = norm(passage), norm(evidence)
+    if not e:
+        return False
+    if e in p:
+        return True
+    m = SequenceMatcher(None, p, e, autojunk=False).find_longest_match(0, len(p), 0, len(e))
+    return m.size >= frac * len(e)
+
+
+def answer_ok(answer: str, accepted: list[str]) -> bool:
+    a = norm(answer)
+    return any(norm(x) in a for x in accepted)
+
+
+def load_questions(path: Path) -> list[dict]:
+    try:
+        lines = Path(path).read_text(encoding="utf-8").splitlines()
+    except (OSError, UnicodeDecodeError) as exc:
+        raise RagError(f"Cannot read {path}: {getattr(exc, 'strerror', None) or exc}.") from None
+    questions = []
+    for number, line in enumerate(lines, 1):
+        if not line.strip():
+            continue
+        try:
+            q = json.loads(line)
+        except ValueError:
+            raise RagError(f"{path} line {number} is not valid JSON.") from None
+        if not isinstance(q, dict) or not isinstance(q.get("question"), str) or "answerable" not in q:
+            raise RagError(f"{path} line {number} needs at least \"question\" and \"answerable\".")
+        q.setdefault("id", f"q{number}")
+        q.setdefault("answer_any", [])
+        q.setdefault("evidence", "")
+        q.setdefault("type", "answerable" if q["answerable"] else "unanswerable")
+        questions.append(q)
+    if not questions:
+        raise RagError(f"{path} holds no questions.")
+    return questions
+
+
+def evidence_rank(question: dict, passages: list[str]) -> int | None:
+    return next((i + 1 for i, p in enumerate(passages) if covers(p, question["evidence"])), None)
+
+
+def score(questions: list[dict], answers: list[dict], ks=KS) -> dict:
+    """The shared scorer's metrics, plus the same per question type."""
+    if len(questions) != len(answers):
+        raise RagError(f"{len(questions)} questions but {len(answers)} answers.")
+    out = _metrics(questions, answers, ks)
+    types = sorted({q["type"] for q in questions})
+    out["by_type"] = {t: _metrics(*zip(*[(q, a) for q, a in zip(questions, answers) if q["type"] == t]), ks)
+                      for t in types}
+    return out
+
+
+def _metrics(questions, answers, ks) -> dict:
+    answerable = [(q, a) for q, a in zip(questions, answers) if q["answerable"]]
+    unanswerable = [(q, a) for q, a in zip(questions, answers) if not q["answerable"]]
+    recall = {k: 0 for k in ks}
+    mrr = correct = false_refusals = 0
+    wrong = []
+    for q, a in answerable:
+        rank = evidence_rank(q, [p["text"] for p in a.get("passages", [])])
+        if rank:
+            mrr += 1.0 / rank
+            for k in ks:
+                recall[k] += rank <= k
+        ok = not a.get("refused") and answer_ok(a.get("answer", ""), q["answer_any"])
+        false_refusals += bool(a.get("refused"))
+        correct += ok
+        if not ok:
+            wrong.append(q["id"])
+    refused_un = 0
+    for q, a in unanswerable:
+        refused_un += bool(a.get("refused"))
+        if not a.get("refused"):
+            wrong.append(q["id"])
+    n = len(answerable)
+    out = {f"recall@{k}": round(recall[k] / n, 3) if n else None for k in ks}
+    out["mrr"] = round(mrr / n, 3) if n else None
+    out["answer_acc"] = round(correct / n, 3) if n else None
+    out["false_refusal"] = round(false_refusals / n, 3) if n else None
+    out["refusal_unanswerable"] = round(refused_un / len(unanswerable), 3) if unanswerable else None
+    out["n"] = len(questions)
+    out["wrong"] = wrong
+    return out
+
+
+def run(pipeline, questions: list[dict], k: int = 5, retrieval: str = "hybrid") -> tuple[list[dict], list[float]]:
+    """Answers (as JSON) and wall-clock latencies in ms, one per question, in order."""
+    answers, latencies = [], []
+    for q in questions:
+        began = time.perf_counter()
+        try:
+            answers.append(pipeline.ask(q["question"], k, retrieval=retrieval).to_json())
+        except RagError as exc:
+            answers.append({"answer": "", "refused": True, "passages": [], "error": str(exc)})
+        latencies.append((time.perf_counter() - began) * 1000)
+    return answers, latencies
+
+
+def latency_summary(latencies: list[float]) -> dict:
+    ordered = sorted(latencies)
+    p95 = ordered[min(len(ordered) - 1, round(0.95 * (len(ordered) - 1)))]
+    return {"median_ms": round(statistics.median(ordered), 1), "p95_ms": round(p95, 1)}
+
+
+def report(questions: list[dict], results: dict[str, tuple[list[dict], list[float]]]) -> dict:
+    """Metrics per system ("hybrid", and "bm25"/"dense" with --baselines)."""
+    out = {}
+    for name, (answers, latencies) in results.items():
+        metrics = score(questions, answers)
+        metrics["latency"] = latency_summary(latencies)
+        metrics["wrong_answers"] = [
+            {"id": q["id"], "question": q["question"], "answer": a.get("answer", ""), "refused": a.get("refused")}
+            for q, a in zip(questions, answers) if q["id"] in metrics["wrong"]]
+        out[name] = metrics
+    return out
+
+
+def format_table(result: dict) -> str:
+    columns = ["recall@1", "recall@3", "recall@5", "mrr", "answer_acc", "false_refusal", "refusal_unanswerable"]
+    lines = []
+    header = f"{'':<22}" + "".join(f"{c:>12}" for c in ["r@1", "r@3", "r@5", "MRR", "acc", "false-ref", "ref-unans", "n"])
+    for name, metrics in result.items():
+        lines.append(f"== {name} ==  latency median {metrics['latency']['median_ms']} ms, "
+                     f"p95 {metrics['latency']['p95_ms']} ms")
+        lines.append(header)
+        rows = [("all", metrics)] + [(f"  {t}", m) for t, m in metrics["by_type"].items()]
+        for label, m in rows:
+            cells = "".join(f"{'-' if m[c] is None else format(m[c], '.3f'):>12}" for c in columns)
+            lines.append(f"{label:<22}{cells}{m['n']:>12}")
+        if metrics["wrong_answers"]:
+            lines.append("wrong:")
+            for w in metrics["wrong_answers"]:
+                said = "(refused) " if w["refused"] else ""
+                lines.append(f"  {w['id']}: {w['question']}\n      -> {said}{w['answer'][:160]}")
+        lines.append("")
+    return "\n".join(lines)

@@ -1,0 +1,198 @@
+"""Answers: citations are valid and verbatim, refusals are honest, answer types are respected."""
+from __future__ import annotations
+
+import json
+import re
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from rag import Pipeline, RagError
+from rag.answer import Passage, Reply, finalize, strip_invalid_markers
+from rag.document import clean, mask_debris
+from rag.index import load_index
+
+from conftest import ARTICLE, ROOT, SHARED_EVAL, FakeEmbedder
+
+MARK = re.compile(r"\[(\d+)\]")
+
+
+@pytest.fixture
+def small_pipeline(small_index: Path) -> Pipeline:
+    return Pipeline(load_index(small_index), embedder=FakeEmbedder())
+
+
+def assert_valid_citations(answer, raw: str) -> None:
+    """Every marker points at a shown passage; every answer sentence is quoted verbatim from it."""
+    shown = {p.n for p in answer.passages}
+    markers = [int(n) for n in MARK.findall(answer.answer)]
+    assert set(markers) <= shown
+    assert answer.citations == list(dict.fromkeys(markers))
+    if answer.refused:
+        assert answer.citations == [] and all(p.used_sentences == [] for p in answer.passages)
+        return
+    assert markers, answer.answer
+    by_n = {p.n: p for p in answer.passages}
+    # "sentence [n] sentence [m]": each piece before a marker is text of passage n.
+    for piece, n in re.findall(r"(.+?)\s*\[(\d+)\]", answer.answer):
+        assert piece.strip() in by_n[int(n)].text, (piece, n)
+    for p in answer.passages:
+        for start, end in p.used_sentences:
+            quoted = clean(mask_debris(raw[start:end]))
+            assert quoted in p.text and quoted in answer.answer
+        if p.n in answer.citations:
+            assert p.used_sentences
+
+
+# ---------------------------------------------------------------- unit: fake embedder, small document
+
+def test_when_how_many_and_who(small_pipeline: Pipeline, small_source: Path):
+    raw = small_source.read_text()
+    cases = {
+        "When was the Royal Tea Board founded?": "1851",
+        "How many tonnes of tea does the kingdom export?": "4,000",
+        "Who brought tea to Ruritania?": "Anton Vell",
+        "Where is most tea sold?": "Graustark",
+    }
+    for question, expected in cases.items():
+        answer = small_pipeline.ask(question)
+        assert not answer.refused, question
+        assert expected in answer.answer, (question, answer.answer)
+        assert_valid_citations(answer, raw)
+
+
+def test_refuses_what_the_document_does_not_cover(small_pipeline: Pipeline, small_source: Path):
+    raw = small_source.read_text()
+    for question in ["Who founded the Ruritanian Coffee Guild?",  # names the document lacks
+                     "How many tea plantations did Elbonia have in 1920?",  # a year the document lacks
+                     "What did Napoleon think of Ruritania?",  # a name the document lacks
+                     "How many people live in Graustark?"]:  # no quantity about that
+        answer = small_pipeline.ask(question)
+        assert answer.refused, (question, answer.answer)
+        assert "does not say" in answer.answer
+        assert answer.passages, "a refusal still shows the closest passages"
+        assert_valid_citations(answer, raw)
+
+
+def test_json_has_exactly_the_documented_fields(small_pipeline: Pipeline):
+    data = small_pipeline.ask("When was the Royal Tea Board founded?").to_json()
+    assert {"question", "answer", "refused", "citations", "passages", "timings_ms"} <= set(data)
+    assert isinstance(data["question"], str) and isinstance(data["answer"], str)
+    assert isinstance(data["refused"], bool) and all(isinstance(n, int) for n in data["citations"])
+    assert set(data["timings_ms"]) == {"retrieve", "answer", "total"}
+    assert all(isinstance(v, float) for v in data["timings_ms"].values())
+    assert [p["n"] for p in data["passages"]] == list(range(1, len(data["passages"]) + 1))
+    scores = [p["score"] for p in data["passages"]]
+    assert scores == sorted(scores, reverse=True)
+    for p in data["passages"]:
+        assert {"n", "chunk_id", "section", "text", "start", "end", "score", "retrievers", "used_sentences"} <= set(p)
+        assert isinstance(p["start"], int) and isinstance(p["end"], int) and p["start"] < p["end"]
+        assert set(p["retrievers"]) <= {"dense", "bm25"} and p["retrievers"]
+        assert all(len(span) == 2 and all(isinstance(x, int) for x in span) for span in p["used_sentences"])
+    json.dumps(data)  # serialisable as is
+
+
+def test_stream_yields_text_then_the_answer(small_pipeline: Pipeline):
+    items = list(small_pipeline.ask_stream("When was the Royal Tea Board founded?"))
+    *pieces, answer = items
+    assert pieces and all(isinstance(p, str) for p in pieces)
+    assert "".join(pieces).strip() == answer.answer
+
+
+@pytest.mark.parametrize("question, message", [
+    ("", "Please type a question"),
+    ("   \n\t ", "Please type a question"),
+    ("x" * 2001, "too long"),
+    (None, "must be text"),
+])
+def test_bad_questions_get_a_clear_message(small_pipeline: Pipeline, question, message):
+    with pytest.raises(RagError, match=message):
+        small_pipeline.ask(question)
+
+
+@pytest.mark.parametrize("question", [
+    "When was the\x00 Royal\x1b[31m Tea Board\u200b founded?\x07",
+    "<script>alert('x')</script> When was the Royal Tea Board founded?",
+    "<img src=x onerror=alert(1)>",
+    "Когда был основан Королевский чайный совет?",
+    "茶叶委员会是什么时候成立的？",
+    "🍵🍵🍵 ?",
+    "' OR 1=1 --",
+    "?" * 1999,
+])
+def test_odd_questions_get_an_answer_or_a_refusal_not_an_exception(small_pipeline: Pipeline, question):
+    answer = small_pipeline.ask(question)
+    assert isinstance(answer.answer, str) and answer.answer
+    assert "\x00" not in answer.question and "\x1b" not in answer.question
+
+
+def test_markers_outside_the_passages_are_removed():
+    passages = [Passage(1, "c1", "s", "Sec", "Alpha beta.", 0, 11, 0.5, ["dense"])]
+    answer = finalize("q", Reply("Alpha beta. [1] Gamma. [9] Delta [0]."), passages)
+    assert answer.answer == "Alpha beta. [1] Gamma. Delta."
+    assert answer.citations == [1]
+    assert strip_invalid_markers("x [2] y [1]", {1}) == "x y [1]"
+
+
+# ---------------------------------------------------------------- integration: real model, the article
+
+@pytest.mark.slow
+def test_citations_are_valid_over_many_questions(real_pipeline: Pipeline):
+    raw = ARTICLE.read_text(encoding="utf-8")
+    questions = [json.loads(line)["question"] for path in (SHARED_EVAL / "dev.jsonl", ROOT / "tests/data/questions.jsonl")
+                 if path.exists() for line in path.read_text().splitlines() if line.strip()]
+    # Plus one question per section title, phrased as a user would.
+    questions += [f"What happened in the {c.section}?" for c in load_index(ROOT / "index").chunks[::3]]
+    assert len(questions) > 40
+    for question in questions:
+        for k in (1, 3, 5):
+            answer = real_pipeline.ask(question, k=k)
+            assert len(answer.passages) <= k
+            assert_valid_citations(answer, raw)
+            assert answer.answer.count("[") <= 3 or answer.refused  # 1-3 sentences
+
+
+@pytest.mark.slow
+def test_the_example_question(real_pipeline: Pipeline):
+    answer = real_pipeline.ask("When did Gorbachev visit Beijing?")
+    assert not answer.refused and "May 1989" in answer.answer
+    cited = answer.passages[answer.citations[0] - 1]
+    assert "Gorbachev visited Beijing in May 1989" in cited.text
+
+
+@pytest.mark.slow
+def test_lowercase_and_punctuation_do_not_matter(real_pipeline: Pipeline):
+    a = real_pipeline.ask("Who led the Mongolian guerrillas?")
+    b = real_pipeline.ask("who led the mongolian guerrillas")
+    c = real_pipeline.ask("“WHO led the Mongolian guerrillas???”")
+    assert "Sükhbaatar" in a.answer and "Sükhbaatar" in b.answer and "Sükhbaatar" in c.answer
+    assert [p.chunk_id for p in a.passages] == [p.chunk_id for p in b.passages]
+
+
+@pytest.mark.slow
+def test_batch_keeps_order_and_count(tmp_path: Path):
+    questions = ["When did Gorbachev visit Beijing?", "", "What is the capital of France?",
+                 "Who led the Mongolian guerrillas?"]
+    path = tmp_path / "q.jsonl"
+    path.write_text("\n".join(json.dumps({"question": q}) for q in questions) + "\nnot json\n", encoding="utf-8")
+    out = subprocess.run([sys.executable, "-m", "rag.cli", "ask", "--batch", str(path), "--json"],
+                         capture_output=True, text=True, cwd=ROOT, timeout=300)
+    assert out.returncode == 0, out.stderr
+    answers = [json.loads(line) for line in out.stdout.splitlines()]
+    assert len(answers) == 5
+    assert "May 1989" in answers[0]["answer"]
+    assert answers[1]["error"] == "Please type a question."
+    assert answers[2]["refused"] is True
+    assert "Sükhbaatar" in answers[3]["answer"]
+    assert "not valid JSON" in answers[4]["error"]
+
+
+@pytest.mark.slow
+def test_cli_bad_question_is_one_line_on_stderr():
+    out = subprocess.run([sys.executable, "-m", "rag.cli", "ask", "   "], capture_output=True, text=True,
+                         cwd=ROOT, timeout=300)
+    assert out.returncode == 1
+    assert out.stderr.strip().splitlines()[-1] == "error: Please type a question."
+    assert "Traceback" not in out.stderr

@@ -1,0 +1,79 @@
+"""`rag eval` scoring on a tiny case computed by hand."""
+from __future__ import annotations
+
+import json
+
+import pytest
+
+from rag import evaluate
+from rag.errors import RagError
+
+QUESTIONS = [
+    {"id": "a", "question": "q1", "answerable": True, "answer_any": ["1851"], "evidence": "founded in 1851", "type": "numeric"},
+    {"id": "b", "question": "q2", "answerable": True, "answer_any": ["Vell"], "evidence": "brought by Anton Vell", "type": "fact"},
+    {"id": "c", "question": "q3", "answerable": True, "answer_any": ["barge"], "evidence": "by river barge", "type": "fact"},
+    {"id": "d", "question": "q4", "answerable": False, "answer_any": [], "evidence": "", "type": "unanswerable"},
+    {"id": "e", "question": "q5", "answerable": False, "answer_any": [], "evidence": "", "type": "unanswerable"},
+]
+
+
+def passages(*texts):
+    return [{"text": t} for t in texts]
+
+
+ANSWERS = [
+    # evidence at rank 1, right answer
+    {"answer": "It was founded in 1851. [1]", "refused": False, "passages": passages("The board was founded in 1851.[1]", "x")},
+    # evidence at rank 3, wrong answer
+    {"answer": "Somebody. [1]", "refused": False, "passages": passages("a", "b", "Tea was brought by Anton Vell.", "c")},
+    # evidence nowhere, refused (a false refusal)
+    {"answer": "The article does not say.", "refused": True, "passages": passages("a", "b")},
+    # unanswerable, refused
+    {"answer": "The article does not say.", "refused": True, "passages": passages("a")},
+    # unanswerable, answered
+    {"answer": "Something. [1]", "refused": False, "passages": passages("a")},
+]
+
+
+def test_metrics_by_hand():
+    m = evaluate.score(QUESTIONS, ANSWERS)
+    assert m["recall@1"] == round(1 / 3, 3)
+    assert m["recall@3"] == round(2 / 3, 3) and m["recall@5"] == round(2 / 3, 3)
+    assert m["mrr"] == round((1 + 1 / 3) / 3, 3)
+    assert m["answer_acc"] == round(1 / 3, 3)
+    assert m["false_refusal"] == round(1 / 3, 3)
+    assert m["refusal_unanswerable"] == 0.5
+    assert m["wrong"] == ["b", "c", "e"]
+    assert m["by_type"]["numeric"]["answer_acc"] == 1.0
+    assert m["by_type"]["fact"]["recall@3"] == 0.5
+    assert m["by_type"]["unanswerable"]["refusal_unanswerable"] == 0.5
+
+
+def test_evidence_matching_ignores_citation_marks_and_dashes():
+    assert evaluate.covers("joint Soviet–Chinese administration[1]: 55 of the railway", "joint Soviet-Chinese administration of the railway")
+    assert not evaluate.covers("completely different text", "joint Soviet-Chinese administration")
+
+
+def test_latency_summary():
+    assert evaluate.latency_summary([10, 20, 30, 40, 1000]) == {"median_ms": 30, "p95_ms": 1000}
+
+
+def test_question_file_errors(tmp_path):
+    bad = tmp_path / "q.jsonl"
+    bad.write_text('{"question": "x"}\n')
+    with pytest.raises(RagError, match="answerable"):
+        evaluate.load_questions(bad)
+    bad.write_text("not json\n")
+    with pytest.raises(RagError, match="not valid JSON"):
+        evaluate.load_questions(bad)
+    with pytest.raises(RagError, match="Cannot read"):
+        evaluate.load_questions(tmp_path / "missing.jsonl")
+    ok = tmp_path / "ok.jsonl"
+    ok.write_text(json.dumps({"question": "x", "answerable": False}) + "\n")
+    assert evaluate.load_questions(ok)[0]["type"] == "unanswerable"
+
+
+def test_table_lists_wrong_answers():
+    result = evaluate.report(QUESTIONS, {"hybrid": (ANSWERS, [5.0] * 5)})
+    table = evaluate.format_table(result)
+    assert "== hybrid ==" in table and "e: q5" in table and "median 5.0 ms" in table

@@ -1,0 +1,43 @@
+"""Follow-up questions lean on the conversation; self-contained ones do not."""
+from __future__ import annotations
+
+import pytest
+
+from rag.followup import context_for, leans_on_history
+
+
+@pytest.mark.parametrize("question", [
+    "When did they enter?", "What did he say to the Chinese magazine?", "and what did he do in 1972?",
+    "Why did it fail?", "What about Mongolia?", "How did they react?",
+])
+def test_follow_ups(question):
+    assert leans_on_history(question)
+
+
+@pytest.mark.parametrize("question", [
+    "When did Gorbachev visit Beijing?", "Who led the Mongolian guerrillas?", "What happened in 1969?",
+    "Why did the Soviets invade Xinjiang at that time?",
+])
+def test_self_contained(question):
+    assert not leans_on_history(question)
+
+
+def test_context_is_the_last_turn_that_named_its_topic():
+    history = ["Who did Mao send to Korea?", "When did they enter?"]
+    assert context_for("Why did they go?", history) == "Who did Mao send to Korea? When did they enter?"
+    assert context_for("When did Gorbachev visit Beijing?", history) == ""
+    assert context_for("When did they enter?", []) == ""
+    assert context_for("What did he say?", ["Tell me about Gorbachev's visit"]) == "Tell me about Gorbachev's visit"
+
+
+@pytest.mark.slow
+def test_follow_up_pairs_with_the_article(real_pipeline):
+    a = real_pipeline.ask("When did they enter?", history=["Who did Mao send to Korea?"])
+    assert "19 October 1950" in a.answer, a.answer
+    b = real_pipeline.ask("What did he say to the Chinese magazine?", history=["Tell me about Gorbachev's visit"])
+    assert "special interest" in b.answer or "similar problems" in b.answer, b.answer
+    # An old topic does not drown a new, self-contained question.
+    c = real_pipeline.ask("When did Gorbachev visit Beijing?", history=["Who did Mao send to Korea?"])
+    assert "May 1989" in c.answer
+    d = real_pipeline.ask("and what did he do in 1972?", history=["Why did Mao distrust Khrushchev?"])
+    assert "Nixon" in d.answer, d.answer
