@@ -1,0 +1,297 @@
+"""The web chat: ask, read a cited answer, see the supporting passages, rebuild the index.
+
+    python app.py [--host 127.0.0.1] [--port 7860] [--auth user:password] [--insecure]
+
+Importing this module starts nothing: `build_app()` returns the gr.Blocks for tests to launch.
+"""
+from __future__ import annotations
+
+import argparse
+import ipaddress
+import logging
+import os
+import sys
+import threading
+from pathlib import Path
+
+os.environ.setdefault("GRADIO_ANALYTICS_ENABLED", "False")  # no telemetry, before gradio is imported
+
+import gradio as gr
+
+from rag import render
+from rag.answer import Answer
+from rag.embedder import MiniLMEmbedder
+from rag.errors import RagError
+from rag.index import build_index, load_index, manifest_source, read_manifest, stale_reasons
+from rag.pipeline import Pipeline
+from rag.settings import Settings
+
+log = logging.getLogger("rag.app")
+
+EXAMPLES = [
+    "When did Gorbachev visit Beijing?",
+    "Why did Mao distrust Khrushchev?",
+    "How many aircraft did the Soviets supply to China in the late 1930s?",
+    "Who led the Mongolian guerrillas?",
+    "What did Moscow consider during the 1969 border conflict?",
+]
+
+CSS = """
+#sources { max-height: 78vh; overflow-y: auto; }
+.status { font-size: 0.85em; opacity: 0.9; }
+.status-warning { color: #b45309; font-weight: 600; margin-top: 4px; }
+.status-error { color: #b91c1c; font-weight: 600; margin-top: 4px; }
+.status-message { color: #15803d; margin-top: 4px; }
+.sources-heading { font-weight: 600; margin: 4px 0 8px; }
+.sources-heading.refused { color: #b45309; }
+.sources-empty { opacity: 0.7; padding: 8px; }
+.source-card { border: 1px solid var(--border-color-primary); border-radius: 8px; padding: 10px 12px;
+               margin-bottom: 10px; transition: box-shadow 0.3s, border-color 0.3s; scroll-margin: 12px; }
+.source-card.cited { border-left: 4px solid #2563eb; }
+.source-card.marked { border-color: #f59e0b; box-shadow: 0 0 0 3px rgba(245, 158, 11, 0.45); }
+.card-head { font-weight: 600; }
+.card-n { color: #2563eb; }
+.card-meta { font-size: 0.8em; opacity: 0.75; margin: 2px 0 6px; }
+.card-text mark { background: #fde68a; color: inherit; padding: 0 2px; border-radius: 3px; }
+.refusal { border-left: 4px solid #f59e0b; padding-left: 8px; font-style: italic; }
+.notice { font-size: 0.85em; opacity: 0.8; margin-top: 6px; }
+a.cite { text-decoration: none; font-weight: 600; color: #2563eb; cursor: pointer; }
+"""
+
+# Clicking [n] in an answer brings card n into view and marks it. The panel may be re-rendered by the
+# same click (selecting that answer), so the mark is applied again once it has settled.
+HEAD = """
+<script>
+document.addEventListener('click', function (event) {
+  var link = event.target.closest && event.target.closest('a[href^="#source-"]');
+  if (!link) return;
+  event.preventDefault();
+  var n = link.getAttribute('href').slice('#source-'.length);
+  var mark = function () {
+    document.querySelectorAll('.source-card.marked').forEach(function (c) { c.classList.remove('marked'); });
+    var card = document.getElementById('source-' + n);
+    if (card) { card.classList.add('marked'); card.scrollIntoView({behavior: 'smooth', block: 'center'}); }
+  };
+  mark(); setTimeout(mark, 400); setTimeout(mark, 1200);
+}, true);
+</script>
+"""
+
+
+class ChatService:
+    """The pipeline behind the UI, and the one rebuild that may run at a time."""
+
+    def __init__(self, settings: Settings, embedder=None) -> None:
+        self.settings = settings
+        self.embedder = embedder or MiniLMEmbedder()
+        self._rebuilding = threading.Lock()
+        self.message = ""  # the last rebuild's summary
+        self.error = ""  # the last rebuild's error
+        self.pipeline = self._start()
+
+    def _start(self) -> Pipeline:
+        """Serve the index; build it first when it is missing, corrupt or stale."""
+        index_dir = self.settings.index_dir
+        try:
+            manifest = read_manifest(index_dir)
+            reasons = stale_reasons(manifest, self.settings.source, self.embedder, self.settings.chunking)
+        except RagError as exc:
+            reasons = [str(exc)]
+        if reasons:
+            log.warning("building the index: %s", "; ".join(reasons))
+            try:
+                report = build_index(self.settings.source, index_dir, self.embedder, self.settings.chunking)
+                self.message = f"Index built at start: {report.summary()}"
+            except RagError as exc:
+                self.error = f"Could not rebuild: {exc}"  # serve the previous index if there is one
+        return Pipeline(load_index(index_dir), self.embedder)
+
+    @property
+    def source(self) -> Path:
+        return self.settings.source_or_none or manifest_source(self.pipeline.index.manifest, self.settings.index_dir)
+
+    def status(self) -> dict:
+        manifest = self.pipeline.index.manifest
+        files = manifest["source"]["files"]
+        info = {
+            "source": str(self.source.name) + (f" ({len(files)} files)" if len(files) > 1 else ""),
+            "hash": files[0]["sha256"] if len(files) == 1 else "",
+            "chunks": manifest["counts"]["chunks"],
+            "model": manifest["model"]["name"].split("/")[-1],
+            "built_at": manifest["built_at"].replace("T", " ").replace("+00:00", " UTC"),
+            "message": self.message,
+            "error": self.error,
+        }
+        try:
+            reasons = stale_reasons(manifest, self.source, self.embedder, self.settings.chunking)
+        except RagError as exc:
+            reasons = [str(exc)]
+        if reasons and not self.error:
+            info["stale"] = "The source changed since the index was built" if any(
+                "changed" in r for r in reasons) else "; ".join(reasons)
+        return info
+
+    def rebuild(self, progress=None) -> str:
+        """Build from the source and swap it in; answers keep coming from the old index meanwhile."""
+        if not self._rebuilding.acquire(blocking=False):
+            return "A rebuild is already running."
+        try:
+            report = build_index(self.source, self.settings.index_dir, self.embedder, self.settings.chunking)
+            self.pipeline.swap(load_index(self.settings.index_dir))
+            self.message, self.error = f"Rebuilt: {report.summary()}", ""
+        except RagError as exc:
+            self.message, self.error = "", f"Rebuild failed, still serving the previous index: {exc}"
+        except Exception as exc:  # never lose the working index to an unexpected error
+            log.exception("rebuild failed")
+            self.message, self.error = "", f"Rebuild failed ({exc.__class__.__name__}), still serving the previous index."
+        finally:
+            self._rebuilding.release()
+        return self.error or self.message
+
+    def ask_json(self, question: str, k: int = 5, history: list[str] | None = None) -> dict:
+        """The `/ask` API: the JSON answer of `rag ask --json`."""
+        try:
+            k = int(k)
+            if not 1 <= k <= 20:
+                raise RagError("k must be between 1 and 20.")
+            if history is not None and not (isinstance(history, list) and all(isinstance(h, str) for h in history)):
+                raise RagError("history must be a list of earlier questions.")
+            return self.pipeline.ask(question, k, history=history).to_json()
+        except (RagError, ValueError, TypeError) as exc:
+            raise gr.Error(str(exc) if isinstance(exc, RagError) else "k must be a whole number.") from None
+
+
+def build_app(service: ChatService) -> gr.Blocks:
+    with gr.Blocks(title="Ask the article", analytics_enabled=False) as app:
+        answers = gr.State([])  # one Answer per assistant message, in order
+        with gr.Row():
+            gr.Markdown("## Ask the article")
+        status = gr.HTML(render.status_html(service.status()), elem_id="status")
+        with gr.Row(equal_height=False):
+            with gr.Column(scale=3):
+                chatbot = gr.Chatbot(label="Chat", elem_id="chat", height=560, sanitize_html=True,
+                                     buttons=["copy"], feedback_options=None,
+                                     placeholder="Ask anything about the article. Every claim in an answer "
+                                                 "cites a numbered passage on the right.")
+                with gr.Row():
+                    question = gr.Textbox(placeholder="Ask a question, e.g. Why did Mao distrust Khrushchev?",
+                                          show_label=False, scale=5, max_lines=4, elem_id="question",
+                                          max_length=2000, submit_btn=False)
+                    send = gr.Button("Ask", variant="primary", scale=1, elem_id="ask")
+                with gr.Row():
+                    clear = gr.Button("Clear chat", size="sm", elem_id="clear")
+                    rebuild = gr.Button("Rebuild index", size="sm", elem_id="rebuild")
+                gr.Examples(EXAMPLES, inputs=[question], label="Examples")
+            with gr.Column(scale=2):
+                sources = gr.HTML(render.sources_html(None), elem_id="sources", label="Sources")
+
+        def respond(text: str, messages: list, history: list[Answer]):
+            messages = list(messages or [])
+            if not (text or "").strip():
+                yield gr.skip(), messages, history, gr.skip()
+                return
+            messages.append({"role": "user", "content": render.escape_text(text)})
+            messages.append({"role": "assistant", "content": "…"})
+            yield "", messages, history, gr.skip()
+            so_far = ""
+            try:
+                turns = [a.question for a in history]
+                for piece in service.pipeline.ask_stream(text, history=turns):
+                    if isinstance(piece, Answer):
+                        answer = piece
+                        continue
+                    so_far += piece
+                    messages[-1] = {"role": "assistant", "content": render.escape_text(so_far)}
+                    yield "", messages, history, gr.skip()
+            except RagError as exc:
+                messages[-1] = {"role": "assistant", "content": f'<div class="refusal">{render.escape_text(str(exc))}</div>'}
+                yield "", messages, history, gr.skip()
+                return
+            except Exception:
+                log.exception("answering failed")
+                messages[-1] = {"role": "assistant", "content": "Something went wrong while answering; "
+                                                                "the error was logged. Please try again."}
+                yield "", messages, history, gr.skip()
+                return
+            messages[-1] = {"role": "assistant", "content": render.answer_html(answer)}
+            yield "", messages, history + [answer], render.sources_html(answer)
+
+        def select(history: list[Answer], event: gr.SelectData):
+            turn = event.index // 2 if isinstance(event.index, int) else None
+            if turn is None or turn >= len(history):
+                return gr.skip()
+            return render.sources_html(history[turn])
+
+        def do_rebuild(progress=gr.Progress(track_tqdm=True)):
+            progress(0, desc="Rebuilding the index")
+            service.rebuild()
+            return render.status_html(service.status())
+
+        submit_events = dict(fn=respond, inputs=[question, chatbot, answers],
+                             outputs=[question, chatbot, answers, sources], concurrency_limit=4,
+                             api_visibility="private")
+        question.submit(**submit_events)
+        send.click(**submit_events)
+        chatbot.select(select, inputs=[answers], outputs=[sources], api_visibility="private")
+        clear.click(lambda: ([], [], render.sources_html(None)), outputs=[chatbot, answers, sources],
+                    api_visibility="private")
+        rebuild.click(do_rebuild, outputs=[status], api_name="rebuild", concurrency_limit=2,
+                      concurrency_id="rebuild")
+        gr.Timer(10).tick(lambda: render.status_html(service.status()), outputs=[status], api_visibility="private")
+        app.load(lambda: render.status_html(service.status()), outputs=[status], api_visibility="private")
+        gr.api(service.ask_json, api_name="ask",
+               api_description="Answer a question; returns the JSON answer with passages and citations.")
+    return app
+
+
+# ---------------------------------------------------------------- command line
+
+def is_loopback(host: str) -> bool:
+    if host == "localhost":
+        return True
+    try:
+        return ipaddress.ip_address(host).is_loopback
+    except ValueError:
+        return False
+
+
+def parse_auth(value: str | None) -> tuple[str, str] | None:
+    if not value:
+        return None
+    user, sep, password = value.partition(":")
+    if not sep or not user or not password:
+        raise SystemExit("error: --auth must be user:password")
+    return user, password
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description="The web chat over the indexed document.")
+    parser.add_argument("--host", default=os.environ.get("RAG_HOST", "127.0.0.1"))
+    parser.add_argument("--port", type=int, default=int(os.environ.get("RAG_PORT", "7860")))
+    parser.add_argument("--auth", default=os.environ.get("RAG_AUTH"), help="user:password (or $RAG_AUTH)")
+    parser.add_argument("--insecure", action="store_true", help="allow a non-loopback host without --auth")
+    parser.add_argument("--index", type=Path)
+    parser.add_argument("--source", type=Path)
+    args = parser.parse_args(argv)
+    auth = parse_auth(args.auth)
+    if not is_loopback(args.host) and not auth and not args.insecure:
+        print(f"error: serving on {args.host} exposes the chat and its rebuild button to the network; "
+              "give --auth user:password (or RAG_AUTH), or --insecure to do it anyway.", file=sys.stderr)
+        return 2
+    logging.basicConfig(level=logging.INFO, format="%(levelname)s %(name)s: %(message)s")
+    try:
+        service = ChatService(Settings.from_env(source=args.source, index_dir=args.index))
+    except RagError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 1
+    service.embedder.embed(["warm up"])  # load the model before the first question
+    app = build_app(service)
+    print(f"Serving the chat at http://{args.host}:{args.port}", flush=True)
+    app.queue(default_concurrency_limit=4).launch(
+        server_name=args.host, server_port=args.port, auth=auth, share=False, css=CSS, head=HEAD,
+        show_error=False, footer_links=["api"], theme=gr.themes.Soft())
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

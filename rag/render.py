@@ -1,0 +1,76 @@
+"""HTML for the web chat. Everything from the source or the user is escaped here, in one place."""
+from __future__ import annotations
+
+import html
+import re
+
+from rag.answer import MARKER, Answer, Passage
+
+
+# Characters the chat's Markdown renderer would act on, as entities so they show as themselves.
+_MARKDOWN = str.maketrans({c: f"&#{ord(c)};" for c in "\\`*_[]#|~>!$"})
+
+
+def escape_text(text: str) -> str:
+    """Source or user text for the chat: no HTML and no Markdown survives, only the characters."""
+    return html.escape(text, quote=True).translate(_MARKDOWN)
+
+
+def answer_html(answer: Answer) -> str:
+    """The answer text with each [n] as a link to source card n; a refusal is marked as such."""
+    parts = MARKER.split(answer.answer)  # text, n, text, n, ..., text
+    linked = "".join(
+        escape_text(part) if i % 2 == 0 else
+        f'<a href="#source-{part}" class="cite" title="Show passage {part}">[{part}]</a>'
+        for i, part in enumerate(parts))
+    notice = f'<div class="notice">{html.escape(answer.notice)}</div>' if answer.notice else ""
+    if answer.refused:
+        return f'<div class="refusal">{linked}</div>{notice}'
+    return f'<div class="answer">{linked}</div>{notice}'
+
+
+def sources_html(answer: Answer | None) -> str:
+    """Cards for the passages of one answer, the sentences it quotes highlighted."""
+    if answer is None:
+        return ('<div class="sources-empty">Ask a question: the passages that support the answer '
+                'appear here, the sentences used highlighted.</div>')
+    heading = ('<div class="sources-heading refused">The article does not say. Closest passages:</div>'
+               if answer.refused else
+               f'<div class="sources-heading">Sources for: {html.escape(answer.question)}</div>')
+    return heading + "".join(_card(p, p.n in answer.citations) for p in answer.passages)
+
+
+def _card(p: Passage, cited: bool) -> str:
+    used = {(start, end) for start, end in p.used_sentences}
+    body = " ".join(
+        f"<mark>{html.escape(s.text)}</mark>" if (s.start, s.end) in used else html.escape(s.text)
+        for s in p.sentences
+    ) if p.sentences else html.escape(p.text)
+    found_by = " + ".join({"dense": "meaning", "bm25": "keywords"}.get(r, r) for r in p.retrievers)
+    classes = "source-card cited" if cited else "source-card"
+    return (f'<div class="{classes}" id="source-{p.n}" data-n="{p.n}">'
+            f'<div class="card-head"><span class="card-n">[{p.n}]</span> '
+            f'<span class="card-section">{html.escape(p.section)}</span></div>'
+            f'<div class="card-meta">score {p.score:.4f} · found by {html.escape(found_by)} · '
+            f'{html.escape(p.source)} chars {p.start}–{p.end}</div>'
+            f'<div class="card-text">{body}</div></div>')
+
+
+def status_html(info: dict) -> str:
+    """The status bar: what is being served, and whether the source changed since the build."""
+    parts = [f"<b>{html.escape(info['source'])}</b>", f"sha256 {html.escape(info['hash'][:12])}",
+             f"{info['chunks']} chunks", html.escape(info["model"]), f"built {html.escape(info['built_at'])}"]
+    line = " · ".join(parts)
+    if info.get("error"):
+        line += f'<div class="status-error">⚠ {html.escape(info["error"])}</div>'
+    elif info.get("stale"):
+        line += (f'<div class="status-warning">⚠ {html.escape(info["stale"])}. '
+                 "Press “Rebuild index” to update.</div>")
+    if info.get("message"):
+        line += f'<div class="status-message">{html.escape(info["message"])}</div>'
+    return f'<div class="status">{line}</div>'
+
+
+def plain(text_html: str) -> str:
+    """Visible text of rendered HTML (for tests and logs)."""
+    return html.unescape(re.sub(r"<[^>]+>", "", text_html))
