@@ -27,6 +27,7 @@ from rag.pipeline import Pipeline
 from rag.settings import Settings
 
 log = logging.getLogger("rag.app")
+BUSY = "A rebuild is already running; this click started no second one."
 
 EXAMPLES = [
     "When did Gorbachev visit Beijing?",
@@ -134,7 +135,7 @@ class ChatService:
     def rebuild(self, progress=None) -> str:
         """Build from the source and swap it in; answers keep coming from the old index meanwhile."""
         if not self._rebuilding.acquire(blocking=False):
-            return "A rebuild is already running."
+            return BUSY
         try:
             report = build_index(self.source, self.settings.index_dir, self.embedder, self.settings.chunking)
             self.pipeline.swap(load_index(self.settings.index_dir))
@@ -224,14 +225,17 @@ def build_app(service: ChatService) -> gr.Blocks:
 
         def do_rebuild(progress=gr.Progress(track_tqdm=True)):
             progress(0, desc="Rebuilding the index")
-            service.rebuild()
-            return render.status_html(service.status())
+            outcome = service.rebuild()
+            info = service.status()
+            if outcome == BUSY:
+                info["message"] = BUSY
+            return render.status_html(info)
 
         submit_events = dict(fn=respond, inputs=[question, chatbot, answers],
                              outputs=[question, chatbot, answers, sources], concurrency_limit=4,
-                             api_visibility="private")
-        question.submit(**submit_events)
-        send.click(**submit_events)
+                             concurrency_id="chat")
+        question.submit(**submit_events, api_visibility="private")
+        send.click(**submit_events, api_name="chat", api_visibility="undocumented")  # tests read the chat HTML
         chatbot.select(select, inputs=[answers], outputs=[sources], api_visibility="private")
         clear.click(lambda: ([], [], render.sources_html(None)), outputs=[chatbot, answers, sources],
                     api_visibility="private")
@@ -285,12 +289,16 @@ def main(argv: list[str] | None = None) -> int:
         print(f"error: {exc}", file=sys.stderr)
         return 1
     service.embedder.embed(["warm up"])  # load the model before the first question
-    app = build_app(service)
     print(f"Serving the chat at http://{args.host}:{args.port}", flush=True)
-    app.queue(default_concurrency_limit=4).launch(
-        server_name=args.host, server_port=args.port, auth=auth, share=False, css=CSS, head=HEAD,
-        show_error=False, footer_links=["api"], theme=gr.themes.Soft())
+    launch(build_app(service), args.host, args.port, auth)
     return 0
+
+
+def launch(app: gr.Blocks, host: str, port: int, auth: tuple[str, str] | None = None, block: bool = True):
+    """Start the server (tests use block=False and app.close())."""
+    return app.queue(default_concurrency_limit=4).launch(
+        server_name=host, server_port=port, auth=auth, share=False, css=CSS, head=HEAD, show_error=False,
+        footer_links=["api"], theme=gr.themes.Soft(), prevent_thread_lock=not block, quiet=not block)
 
 
 if __name__ == "__main__":

@@ -8,6 +8,7 @@ the question that the evidence lacks, or no sentence of the right kind.
 """
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 from typing import Callable, Iterator
 
@@ -56,7 +57,7 @@ class ExtractiveAnswerer:
         q = analyse(question, context)
         missing = [name for name in q.names if not self.known(terms(name)[0] if terms(name) else name)]
         if missing:
-            return refusal(f"it never mentions {', '.join(missing)}")
+            return refusal(f"it never mentions {', '.join(as_written(name, question) for name in missing)}")
         candidates = self.candidates(q, passages, query_vector)
         eligible = [c for c in candidates if self.eligible(q, c)]
         if not eligible or eligible[0].score < MIN_SCORE:
@@ -134,6 +135,11 @@ def compose(ranked: list[Candidate]) -> list[Candidate]:
 def _similar(a: str, b: str) -> bool:
     ta, tb = set(terms(a)), set(terms(b))
     return bool(ta and tb) and len(ta & tb) / len(ta | tb) > 0.6
+
+
+def as_written(word: str, text: str) -> str:
+    found = re.search(rf"\b{re.escape(word)}\b", text, re.IGNORECASE)
+    return found.group() if found else word
 
 
 def refusal(reason: str | None = None) -> Reply:

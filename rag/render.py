@@ -7,13 +7,14 @@ import re
 from rag.answer import MARKER, Answer, Passage
 
 
-# Characters the chat's Markdown renderer would act on, as entities so they show as themselves.
-_MARKDOWN = str.maketrans({c: f"&#{ord(c)};" for c in "\\`*_[]#|~>!$"})
+# HTML's special characters and those the chat's Markdown renderer acts on, as numeric entities, in one
+# pass (escaping twice would show "&#x27;" to the reader).
+_ENTITIES = str.maketrans({c: f"&#{ord(c)};" for c in "&<>\"'\\`*_[]#|~!$"})
 
 
 def escape_text(text: str) -> str:
     """Source or user text for the chat: no HTML and no Markdown survives, only the characters."""
-    return html.escape(text, quote=True).translate(_MARKDOWN)
+    return text.translate(_ENTITIES)
 
 
 def answer_html(answer: Answer) -> str:

@@ -196,3 +196,16 @@ def test_cli_bad_question_is_one_line_on_stderr():
     assert out.returncode == 1
     assert out.stderr.strip().splitlines()[-1] == "error: Please type a question."
     assert "Traceback" not in out.stderr
+
+
+def test_render_escapes_once_and_links_markers():
+    from rag.answer import Answer
+    from rag.render import answer_html, escape_text, plain
+
+    text = "China's <b>\"bold\"</b> & *stars* [x](http://evil) #1"
+    assert plain(escape_text(text)) == text  # shown exactly as written, nothing interpreted
+    assert "<b>" not in escape_text(text) and "](" not in escape_text(text)
+    answer = Answer("q", "It's <i>here</i>. [2]", False, [2], [])
+    rendered = answer_html(answer)
+    assert '<a href="#source-2" class="cite"' in rendered and "<i>" not in rendered
+    assert plain(rendered) == "It's <i>here</i>. [2]"

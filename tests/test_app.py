@@ -1,0 +1,219 @@
+"""The web app, launched on a free port and driven with gradio_client (real model, copies of index and data)."""
+from __future__ import annotations
+
+import re
+import shutil
+import socket
+import threading
+import time
+from pathlib import Path
+
+import pytest
+
+pytestmark = pytest.mark.slow
+
+gradio_client = pytest.importorskip("gradio_client")
+
+import app as web  # noqa: E402
+from rag.render import plain  # noqa: E402
+from rag.settings import Settings  # noqa: E402
+
+from conftest import ROOT  # noqa: E402
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def project_copy(tmp: Path) -> Settings:
+    """The committed index and the article, copied so rebuilds in tests never touch the repository."""
+    shutil.copytree(ROOT / "index", tmp / "index")
+    shutil.copytree(ROOT / "data", tmp / "data")
+    return Settings(index_dir=tmp / "index", source_or_none=tmp / "data" / "sino-soviet-relations.txt")
+
+
+class Served:
+    def __init__(self, settings: Settings, auth=None) -> None:
+        self.service = web.ChatService(settings)
+        self.app = web.build_app(self.service)
+        self.port = free_port()
+        web.launch(self.app, "127.0.0.1", self.port, auth=auth, block=False)
+        self.url = f"http://127.0.0.1:{self.port}/"
+
+    def client(self, auth=None):
+        return gradio_client.Client(self.url, auth=auth, verbose=False)
+
+    def close(self) -> None:
+        self.app.close()
+
+
+@pytest.fixture(scope="module")
+def served(tmp_path_factory):
+    server = Served(project_copy(tmp_path_factory.mktemp("app")))
+    yield server
+    server.close()
+
+
+def check_answer_json(data: dict) -> None:
+    shown = {p["n"] for p in data["passages"]}
+    markers = {int(n) for n in re.findall(r"\[(\d+)\]", data["answer"])}
+    assert markers <= shown and set(data["citations"]) == markers
+    for piece, n in re.findall(r"(.+?)\s*\[(\d+)\]", data["answer"]):
+        assert piece.strip() in data["passages"][int(n) - 1]["text"]
+
+
+def test_ask_returns_the_json_answer(served):
+    data = served.client().predict("When did Gorbachev visit Beijing?", 5, None, api_name="/ask")
+    assert not data["refused"] and "May 1989" in data["answer"]
+    assert set(data) >= {"question", "answer", "refused", "citations", "passages", "timings_ms"}
+    check_answer_json(data)
+    cited = data["passages"][data["citations"][0] - 1]
+    assert cited["used_sentences"] and "summit" in cited["text"]
+
+
+def test_refusal(served):
+    data = served.client().predict("What is the capital of France?", 5, None, api_name="/ask")
+    assert data["refused"] and "does not say" in data["answer"] and data["passages"]
+    assert data["citations"] == []
+
+
+def test_bad_input_is_a_clear_error(served):
+    client = served.client()
+    with pytest.raises(Exception, match="Please type a question"):
+        client.predict("   ", 5, None, api_name="/ask")
+    with pytest.raises(Exception, match="k must be between"):
+        client.predict("When?", 500, None, api_name="/ask")
+    data = client.predict("<script>alert(1)</script>", 5, None, api_name="/ask")
+    assert isinstance(data["answer"], str)
+
+
+def test_follow_up_pairs(served):
+    client = served.client()
+    a = client.predict("When did they enter?", 5, ["Who did Mao send to Korea?"], api_name="/ask")
+    assert "19 October 1950" in a["answer"]
+    b = client.predict("What did he say to the Chinese magazine?", 5, ["Tell me about Gorbachev's visit"],
+                       api_name="/ask")
+    assert "special interest" in b["answer"] or "similar problems" in b["answer"]
+    c = client.predict("When did Gorbachev visit Beijing?", 5, ["Who did Mao send to Korea?"], api_name="/ask")
+    assert "May 1989" in c["answer"]
+
+
+def test_chat_endpoint_renders_links_and_highlights(served):
+    _, messages, sources = served.client().predict("Why did Mao distrust Khrushchev?", [], api_name="/chat")
+    reply = messages[-1]["content"]
+    reply = reply if isinstance(reply, str) else str(reply)
+    assert 'href="#source-1"' in reply
+    assert "<mark>" in sources and 'id="source-1"' in sources
+    assert "abandoning the strict traditions" in plain(sources)
+
+
+def test_rebuild_while_questions_are_asked(served, tmp_path):
+    source = served.service.source
+    original = source.read_text(encoding="utf-8")
+    chunks_before = served.service.status()["chunks"]
+    source.write_text(original.replace(
+        "Gorbachev visited Beijing in May 1989 for the first summit between the two nations in thirty years.",
+        "Gorbachev visited Beijing in May 1989 for the first summit between the two nations in thirty years. "
+        "The visit was covered by journalists from many countries, who reported on the talks at length."),
+        encoding="utf-8")
+    assert "source changed" in served.service.status().get("stale", "").lower() or served.service.status().get("stale")
+    answers, errors, stop = [], [], threading.Event()
+
+    def keep_asking():
+        client = served.client()
+        while not stop.is_set():
+            try:
+                answers.append(client.predict("When did Gorbachev visit Beijing?", 5, None, api_name="/ask"))
+            except Exception as exc:  # noqa: BLE001 - any failure is what this test looks for
+                errors.append(exc)
+
+    asker = threading.Thread(target=keep_asking)
+    asker.start()
+    try:
+        time.sleep(1)
+        client = served.client()
+        done = []
+        clicks = [threading.Thread(target=lambda: done.append(client.predict(api_name="/rebuild"))) for _ in range(2)]
+        for t in clicks:
+            t.start()
+        for t in clicks:
+            t.join(timeout=300)
+        time.sleep(1)
+    finally:
+        stop.set()
+        asker.join(timeout=60)
+    assert not errors, errors
+    assert len(answers) >= 3 and all("May 1989" in a["answer"] for a in answers)
+    statuses = [plain(s) for s in done]
+    assert len(statuses) == 2
+    assert any("Rebuilt:" in s for s in statuses), statuses
+    assert any("already running" in s or "reused" in s for s in statuses)  # the second click started no build
+    status = served.service.status()
+    assert "stale" not in status and status["chunks"] >= chunks_before
+    assert "embedded" in status["message"]
+    fresh = served.client().predict("Who reported on the talks at length?", 5, None, api_name="/ask")
+    assert "journalists" in fresh["answer"]
+
+
+def test_rebuild_error_keeps_serving(tmp_path):
+    settings = project_copy(tmp_path)
+    server = Served(settings)
+    try:
+        settings.source_or_none.unlink()
+        status = plain(server.client().predict(api_name="/rebuild"))
+        assert "Rebuild failed" in status and "Source not found" in status
+        data = server.client().predict("When did Gorbachev visit Beijing?", 5, None, api_name="/ask")
+        assert "May 1989" in data["answer"]
+        settings.source_or_none.write_text("", encoding="utf-8")
+        status = plain(server.client().predict(api_name="/rebuild"))
+        assert "is empty" in status
+    finally:
+        server.close()
+
+
+MARKUP_DOC = """Markup test
+
+The <script>alert("owned")</script> tag was found in the archive in 1950. Another line shows <img src=x onerror="alert(1)"> as plain text, and **bold** stays literal.
+"""
+
+
+def test_markup_in_a_source_is_shown_as_text(tmp_path):
+    source = tmp_path / "markup.txt"
+    source.write_text(MARKUP_DOC, encoding="utf-8")
+    server = Served(Settings(index_dir=tmp_path / "index", source_or_none=source))
+    try:
+        _, messages, sources = server.client().predict("What tag was found in the archive in 1950?", [],
+                                                        api_name="/chat")
+        reply = str(messages[-1]["content"])
+        for html_text in (reply, sources):
+            assert "<script>" not in html_text and "<img" not in html_text
+        assert "&lt;script&gt;" in sources and "&lt;img" in sources
+        assert '<script>alert("owned")</script>' in plain(sources)
+    finally:
+        server.close()
+
+
+def test_auth_protects_ask_and_rebuild(tmp_path):
+    server = Served(project_copy(tmp_path), auth=("ann", "s3cret"))
+    try:
+        with pytest.raises(Exception):
+            server.client().predict("When did Gorbachev visit Beijing?", 5, None, api_name="/ask")
+        with pytest.raises(Exception):
+            server.client(auth=("ann", "wrong")).predict(api_name="/rebuild")
+        data = server.client(auth=("ann", "s3cret")).predict("When did Gorbachev visit Beijing?", 5, None,
+                                                             api_name="/ask")
+        assert "May 1989" in data["answer"]
+    finally:
+        server.close()
+
+
+def test_non_loopback_host_needs_auth(capsys):
+    assert web.main(["--host", "0.0.0.0", "--port", str(free_port())]) == 2
+    assert "--auth" in capsys.readouterr().err
+    assert web.is_loopback("127.0.0.1") and web.is_loopback("::1") and web.is_loopback("localhost")
+    assert not web.is_loopback("0.0.0.0") and not web.is_loopback("192.168.1.5")
+    with pytest.raises(SystemExit):
+        web.parse_auth("no-colon")
+    assert web.parse_auth("a:b:c") == ("a", "b:c")

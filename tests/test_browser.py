@@ -1,0 +1,95 @@
+"""A person's path through the page, in headless Debian Chromium driven by Playwright.
+
+Runs when /usr/bin/chromium exists; with RAG_REQUIRE_BROWSER=1 (set by .ci/run) a missing browser fails.
+Enable locally with: apt-get install chromium. Screenshots go to test-artifacts/.
+"""
+from __future__ import annotations
+
+import os
+import shutil
+from pathlib import Path
+
+import pytest
+
+from conftest import ROOT
+
+pytestmark = [pytest.mark.slow, pytest.mark.browser]
+
+CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
+ARTIFACTS = ROOT / "test-artifacts"
+# As the machine notes require: no background connections to a network that is not there.
+CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
+                 "--disable-background-networking", "--disable-component-update", "--disable-sync"]
+
+if not Path(CHROMIUM).exists():
+    if os.environ.get("RAG_REQUIRE_BROWSER"):
+        pytest.fail(f"RAG_REQUIRE_BROWSER is set but {CHROMIUM} is missing: apt-get install chromium",
+                    pytrace=False)
+    pytest.skip("no Chromium: apt-get install chromium to run the browser test "
+                "(RAG_REQUIRE_BROWSER=1 makes this a failure)", allow_module_level=True)
+
+sync_api = pytest.importorskip("playwright.sync_api")
+
+
+@pytest.fixture(scope="module")
+def server(tmp_path_factory):
+    from test_app import Served, project_copy
+
+    served = Served(project_copy(tmp_path_factory.mktemp("browser")))
+    yield served
+    served.close()
+
+
+@pytest.fixture(scope="module")
+def page(server):
+    with sync_api.sync_playwright() as p:
+        browser = p.chromium.launch(executable_path=CHROMIUM, headless=True, args=CHROMIUM_ARGS)
+        page = browser.new_page(viewport={"width": 1400, "height": 950})
+        page.set_default_timeout(60_000)
+        page.goto(server.url)
+        yield page
+        browser.close()
+
+
+def test_ask_read_cited_answer_click_marker_and_rebuild(page, server):
+    ARTIFACTS.mkdir(exist_ok=True)
+    expect = sync_api.expect
+    expect.set_options(timeout=60_000)  # the first answer may wait for the model; never a timed test
+    expect(page.locator("#status")).to_contain_text("sino-soviet-relations.txt")
+    expect(page.locator("#status")).to_contain_text("chunks")
+
+    page.locator("#question textarea").fill("When did Gorbachev visit Beijing?")
+    page.locator("#ask").click()
+    answer = page.locator("#chat a.cite").first
+    expect(answer).to_be_visible()
+    expect(page.locator("#chat")).to_contain_text("May 1989")
+
+    highlighted = page.locator("#sources mark")
+    expect(highlighted.first).to_contain_text("Gorbachev visited Beijing in May 1989")
+    expect(page.locator("#source-1")).to_be_visible()
+
+    page.locator("#chat a.cite", has_text="[1]").first.click()
+    expect(page.locator("#source-1.marked")).to_be_visible()
+    expect(page.locator(".source-card.marked")).to_have_count(1)
+    page.screenshot(path=str(ARTIFACTS / "answer.png"), full_page=True)
+
+    # A follow-up question in the same chat.
+    page.locator("#question textarea").fill("What did he say to the Chinese magazine?")
+    page.locator("#ask").click()
+    expect(page.locator("#chat")).to_contain_text("special interest", timeout=60_000)
+
+    # A refusal looks different from an answer.
+    page.locator("#question textarea").fill("What is the capital of France?")
+    page.locator("#ask").click()
+    expect(page.locator("#chat .refusal").last).to_contain_text("does not say")
+    expect(page.locator("#sources .sources-heading.refused")).to_be_visible()
+
+    # Markup typed by the user is shown as text, not run.
+    page.locator("#question textarea").fill("<img src=x onerror=\"document.title='owned'\"> who?")
+    page.locator("#ask").click()
+    expect(page.locator("#chat")).to_contain_text("<img src=x")
+    assert page.title() != "owned"
+
+    page.locator("#rebuild").click()
+    expect(page.locator("#status")).to_contain_text("reused", timeout=120_000)
+    page.screenshot(path=str(ARTIFACTS / "after-rebuild.png"), full_page=True)
