@@ -105,7 +105,11 @@ class ChatService:
                 self.message = f"Index built at start: {report.summary()}"
             except RagError as exc:
                 self.error = f"Could not rebuild: {exc}"  # serve the previous index if there is one
-        return Pipeline(load_index(index_dir), self.embedder)
+        generators = self.settings.generators()
+        local = generators.get("local")
+        if local is not None:
+            local.load_in_background()  # about a minute; the status bar says so meanwhile
+        return Pipeline(load_index(index_dir), self.embedder, generators, self.settings.answerer)
 
     @property
     def source(self) -> Path:
@@ -123,6 +127,11 @@ class ChatService:
             "message": self.message,
             "error": self.error,
         }
+        local = self.pipeline.generators.get("local")
+        if local is not None and not local.ready:
+            note = f"Local model: {local.error}" if local.error else \
+                f"Loading the local model {local.model_ref} (about a minute); answers fall back to extractive until then."
+            info["message"] = f"{info['message']} {note}".strip()
         try:
             reasons = stale_reasons(manifest, self.source, self.embedder, self.settings.chunking)
         except RagError as exc:
@@ -149,7 +158,8 @@ class ChatService:
             self._rebuilding.release()
         return self.error or self.message
 
-    def ask_json(self, question: str, k: int = 5, history: list[str] | None = None) -> dict:
+    def ask_json(self, question: str, k: int = 5, history: list[str] | None = None,
+                 answerer: str | None = None) -> dict:
         """The `/ask` API: the JSON answer of `rag ask --json`."""
         try:
             k = int(k)
@@ -157,7 +167,7 @@ class ChatService:
                 raise RagError("k must be between 1 and 20.")
             if history is not None and not (isinstance(history, list) and all(isinstance(h, str) for h in history)):
                 raise RagError("history must be a list of earlier questions.")
-            return self.pipeline.ask(question, k, history=history).to_json()
+            return self.pipeline.ask(question, k, history=history, answerer=answerer or None).to_json()
         except (RagError, ValueError, TypeError) as exc:
             raise gr.Error(str(exc) if isinstance(exc, RagError) else "k must be a whole number.") from None
 
@@ -179,6 +189,9 @@ def build_app(service: ChatService) -> gr.Blocks:
                                           show_label=False, scale=5, max_lines=4, elem_id="question",
                                           max_length=2000, submit_btn=False)
                     send = gr.Button("Ask", variant="primary", scale=1, elem_id="ask")
+                names = service.pipeline.answerer_names
+                answerer = gr.Dropdown(names, value=service.pipeline.default, label="Answerer", elem_id="answerer",
+                                       visible=len(names) > 1, interactive=True)
                 with gr.Row():
                     clear = gr.Button("Clear chat", size="sm", elem_id="clear")
                     rebuild = gr.Button("Rebuild index", size="sm", elem_id="rebuild")
@@ -186,7 +199,7 @@ def build_app(service: ChatService) -> gr.Blocks:
             with gr.Column(scale=2):
                 sources = gr.HTML(render.sources_html(None), elem_id="sources", label="Sources")
 
-        def respond(text: str, messages: list, history: list[Answer]):
+        def respond(text: str, messages: list, history: list[Answer], answerer_name: str | None = None):
             messages = list(messages or [])
             if not (text or "").strip():
                 yield gr.skip(), messages, history, gr.skip()
@@ -197,7 +210,7 @@ def build_app(service: ChatService) -> gr.Blocks:
             so_far = ""
             try:
                 turns = [a.question for a in history]
-                for piece in service.pipeline.ask_stream(text, history=turns):
+                for piece in service.pipeline.ask_stream(text, history=turns, answerer=answerer_name):
                     if isinstance(piece, Answer):
                         answer = piece
                         continue
@@ -231,7 +244,7 @@ def build_app(service: ChatService) -> gr.Blocks:
                 info["message"] = BUSY
             return render.status_html(info)
 
-        submit_events = dict(fn=respond, inputs=[question, chatbot, answers],
+        submit_events = dict(fn=respond, inputs=[question, chatbot, answers, answerer],
                              outputs=[question, chatbot, answers, sources], concurrency_limit=4,
                              concurrency_id="chat")
         question.submit(**submit_events, api_visibility="private")
@@ -276,6 +289,9 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--insecure", action="store_true", help="allow a non-loopback host without --auth")
     parser.add_argument("--index", type=Path)
     parser.add_argument("--source", type=Path)
+    parser.add_argument("--answerer", choices=["extractive", "openai", "local"], help="the default answerer")
+    parser.add_argument("--base-url", help="an OpenAI-compatible endpoint (or RAG_OPENAI_BASE_URL)")
+    parser.add_argument("--model", help="openai: model name; local: folder, .gguf file or gemma3-270m")
     args = parser.parse_args(argv)
     auth = parse_auth(args.auth)
     if not is_loopback(args.host) and not auth and not args.insecure:
@@ -284,7 +300,8 @@ def main(argv: list[str] | None = None) -> int:
         return 2
     logging.basicConfig(level=logging.INFO, format="%(levelname)s %(name)s: %(message)s")
     try:
-        service = ChatService(Settings.from_env(source=args.source, index_dir=args.index))
+        service = ChatService(Settings.from_env(source=args.source, index_dir=args.index, answerer=args.answerer,
+                                                base_url=args.base_url, model=args.model))
     except RagError as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 1

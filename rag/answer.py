@@ -50,6 +50,7 @@ class Reply:
     quoted: list[tuple[int, Sentence]] = field(default_factory=list)  # (passage n, sentence) it quotes
     answerer: str = "extractive"
     notice: str | None = None  # e.g. why a generative answer fell back
+    fallback: bool = False  # the answerer could not answer usefully: the pipeline answers extractively
 
 
 @dataclass

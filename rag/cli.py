@@ -18,7 +18,9 @@ from rag.settings import Settings
 def main(argv: list[str] | None = None) -> int:
     parser = _parser()
     args = parser.parse_args(argv)
-    settings = Settings.from_env(source=getattr(args, "source", None), index_dir=getattr(args, "index", None))
+    settings = Settings.from_env(source=getattr(args, "source", None), index_dir=getattr(args, "index", None),
+                                 answerer=getattr(args, "answerer", None), base_url=getattr(args, "base_url", None),
+                                 model=getattr(args, "model", None), timeout=getattr(args, "timeout", None))
     try:
         return args.run(args, settings) or 0
     except RagError as exc:
@@ -36,9 +38,17 @@ def _parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="rag", description=__doc__.splitlines()[0])
     sub = parser.add_subparsers(required=True, metavar="COMMAND")
 
-    def command(name: str, run, help: str) -> argparse.ArgumentParser:
+    def command(name: str, run, help: str, answers: bool = False) -> argparse.ArgumentParser:
         p = sub.add_parser(name, help=help, description=help)
         p.add_argument("--index", type=Path, help="index folder (default: index/, or $RAG_INDEX)")
+        if answers:
+            p.add_argument("--answerer", choices=["extractive", "openai", "local"],
+                           help="who writes the answer (default: extractive, or $RAG_ANSWERER)")
+            p.add_argument("--base-url", help="openai: the endpoint, e.g. http://localhost:11434/v1 "
+                                              "(or $RAG_OPENAI_BASE_URL)")
+            p.add_argument("--model", help="openai: the model name ($RAG_OPENAI_MODEL); local: a folder, a .gguf "
+                                           "file or gemma3-270m ($RAG_LOCAL_MODEL)")
+            p.add_argument("--timeout", type=float, help="seconds to wait for a language model (default 60)")
         p.set_defaults(run=run)
         return p
 
@@ -56,20 +66,22 @@ def _parser() -> argparse.ArgumentParser:
     p.add_argument("-k", type=int, default=5, help="passages to show (default 5)")
     p.add_argument("--json", action="store_true")
 
-    p = command("ask", cmd_ask, "Answer a question with cited passages.")
+    p = command("ask", cmd_ask, "Answer a question with cited passages.", answers=True)
     p.add_argument("question", nargs="?")
     p.add_argument("-k", type=int, default=5, help="passages to retrieve (default 5)")
     p.add_argument("--json", action="store_true", help="print the answer as JSON")
     p.add_argument("--batch", type=Path, help="JSONL file with a \"question\" per line; one answer per line")
 
-    p = command("eval", cmd_eval, "Score the bot on a question file (the format of ../shared/eval/dev.jsonl).")
+    p = command("eval", cmd_eval, "Score the bot on a question file (the format of ../shared/eval/dev.jsonl).",
+                answers=True)
     p.add_argument("--questions", type=Path, required=True, help="JSONL questions with gold evidence and answers")
     p.add_argument("-k", type=int, default=5)
     p.add_argument("--json", action="store_true", help="print the metrics as JSON")
     p.add_argument("--baselines", action="store_true", help="also score BM25 alone and dense retrieval alone")
     p.add_argument("--answers", type=Path, help="also write the answers (JSONL) for ../shared/eval/score.py")
 
-    p = command("chat", cmd_chat, "Ask questions in the terminal; follow-up questions use the conversation.")
+    p = command("chat", cmd_chat, "Ask questions in the terminal; follow-up questions use the conversation.",
+                answers=True)
     p.add_argument("-k", type=int, default=5)
     return parser
 
@@ -215,13 +227,18 @@ def _pipeline(settings: Settings):
     from rag.pipeline import Pipeline
 
     began = time.perf_counter()
-    pipeline = Pipeline.load(settings.index_dir)
+    generators = settings.generators()
+    pipeline = Pipeline.load(settings.index_dir, generators=generators, default=settings.answerer)
     reasons = stale_reasons(read_manifest(settings.index_dir), settings.source_or_none, pipeline.embedder,
                             settings.chunking, index_dir=settings.index_dir)
     if reasons:
         print(f"warning: the index is stale ({'; '.join(reasons)}); run `rag build` to update it.",
               file=sys.stderr)
     pipeline.embedder.embed(["warm up"])  # load the model now, not inside the first answer's timing
+    local = generators.get("local")
+    if local is not None and settings.answerer == "local":
+        print(f"Loading the local model {local.model_ref} (about a minute on a 2-core CPU)...", file=sys.stderr)
+        local.load()
     if os.environ.get("RAG_VERBOSE"):
         print(f"loaded in {time.perf_counter() - began:.1f} s", file=sys.stderr)
     return pipeline
@@ -237,7 +254,9 @@ def _print_answer(stream) -> None:
         else:
             print(piece, end="", flush=True)
     print("\n")
-    if answer.notice:
+    if answer.answerer == "extractive-fallback":
+        print(f"({answer.notice})\n\n{answer.answer}\n")
+    elif answer.notice:
         print(f"({answer.notice})\n")
     label = "Closest passages" if answer.refused else "Passages"
     print(f"{label}:")

@@ -54,19 +54,29 @@ def search_text(question: str, context: str = "") -> str:
 
 
 class Pipeline:
-    def __init__(self, index: Index, embedder: Embedder | None = None, answerer: Answerer | None = None) -> None:
+    """`generators`: optional generative answerers by name; the extractive one is always there."""
+
+    def __init__(self, index: Index, embedder: Embedder | None = None,
+                 generators: dict[str, Answerer] | None = None, default: str = "extractive") -> None:
         self.embedder = embedder or MiniLMEmbedder()
         if index.manifest["model"]["name"] != self.embedder.name:
             raise RagError(f"The index was built with {index.model}, not {self.embedder.name}: "
                            "rebuild it with `rag build --force`.")
-        self._answerer = answerer
+        self.generators = dict(generators or {})
+        if default != "extractive" and default not in self.generators:
+            raise RagError(f"Unknown answerer {default!r}: choose from {', '.join(self.answerer_names)}.")
+        self.default = default
         self._lock = threading.Lock()
         self.swap(index)
 
     @classmethod
     def load(cls, index_dir: str | Path = "index", embedder: Embedder | None = None,
-             answerer: Answerer | None = None) -> Pipeline:
-        return cls(load_index(Path(index_dir)), embedder, answerer)
+             generators: dict[str, Answerer] | None = None, default: str = "extractive") -> Pipeline:
+        return cls(load_index(Path(index_dir)), embedder, generators, default)
+
+    @property
+    def answerer_names(self) -> list[str]:
+        return ["extractive", *self.generators]
 
     def swap(self, index: Index) -> None:
         """Serve a newly built index; questions in flight finish on the old one."""
@@ -77,9 +87,13 @@ class Pipeline:
         with self._lock:
             self.index, self.section_years, self.extractive = index, section_years, extractive
 
-    @property
-    def answerer(self) -> Answerer:
-        return self._answerer or self.extractive
+    def answerer(self, name: str | None = None) -> Answerer:
+        name = name or self.default
+        if name == "extractive":
+            return self.extractive
+        if name not in self.generators:
+            raise RagError(f"Unknown answerer {name!r}: choose from {', '.join(self.answerer_names)}.")
+        return self.generators[name]
 
     # -- asking
 
@@ -95,28 +109,37 @@ class Pipeline:
         passages = [self._passage(n, group, index, section_years, query_vector) for n, group in enumerate(groups, 1)]
         return passages, context, query_vector
 
-    def ask(self, question: str, k: int = 5, history: list[str] | None = None, retrieval: str = "hybrid") -> Answer:
+    def ask(self, question: str, k: int = 5, history: list[str] | None = None, retrieval: str = "hybrid",
+            answerer: str | None = None) -> Answer:
         answer = None
-        for item in self.ask_stream(question, k, history, retrieval):
+        for item in self.ask_stream(question, k, history, retrieval, answerer):
             if isinstance(item, Answer):
                 answer = item
         assert answer is not None
         return answer
 
     def ask_stream(self, question: str, k: int = 5, history: list[str] | None = None,
-                   retrieval: str = "hybrid") -> Iterator[str | Answer]:
-        """Text pieces of the answer as they are produced, then the complete, validated Answer."""
+                   retrieval: str = "hybrid", answerer: str | None = None) -> Iterator[str | Answer]:
+        """Text pieces of the answer as they are produced, then the complete, validated Answer.
+
+        When a generative answerer fails or its text cannot be trusted, the Answer is the extractive
+        one (answerer "extractive-fallback", with a notice), replacing the pieces already streamed."""
         began = time.perf_counter()
         question = clean_question(question)
+        chosen = self.answerer(answerer)
         passages, context, query_vector = self.retrieve(question, k, history, retrieval)
         retrieved = time.perf_counter()
         reply: Reply | None = None
-        for piece in self.answerer.stream(question, passages, query_vector, context):
+        for piece in chosen.stream(question, passages, query_vector, context):
             if isinstance(piece, Reply):
                 reply = piece
             else:
                 yield piece
         assert reply is not None
+        if reply.fallback:
+            notice = reply.notice
+            reply = self.extractive.reply(question, passages, query_vector, context)
+            reply.answerer, reply.notice = "extractive-fallback", f"{notice} Showing the extractive answer."
         answer = finalize(question, reply, passages)
         done = time.perf_counter()
         answer.query = search_text(question, context) if context else None

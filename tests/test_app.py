@@ -101,7 +101,8 @@ def test_follow_up_pairs(served):
 
 
 def test_chat_endpoint_renders_links_and_highlights(served):
-    _, messages, sources = served.client().predict("Why did Mao distrust Khrushchev?", [], api_name="/chat")
+    _, messages, sources = served.client().predict("Why did Mao distrust Khrushchev?", [], "extractive",
+                                                        api_name="/chat")
     reply = messages[-1]["content"]
     reply = reply if isinstance(reply, str) else str(reply)
     assert 'href="#source-1"' in reply
@@ -185,7 +186,7 @@ def test_markup_in_a_source_is_shown_as_text(tmp_path):
     server = Served(Settings(index_dir=tmp_path / "index", source_or_none=source))
     try:
         _, messages, sources = server.client().predict("What tag was found in the archive in 1950?", [],
-                                                        api_name="/chat")
+                                                        "extractive", api_name="/chat")
         reply = str(messages[-1]["content"])
         for html_text in (reply, sources):
             assert "<script>" not in html_text and "<img" not in html_text
