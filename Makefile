@@ -21,7 +21,7 @@ test: $(VENV)/.installed-test index
 index: $(VENV)/.installed
 	$(BIN)/rag build --if-stale
 
-bench: $(VENV)/.installed-test index
+bench: $(VENV)/.installed-bench index
 	$(BIN)/python bench/run.py
 
 eval: $(VENV)/.installed index
@@ -37,6 +37,10 @@ $(VENV)/.installed: pyproject.toml | $(BIN)/python
 
 $(VENV)/.installed-test: $(VENV)/.installed pyproject.toml
 	$(BIN)/pip install --disable-pip-version-check -q -e '.[test]'
+	touch $@
+
+$(VENV)/.installed-bench: $(VENV)/.installed-test pyproject.toml
+	$(BIN)/pip install --disable-pip-version-check -q -e '.[test,bench]'
 	touch $@
 
 clean:

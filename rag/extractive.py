@@ -16,7 +16,8 @@ import numpy as np
 
 from rag.answer import Passage, Reply
 from rag.document import Sentence
-from rag.question import Question, analyse, has_date, has_new_name, quantities, years_covered, years_in
+from rag.question import (Question, analyse, has_date, has_day, has_new_name, quantities, years_covered,
+                          years_in)
 from rag.terms import terms
 
 NOT_IN_ARTICLE = "The article does not say."
@@ -31,6 +32,8 @@ W_UNFINISHED = 0.05  # captions and scrape fragments end without punctuation: ra
 W_CONTEXT = 0.3  # share of the passage's similarity in a sentence's: a sentence is read in context
 MIN_SCORE = 0.30
 KEEP_RATIO = 0.85  # extra sentences must score at least this share of the best one
+CONTINUE_RATIO = 0.5  # a sentence continuing the best one (a pronoun early on) needs less
+CONTINUES = re.compile(r"^(?:\S+\s+){0,3}(?:he|she|they|him|her|them|his|their|this|these|that|it)\b", re.I)
 
 
 @dataclass
@@ -46,14 +49,27 @@ class Candidate:
 class ExtractiveAnswerer:
     name = "extractive"
 
-    def __init__(self, idf: Callable[[str], float], known: Callable[[str], bool]) -> None:
+    def __init__(self, idf: Callable[[str], float], known: Callable[[str], bool],
+                 names: frozenset[str] = frozenset()) -> None:
         self.idf = idf  # document statistics from the keyword index
         self.known = known
+        self.names = names  # the document's proper names (question.document_names)
 
     # -- the Answerer interface
 
     def reply(self, question: str, passages: list[Passage], query_vector: np.ndarray,
               context: str = "") -> Reply:
+        evidence = self.evidence(question, passages, query_vector, context)
+        if isinstance(evidence, Reply):
+            return evidence
+        chosen = compose(evidence)
+        text = " ".join(f"{c.sentence.text} [{c.passage.n}]" for c in chosen)
+        return Reply(text, quoted=[(c.passage.n, c.sentence) for c in chosen])
+
+    def evidence(self, question: str, passages: list[Passage], query_vector: np.ndarray,
+                 context: str = "") -> list[Candidate] | Reply:
+        """The eligible sentences, best first, or a refusal when the passages do not support an answer.
+        The pipeline asks this of generative answerers too, before spending a model call."""
         q = analyse(question, context)
         missing = [name for name in q.names if not self.known(terms(name)[0] if terms(name) else name)]
         if missing:
@@ -62,9 +78,7 @@ class ExtractiveAnswerer:
         eligible = [c for c in candidates if self.eligible(q, c)]
         if not eligible or eligible[0].score < MIN_SCORE:
             return refusal()
-        chosen = compose(eligible)
-        text = " ".join(f"{c.sentence.text} [{c.passage.n}]" for c in chosen)
-        return Reply(text, quoted=[(c.passage.n, c.sentence) for c in chosen])
+        return eligible
 
     def stream(self, question: str, passages: list[Passage], query_vector: np.ndarray,
                context: str = "") -> Iterator[str | Reply]:
@@ -89,7 +103,7 @@ class ExtractiveAnswerer:
                 seen.add((p.source, s.start))
                 present = set(terms(s.text)) | set(terms(p.section))
                 coverage = sum(w for t, w in weights.items() if t in present) / total
-                kind_ok = kind_matches(q, s.text)
+                kind_ok = kind_matches(q, s.text, self.names)
                 meaning = (1 - W_CONTEXT) * float(d) + W_CONTEXT * p.relevance
                 score = (W_DENSE * meaning + W_TERMS * coverage + W_RANK / p.n + W_KIND * kind_ok
                          + W_YEAR * bool(q.years and years_covered(q.years, years_in(s.text)))
@@ -102,34 +116,57 @@ class ExtractiveAnswerer:
         """Hard checks: the question's years are in the sentence's section; a count has a quantity."""
         if q.years and not years_covered(q.years, c.passage.section_years | years_in(c.sentence.text)):
             return False
-        if q.kind == "count" and not c.kind_ok:
-            return False
+        if q.kind in ("count", "year", "date") and not c.kind_ok:
+            return False  # "how many", "what year", "which day": an answer without one is no answer
         return True
 
 
-def kind_matches(q: Question, sentence: str) -> bool:
+def kind_matches(q: Question, sentence: str, names: frozenset[str]) -> bool:
     if q.kind == "count":
         return bool(quantities(sentence) - q.numbers - set(q.years))
+    if q.kind == "year":
+        return bool(years_in(sentence) - set(q.years))
+    if q.kind == "date":
+        return has_day(sentence)
     if q.kind == "when":
         return has_date(sentence)
     if q.kind in ("who", "where"):
-        return has_new_name(sentence, q)
+        return has_new_name(sentence, q, names)
     return False
 
 
 def compose(ranked: list[Candidate]) -> list[Candidate]:
-    """The best sentence plus close runners-up, without near-duplicates, in reading order."""
+    """The best sentence plus close runners-up and a sentence that continues it, without
+    near-duplicates, in reading order."""
     best = ranked[0]
     chosen = [best]
-    size = len(best.sentence.text)
+
+    def fits(c: Candidate) -> bool:
+        return (len(chosen) < MAX_SENTENCES and c not in chosen
+                and sum(len(x.sentence.text) for x in chosen) + len(c.sentence.text) <= MAX_CHARS
+                and not any(_similar(c.sentence.text, x.sentence.text) for x in chosen))
+
     for c in ranked[1:]:
-        if len(chosen) == MAX_SENTENCES or c.score < KEEP_RATIO * best.score:
+        if c.score < KEEP_RATIO * best.score:
             break
-        if size + len(c.sentence.text) > MAX_CHARS or any(_similar(c.sentence.text, x.sentence.text) for x in chosen):
-            continue
-        chosen.append(c)
-        size += len(c.sentence.text)
+        if fits(c):
+            chosen.append(c)
+    # "In late 1949, Mao went to Moscow. Stalin kept him waiting...": the next sentence that refers
+    # back to the best one completes it.
+    following = _next_sentence(best, ranked)
+    if following is not None and following.score >= CONTINUE_RATIO * best.score \
+            and CONTINUES.match(following.sentence.text) and fits(following):
+        chosen.append(following)
     return sorted(chosen, key=lambda c: (c.passage.source, c.sentence.start))
+
+
+def _next_sentence(c: Candidate, ranked: list[Candidate]) -> Candidate | None:
+    sentences = c.passage.sentences
+    position = next((i for i, s in enumerate(sentences) if s.start == c.sentence.start), None)
+    if position is None or position + 1 >= len(sentences):
+        return None
+    after = sentences[position + 1]
+    return next((x for x in ranked if x.passage is c.passage and x.sentence.start == after.start), None)
 
 
 def _similar(a: str, b: str) -> bool:

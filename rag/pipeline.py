@@ -18,7 +18,7 @@ from rag.errors import RagError
 from rag.extractive import ExtractiveAnswerer
 from rag.followup import context_for
 from rag.index import Index, load_index
-from rag.question import years_in
+from rag.question import document_names, years_in
 from rag.document import Sentence
 from rag.retrieve import Group, retrieve
 from rag.terms import normalize
@@ -83,7 +83,8 @@ class Pipeline:
         section_years: dict[tuple[str, str], set[str]] = {}
         for chunk in index.chunks:
             section_years.setdefault((chunk.source, chunk.section), set()).update(years_in(chunk.text))
-        extractive = ExtractiveAnswerer(index.keyword.idf, index.keyword.knows)
+        names = document_names(chunk.text for chunk in index.chunks)
+        extractive = ExtractiveAnswerer(index.keyword.idf, index.keyword.knows, names)
         with self._lock:
             self.index, self.section_years, self.extractive = index, section_years, extractive
 
@@ -130,7 +131,15 @@ class Pipeline:
         passages, context, query_vector = self.retrieve(question, k, history, retrieval)
         retrieved = time.perf_counter()
         reply: Reply | None = None
-        for piece in chosen.stream(question, passages, query_vector, context):
+        if chosen is not self.extractive:
+            # The same evidence check as the extractive answer: a question whose names or years the
+            # passages lack is refused without asking a model that might make something up.
+            evidence = self.extractive.evidence(question, passages, query_vector, context)
+            if isinstance(evidence, Reply):
+                reply = evidence
+                reply.notice = f"The passages do not support an answer, so the {chosen.name} model was not asked."
+                yield reply.text
+        for piece in ([] if reply else chosen.stream(question, passages, query_vector, context)):
             if isinstance(piece, Reply):
                 reply = piece
             else:

@@ -245,3 +245,11 @@ def test_gemma_when_installed(real_pipeline):
     assert answer.answerer in ("local", "extractive-fallback")
     assert set(answer.citations) <= {p.n for p in answer.passages}
     assert answer.refused or "1989" in answer.answer
+
+
+def test_unsupported_questions_are_refused_before_asking_the_model(small_index, endpoint):
+    before = len(ScriptedServer.requests)
+    answer = pipeline_for(small_index, endpoint, "good").ask("What did Napoleon think of Ruritania?")
+    assert answer.refused and "Napoleon" in answer.answer
+    assert "was not asked" in answer.notice
+    assert len(ScriptedServer.requests) == before

@@ -12,6 +12,8 @@ from conftest import ROOT, SHARED_EVAL
 
 DEV = SHARED_EVAL / "dev.jsonl"
 OURS = ROOT / "tests" / "data" / "questions.jsonl"
+# Written by a helper from the article alone, without seeing this code: the closest we have to a held-out set.
+INDEPENDENT = ROOT / "tests" / "data" / "questions-independent.jsonl"
 needs_dev = pytest.mark.skipif(not DEV.exists(), reason=f"{DEV} is not beside the project")
 
 
@@ -56,3 +58,14 @@ def test_our_own_questions(real_pipeline):
     m = evaluate.score(questions, answers)
     assert m["recall@5"] >= 0.9 and m["answer_acc"] >= 0.85 and m["false_refusal"] <= 0.05, m
     assert m["refusal_unanswerable"] >= 0.6, m
+
+
+@pytest.mark.slow
+def test_independent_questions(real_pipeline):
+    """Answerable ones are answered; the unanswerable ones are deliberately tricky (they name things the
+    article covers but ask for a detail it never gives), so the bar there is low and reported honestly."""
+    questions = evaluate.load_questions(INDEPENDENT)
+    answers, _ = evaluate.run(real_pipeline, questions)
+    m = evaluate.score(questions, answers)
+    assert m["recall@5"] >= 0.95 and m["answer_acc"] >= 0.85 and m["false_refusal"] <= 0.05, m
+    assert m["refusal_unanswerable"] >= 0.3, m
