@@ -29,6 +29,8 @@ sys.path.insert(0, str(ROOT / "bench"))
 import corpus  # noqa: E402
 import latency  # noqa: E402
 
+from rag.vector_index import EXACT_LIMIT  # noqa: E402
+
 WORK = ROOT / "bench" / "work"
 ARTICLE = ROOT / "data" / "sino-soviet-relations.txt"
 QUESTIONS = ROOT / "tests" / "data" / "questions.jsonl"
@@ -151,9 +153,7 @@ def folder_mb(path: Path) -> float:
     return round(sum(p.stat().st_size for p in path.rglob("*") if p.is_file()) / 1e6, 2)
 
 
-def scale_point(copies: int, embedder, questions: list[str]) -> dict:
-    import numpy as np
-
+def scale_point(copies: int, embedder, questions: list[str], compare_ann: bool = False) -> dict:
     from rag import Pipeline
     from rag.index import build_index, load_index
 
@@ -177,15 +177,19 @@ def scale_point(copies: int, embedder, questions: list[str]) -> dict:
         "vector_index": report.index_kind, "ask_median_ms": round(statistics.median(ask_ms), 2),
         "ask_p95_ms": round(percentile(ask_ms, 0.95), 2),
     }
-    if report.index_kind != "flat-ip":
-        point["ann"] = ann_recall(index, embedder, questions + [q.lower() for q in questions], np)
-        point["recall_at_10_vs_exact"] = point["ann"]["recall_at_10"]
+    if report.index_kind != "flat-ip" or compare_ann:
+        # The approximate index the build switches to above EXACT_LIMIT, on these same vectors.
+        from rag import vector_index
+
+        approximate = index.vectors if report.index_kind != "flat-ip" else \
+            vector_index.build(index.chunk_vectors, exact_limit=0)
+        point["ann"] = ann_recall(index, approximate, embedder, questions + [q.lower() for q in questions])
     shutil.rmtree(index_dir, ignore_errors=True)
     source.unlink()
     return point
 
 
-def ann_recall(index, embedder, questions: list[str], np) -> dict:
+def ann_recall(index, approximate, embedder, questions: list[str]) -> dict:
     """Share of the exact top 10 that the approximate index also returns, over the same queries; and
     the share of its results scoring at least the exact 10th (the copies in a scaled corpus are near
     ties, which a strict count penalises though they are as good). Both search times too."""
@@ -198,7 +202,7 @@ def ann_recall(index, embedder, questions: list[str], np) -> dict:
     scores, truth = exact.search(vectors, 10)
     exact_ms = (time.perf_counter() - began) * 1000 / len(questions)
     began = time.perf_counter()
-    found_scores, found = index.vectors.search(vectors, 10)
+    found_scores, found = approximate.search(vectors, 10)
     ann_ms = (time.perf_counter() - began) * 1000 / len(questions)
     strict = sum(len(set(t) & set(f)) for t, f in zip(truth, found)) / truth.size
     as_good = sum(int((fs >= s[-1] - 1e-4).sum()) for s, fs in zip(scores, found_scores)) / truth.size
@@ -265,7 +269,7 @@ def write_report(r: dict, path: Path) -> None:
     ann = [p for p in s if "ann" in p]
     for p in ann:
         a = p["ann"]
-        lines.append(f"| approximate index recall@10 vs exact >= 0.98 ({p['copies']}x, {p['vector_index']}) | "
+        lines.append(f"| approximate index (HNSW) recall@10 vs exact >= 0.98, on the {p['copies']}x vectors | "
                      f"{a['recall_at_10']} ({a['as_good_at_10']} of its results score as high as the exact "
                      f"10th; {a['ann_ms']} ms vs {a['exact_ms']} ms a search) | {verdict(a['recall_at_10'] >= 0.98)} |")
     lines += [
@@ -300,15 +304,21 @@ def write_report(r: dict, path: Path) -> None:
         "is the warm `ask` (embedding, hybrid retrieval, answer) over our questions, twice.",
         "",
         "| size | chars | chunks | sentences | embedded / reused | build s | chunks/s | index MB | vector index | "
-        "ask median ms | ask p95 ms | ANN recall@10 |",
+        "ask median ms | ask p95 ms | HNSW recall@10 |",
         "| --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- |",
     ]
     for p in s:
         lines.append(f"| {p['copies']}x | {p['chars']:,} | {p['chunks']:,} | {p['sentences']:,} | "
                      f"{p['embedded']:,} / {p['reused']:,} | {p['build_s']} | {p['chunks_per_s']} | {p['index_mb']} | "
                      f"{p['vector_index']} | {p['ask_median_ms']} | {p['ask_p95_ms']} | "
-                     f"{p.get('recall_at_10_vs_exact', '-')} |")
-    lines += ["", "![latency, throughput and size against corpus size](scale.png)", ""]
+                     f"{p['ann']['recall_at_10'] if 'ann' in p else '-'} |")
+    lines += [
+        "",
+        f"The build keeps exact search up to {EXACT_LIMIT:,} vectors (rag/vector_index.py) and switches to HNSW",
+        "above. The HNSW column measures that index built from the largest corpus's vectors, against exact",
+        "search on the same queries; the scaled corpus's near-copies are a hard case for it.",
+        "",
+        "![latency, throughput and size against corpus size](scale.png)", ""]
     path.write_text("\n".join(lines), encoding="utf-8")
 
 
@@ -333,9 +343,10 @@ def main() -> int:
     embedder = MiniLMEmbedder()
     questions = [json.loads(line)["question"] for line in QUESTIONS.read_text().splitlines() if line.strip()]
     r["scale"] = []
-    for copies in [int(x) for x in args.scales.split(",")]:
+    sizes = [int(x) for x in args.scales.split(",")]
+    for copies in sizes:
         print(f"scale {copies}x...", flush=True)
-        r["scale"].append(scale_point(copies, embedder, questions))
+        r["scale"].append(scale_point(copies, embedder, questions, compare_ann=copies == max(sizes)))
         print(json.dumps(r["scale"][-1]), flush=True)
     r["total_min"] = round((time.perf_counter() - began) / 60, 1)
     (ROOT / "bench" / "results.json").write_text(json.dumps(r, indent=2) + "\n")

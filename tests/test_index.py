@@ -266,3 +266,18 @@ def test_cli_build_summary_and_info(capsys, tmp_path: Path, small_source: Path, 
     small_source.write_text(small_source.read_text() + "\nMore words.\n")
     assert main(["info", "--index", str(index_dir)]) == 0
     assert "STALE" in capsys.readouterr().out
+
+
+def test_above_the_exact_limit_the_index_is_hnsw_and_recorded(tmp_path, small_source, fake_embedder):
+    """The switch to an approximate index is automatic and written to the manifest; it still loads and finds."""
+    import numpy as np
+
+    from rag import vector_index
+
+    report = build_index(small_source, tmp_path / "index", fake_embedder, exact_limit=1)
+    assert report.index_kind == "hnsw-ip"
+    assert read_manifest(tmp_path / "index")["vector_index"] == "hnsw-ip"
+    index = load_index(tmp_path / "index")
+    assert index.vectors.hnsw.efSearch == vector_index.EF_SEARCH
+    scores, rows = vector_index.search(index.vectors, index.chunk_vectors[2], 1)
+    assert rows[0] == 2 and np.isclose(scores[0], 1.0, atol=1e-5)
