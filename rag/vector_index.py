@@ -10,7 +10,7 @@ from rag.errors import RagError
 
 # Up to this many vectors exact search is fast enough, and exact; above it, HNSW. Measured by
 # bench/run.py at 1000x the article (38,785 chunks): exact 1.1 ms a search, HNSW (efSearch 1024)
-# 0.7 ms at recall@10 0.98. Exact search grows linearly, to about 7 ms at this limit.
+# 0.7-0.9 ms at recall@10 0.97-0.98. Exact search grows linearly, to about 7 ms at this limit.
 EXACT_LIMIT = 250_000
 EF_SEARCH = 1024  # HNSW search breadth; 256 gave recall@10 0.93-0.96 at 1000x, 2048 gave 1.0 at 1.5 ms
 
