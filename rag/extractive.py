@@ -24,8 +24,8 @@ NOT_IN_ARTICLE = "The article does not say."
 MAX_SENTENCES = 3
 MAX_CHARS = 600
 MIN_SENTENCE_WORDS = 5  # scrape fragments such as "In 1921," or a bare title are not answers
-# Weights of the sentence score and the refusal threshold, fitted on our own questions (tests/questions)
-# plus the dev set; see README "How answers are chosen".
+# Weights of the sentence score and the refusal threshold, set by hand on our own questions
+# (tests/data/*.jsonl) plus the dev set; `rag eval` shows the effect of a change.
 W_DENSE, W_TERMS, W_RANK, W_KIND = 0.55, 0.30, 0.05, 0.10
 W_YEAR = 0.05  # the sentence itself names the question's year
 W_UNFINISHED = 0.05  # captions and scrape fragments end without punctuation: rarely the answer
@@ -97,11 +97,12 @@ class ExtractiveAnswerer:
         out = []
         for p in passages:
             dense = p.sentence_vectors @ query_vector if p.sentence_vectors is not None else np.zeros(len(p.sentences))
+            section_terms = set(terms(p.section))
             for s, d in zip(p.sentences, dense):
                 if (p.source, s.start) in seen or len(s.text.split()) < MIN_SENTENCE_WORDS:
                     continue  # overlapping passages share sentences: cite the better-ranked one
                 seen.add((p.source, s.start))
-                present = set(terms(s.text)) | set(terms(p.section))
+                present = set(terms(s.text)) | section_terms
                 coverage = sum(w for t, w in weights.items() if t in present) / total
                 kind_ok = kind_matches(q, s.text, self.names)
                 meaning = (1 - W_CONTEXT) * float(d) + W_CONTEXT * p.relevance
