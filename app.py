@@ -127,7 +127,7 @@ class ChatService:
             "message": self.message,
             "error": self.error,
         }
-        local = self.pipeline.generators.get("local")
+        local = self.pipeline.answerers.get("local")
         if local is not None and not local.ready:
             note = f"Local model: {local.error}" if local.error else \
                 f"Loading the local model {local.model_ref} (about a minute); answers fall back to extractive until then."

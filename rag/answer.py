@@ -10,8 +10,6 @@ import re
 from dataclasses import dataclass, field
 from typing import Iterator, Protocol
 
-import numpy as np
-
 from rag.document import Sentence
 
 MARKER = re.compile(r"\[(\d{1,3})\]")
@@ -29,16 +27,15 @@ class Passage:
     score: float
     retrievers: list[str]
     sentences: list[Sentence] = field(default_factory=list, repr=False)
-    sentence_vectors: np.ndarray | None = field(default=None, repr=False)
+    sentence_rows: list[int] = field(default_factory=list, repr=False)  # their rows in the index's vectors
     used_sentences: list[list[int]] = field(default_factory=list)
-    section_years: set[str] = field(default_factory=set, repr=False)  # years its section mentions
-    relevance: float = 0.0  # cosine similarity of the passage to the query
+    similarity: float = 0.0  # cosine of the passage and the question: a score a person can read
     chunk_ids: list[str] = field(default_factory=list)  # more than one when overlapping neighbours merged
 
     def to_json(self) -> dict:
         return {"n": self.n, "chunk_id": self.chunk_id, "source": self.source, "section": self.section,
                 "text": self.text, "start": self.start, "end": self.end, "score": round(self.score, 6),
-                "retrievers": self.retrievers, "used_sentences": self.used_sentences,
+                "similarity": round(self.similarity, 4), "retrievers": self.retrievers, "used_sentences": self.used_sentences,
                 "chunk_ids": self.chunk_ids}
 
 
@@ -78,17 +75,31 @@ class Answer:
 
 
 class Answerer(Protocol):
-    """question + passages -> Reply. Retrieval and the UI do not care which one runs."""
+    """An analysed question, its passages and the evidence judged to support an answer -> Reply.
+    Answerers are asked only when the evidence supports an answer: refusing is not theirs to decide."""
 
     name: str
 
-    def reply(self, question: str, passages: list[Passage], query_vector: np.ndarray,
-              context: str = "") -> Reply: ...
-
-    def stream(self, question: str, passages: list[Passage], query_vector: np.ndarray,
-               context: str = "") -> Iterator[str | Reply]:
+    def stream(self, query, passages: list[Passage], evidence) -> Iterator[str | Reply]:
         """Text pieces as they come, then the final Reply."""
         ...
+
+
+def refusal(title: str = "", reason: str | None = None) -> Reply:
+    """What every refusal says: the document does not answer, and why when a reason stands out."""
+    subject = f"The document ({title})" if title else "The document"
+    text = f"{subject} does not say" + (f": {reason}." if reason else ".")
+    return Reply(text + " The closest passages are shown for you to check.", refused=True)
+
+
+def reply_of(stream: Iterator[str | Reply]) -> Reply:
+    """The final Reply of an answerer's stream."""
+    result = None
+    for item in stream:
+        if isinstance(item, Reply):
+            result = item
+    assert result is not None, "an answerer's stream must end with a Reply"
+    return result
 
 
 def strip_invalid_markers(text: str, valid: set[int]) -> str:

@@ -74,11 +74,17 @@ def _parser() -> argparse.ArgumentParser:
 
     p = command("eval", cmd_eval, "Score the bot on a question file (the format of ../shared/eval/dev.jsonl).",
                 answers=True)
-    p.add_argument("--questions", type=Path, required=True, help="JSONL questions with gold evidence and answers")
+    which = p.add_mutually_exclusive_group(required=True)
+    which.add_argument("--questions", type=Path, help="JSONL questions with gold evidence and answers, asked of --index")
+    which.add_argument("--suite", type=Path, help="a folder of documents (article.txt + questions.jsonl each, and "
+                                                  "dev.jsonl for the shipped article): each built into its own index")
+    p.add_argument("--work", type=Path, help="--suite: where the per-document indexes go (default: a temporary "
+                                             "folder; give one to reuse them across runs)")
     p.add_argument("-k", type=int, default=5)
     p.add_argument("--json", action="store_true", help="print the metrics as JSON")
     p.add_argument("--baselines", action="store_true", help="also score BM25 alone and dense retrieval alone")
-    p.add_argument("--answers", type=Path, help="also write the answers (JSONL) for ../shared/eval/score.py")
+    p.add_argument("--answers", type=Path, help="also write the answers (JSONL; with --suite a folder of one "
+                                                "file per document) for ../shared/eval/score.py")
 
     p = command("chat", cmd_chat, "Ask questions in the terminal; follow-up questions use the conversation.",
                 answers=True)
@@ -132,7 +138,7 @@ def cmd_info(args, settings: Settings) -> int:
 
 def cmd_search(args, settings: Settings) -> int:
     pipeline = _pipeline(settings)
-    passages, _, _ = pipeline.retrieve(args.query, args.k)
+    passages = pipeline.search(pipeline.analyse(args.query), args.k)
     if args.json:
         print(json.dumps([p.to_json() for p in passages], ensure_ascii=False, indent=2))
         return 0
@@ -185,6 +191,8 @@ def _ask_batch(pipeline, args) -> int:
 def cmd_eval(args, settings: Settings) -> int:
     from rag import evaluate
 
+    if args.suite:
+        return _eval_suite(args, settings)
     questions = evaluate.load_questions(args.questions)
     pipeline = _pipeline(settings)
     modes = ["hybrid", "bm25", "dense"] if args.baselines else ["hybrid"]
@@ -195,6 +203,34 @@ def cmd_eval(args, settings: Settings) -> int:
                 f.write(json.dumps(answer, ensure_ascii=False) + "\n")
     result = evaluate.report(questions, results)
     print(json.dumps(result, indent=2, ensure_ascii=False) if args.json else evaluate.format_table(result))
+    return 0
+
+
+def _eval_suite(args, settings: Settings) -> int:
+    import tempfile
+
+    from rag import evaluate
+    from rag.embedder import MiniLMEmbedder
+    from rag.pipeline import Pipeline
+    from rag.settings import DEFAULT_SOURCE
+
+    docs = evaluate.discover(args.suite, DEFAULT_SOURCE)
+    embedder = MiniLMEmbedder()
+    rows = {}
+    with tempfile.TemporaryDirectory(prefix="rag-eval-") as tmp:
+        work = args.work or Path(tmp)
+        for doc in docs:
+            print(f"{doc.name}: building its index and asking {doc.questions.name}", file=sys.stderr)
+            questions = evaluate.load_questions(doc.questions)
+            pipeline = Pipeline.load(evaluate.document_index(doc, work, embedder), embedder=embedder)
+            answers, latencies = evaluate.run(pipeline, questions, args.k)
+            rows[doc.name] = evaluate.score(questions, answers)
+            rows[doc.name]["latency"] = evaluate.latency_summary(latencies)
+            if args.answers:
+                args.answers.mkdir(parents=True, exist_ok=True)
+                with open(args.answers / f"{doc.name}.jsonl", "w", encoding="utf-8") as f:
+                    f.writelines(json.dumps(a, ensure_ascii=False) + "\n" for a in answers)
+    print(json.dumps(rows, indent=2, ensure_ascii=False) if args.json else evaluate.format_suite(rows))
     return 0
 
 
@@ -228,7 +264,7 @@ def _pipeline(settings: Settings):
 
     began = time.perf_counter()
     generators = settings.generators()
-    pipeline = Pipeline.load(settings.index_dir, generators=generators, default=settings.answerer)
+    pipeline = Pipeline.load(settings.index_dir, answerers=generators, default=settings.answerer)
     reasons = stale_reasons(read_manifest(settings.index_dir), settings.source_or_none, pipeline.embedder,
                             settings.chunking, index_dir=settings.index_dir)
     if reasons:

@@ -12,6 +12,7 @@ import json
 import re
 import statistics
 import time
+from dataclasses import dataclass
 from difflib import SequenceMatcher
 from pathlib import Path
 
@@ -165,4 +166,64 @@ def format_table(result: dict) -> str:
                 said = "(refused) " if w["refused"] else ""
                 lines.append(f"  {w['id']}: {w['question']}\n      -> {said}{w['answer'][:160]}")
         lines.append("")
+    return "\n".join(lines)
+
+
+# ---------------------------------------------------------------- a suite of documents
+
+@dataclass(frozen=True)
+class SuiteDocument:
+    """One document of an evaluation suite and the questions written on it."""
+    name: str
+    article: Path
+    questions: Path
+
+
+def discover(suite: Path, dev_article: Path | None = None) -> list[SuiteDocument]:
+    """Every folder under `suite` holding `article.txt` + `questions.jsonl`, and `suite/dev.jsonl`
+    paired with `dev_article` (the shipped article), in a stable order."""
+    suite = Path(suite)
+    if not suite.is_dir():
+        raise RagError(f"No evaluation suite folder at {suite}.")
+    docs = []
+    if dev_article is not None and (suite / "dev.jsonl").exists():
+        docs.append(SuiteDocument(dev_article.stem, dev_article, suite / "dev.jsonl"))
+    for questions in sorted(suite.rglob("questions.jsonl")):
+        article = questions.parent / "article.txt"
+        if article.exists():
+            docs.append(SuiteDocument(questions.parent.name, article, questions))
+    if not docs:
+        raise RagError(f"{suite} holds no folder with article.txt and questions.jsonl.")
+    return docs
+
+
+def document_index(doc: SuiteDocument, work: Path, embedder) -> Path:
+    """The document's own index under `work`, built or updated incrementally (a rerun embeds nothing)."""
+    from rag.index import build_index
+
+    index_dir = Path(work) / doc.name
+    build_index(doc.article, index_dir, embedder)
+    return index_dir
+
+
+def format_suite(rows: dict[str, dict]) -> str:
+    """One table: a block per document (all questions, then each type), and the mean over documents."""
+    columns = ["recall@1", "recall@3", "recall@5", "mrr", "answer_acc", "false_refusal", "refusal_unanswerable"]
+    header = f"{'':<28}" + "".join(f"{c:>10}" for c in ["r@1", "r@3", "r@5", "MRR", "acc", "false-ref",
+                                                          "ref-unans", "n"])
+    lines = [header]
+
+    def row(label: str, m: dict) -> str:
+        cells = "".join(f"{'-' if m.get(c) is None else format(m[c], '.3f'):>10}" for c in columns)
+        return f"{label:<28}{cells}{m['n']:>10}"
+
+    for name, metrics in rows.items():
+        lines.append(row(name, metrics))
+        for t, m in metrics.get("by_type", {}).items():
+            lines.append(row(f"  {t}", m))
+    if len(rows) > 1:
+        mean = {c: round(statistics.mean(m[c] for m in rows.values() if m.get(c) is not None), 3)
+                for c in columns}
+        mean["n"] = sum(m["n"] for m in rows.values())
+        lines.append(row("mean over documents", mean))
     return "\n".join(lines)

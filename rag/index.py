@@ -6,6 +6,8 @@
       sentences.jsonl       one sentence a line: source, offsets, text, content hash
       chunk_vectors.npy     normalised chunk embeddings (also the embedding cache)
       sentence_vectors.npy  normalised sentence embeddings
+      words.json            the document's vocabulary (lower-cased content words), in row order
+      word_vectors.npy      normalised embeddings of those words: soft matching of question words
       index.faiss           inner-product index over chunk_vectors
       bm25/                 bm25s statistics (JSON + .npy)
 
@@ -38,8 +40,9 @@ from rag.embedder import Embedder
 from rag.errors import RagError
 from rag.keyword_index import KeywordIndex
 from rag.source import read_source, source_hashes
+from rag.terms import STOPWORDS, words
 
-FORMAT_VERSION = 1
+FORMAT_VERSION = 2  # 2: words.json + word_vectors.npy
 EMBED_BATCH = 256
 Progress = Callable[[int, int], None]  # (texts embedded so far, texts to embed)
 
@@ -52,6 +55,8 @@ class Index:
     sentence_keys: list[str]  # content hash per sentence row
     chunk_vectors: np.ndarray
     sentence_vectors: np.ndarray
+    words: list[str]  # the vocabulary, row order of word_vectors
+    word_vectors: np.ndarray
     vectors: object  # faiss.Index over chunk_vectors
     keyword: KeywordIndex
 
@@ -78,6 +83,16 @@ def text_key(text: str) -> str:
     return hashlib.sha256(text.encode()).hexdigest()
 
 
+def word_key(word: str) -> str:
+    """A word's cache key, apart from a one-word sentence's."""
+    return text_key(f"word:{word}")
+
+
+def document_words(texts) -> list[str]:
+    """The lower-cased content words of the document, sorted: what question words are matched against."""
+    return sorted({w for text in texts for w in words(text) if w not in STOPWORDS and not w.isdigit()})
+
+
 # ---------------------------------------------------------------- building
 
 def build_index(source: Path, index_dir: Path, embedder: Embedder, settings: ChunkSettings = ChunkSettings(),
@@ -98,6 +113,8 @@ def build_index(source: Path, index_dir: Path, embedder: Embedder, settings: Chu
         cache = {} if force else _vector_cache(index_dir, embedder)
         chunk_keys = [c.id for c in chunks]
         sentence_keys = [text_key(text) for _, text in sentences]
+        vocabulary = document_words(c.text for c in chunks)
+        word_keys = [word_key(w) for w in vocabulary]
         todo = {}
         for key, text in zip(chunk_keys, [c.embed_text() for c in chunks]):
             if key not in cache:
@@ -105,10 +122,14 @@ def build_index(source: Path, index_dir: Path, embedder: Embedder, settings: Chu
         for key, (_, text) in zip(sentence_keys, sentences):
             if key not in cache:
                 todo[key] = text
+        for key, word in zip(word_keys, vocabulary):
+            if key not in cache:
+                todo[key] = word
         cache.update(_embed_all(embedder, todo, progress))
 
         chunk_vectors = np.stack([cache[k] for k in chunk_keys]).astype(np.float32)
         sentence_vectors = np.stack([cache[k] for k in sentence_keys]).astype(np.float32)
+        word_vectors = np.stack([cache[k] for k in word_keys]).astype(np.float32)
         faiss_index = vector_index.build(chunk_vectors, exact_limit)
         keyword = KeywordIndex.build([f"{c.section} {c.text}" for c in chunks])
         manifest = _manifest(source, index_dir, files, embedder, settings, len(chunks), len(sentences),
@@ -126,6 +147,8 @@ def build_index(source: Path, index_dir: Path, embedder: Embedder, settings: Chu
                                         "text": text, "key": key}, ensure_ascii=False) + "\n")
             np.save(tmp / "chunk_vectors.npy", chunk_vectors, allow_pickle=False)
             np.save(tmp / "sentence_vectors.npy", sentence_vectors, allow_pickle=False)
+            (tmp / "words.json").write_text(json.dumps(vocabulary, ensure_ascii=False) + "\n", encoding="utf-8")
+            np.save(tmp / "word_vectors.npy", word_vectors, allow_pickle=False)
             vector_index.save(faiss_index, tmp / "index.faiss")
             keyword.save(tmp / "bm25")
             (tmp / "manifest.json").write_text(json.dumps(manifest, indent=2) + "\n", encoding="utf-8")
@@ -134,7 +157,7 @@ def build_index(source: Path, index_dir: Path, embedder: Embedder, settings: Chu
             shutil.rmtree(tmp, ignore_errors=True)
             raise
     embedded = len(todo)
-    total = len(set(chunk_keys) | set(sentence_keys))
+    total = len(set(chunk_keys) | set(sentence_keys) | set(word_keys))
     return BuildReport(len(chunks), len(sentences), embedded, total - embedded,
                        time.perf_counter() - began, vector_index.kind(faiss_index))
 
@@ -183,6 +206,7 @@ def _vector_cache(index_dir: Path, embedder: Embedder) -> dict[str, np.ndarray]:
         return {}
     cache = dict(zip((c.id for c in old.chunks), old.chunk_vectors))
     cache.update(zip(old.sentence_keys, old.sentence_vectors))
+    cache.update(zip((word_key(w) for w in old.words), old.word_vectors))
     return cache
 
 
@@ -195,11 +219,20 @@ def _manifest(source: Path, index_dir: Path, files, embedder: Embedder, settings
         "embed_text": "{section}: {text}",
         "source": {"path": _portable_path(Path(source), index_dir),
                    "files": [{"name": f.name, "sha256": f.sha256, "chars": len(f.raw)} for f in files]},
+        "title": document_title(files),
         "counts": {"chunks": n_chunks, "sentences": n_sentences},
         "vector_index": kind,
         "built_at": datetime.now(timezone.utc).isoformat(timespec="seconds"),
         "versions": _versions(),
     }
+
+
+def document_title(files) -> str:
+    """What refusals and the page call the document: its first line when that reads like a title."""
+    if len(files) > 1:
+        return f"{len(files)} documents"
+    first = next((line.strip().lstrip("# ") for line in files[0].raw.splitlines() if line.strip()), "")
+    return first if 0 < len(first) <= 100 else Path(files[0].name).stem
 
 
 def _portable_path(source: Path, index_dir: Path) -> str:
@@ -308,15 +341,19 @@ def load_index(index_dir: Path) -> Index:
             sentence_keys = [json.loads(line)["key"] for line in f if line.strip()]
         chunk_vectors = np.load(index_dir / "chunk_vectors.npy", allow_pickle=False)
         sentence_vectors = np.load(index_dir / "sentence_vectors.npy", allow_pickle=False)
+        words = json.loads((index_dir / "words.json").read_text(encoding="utf-8"))
+        word_vectors = np.load(index_dir / "word_vectors.npy", allow_pickle=False)
     except (OSError, ValueError, KeyError, TypeError) as exc:
         raise RagError(f"The index in {index_dir} is corrupt ({exc.__class__.__name__}): "
                        "rebuild with `rag build --force`.") from None
     if (len(chunks) != counts["chunks"] or chunk_vectors.shape != (len(chunks), dim)
-            or len(sentence_keys) != counts["sentences"] or sentence_vectors.shape != (len(sentence_keys), dim)):
+            or len(sentence_keys) != counts["sentences"] or sentence_vectors.shape != (len(sentence_keys), dim)
+            or not isinstance(words, list) or word_vectors.shape != (len(words), dim)):
         raise RagError(f"The index in {index_dir} is incomplete: rebuild with `rag build --force`.")
     vectors = vector_index.load(index_dir / "index.faiss", len(chunks), dim)
     keyword = KeywordIndex.load(index_dir / "bm25")
-    return Index(index_dir, manifest, chunks, sentence_keys, chunk_vectors, sentence_vectors, vectors, keyword)
+    return Index(index_dir, manifest, chunks, sentence_keys, chunk_vectors, sentence_vectors, words, word_vectors,
+                 vectors, keyword)
 
 
 def stale_reasons(manifest: dict, source: Path | None, embedder: Embedder,

@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from enum import Enum
 
 import numpy as np
 
@@ -20,8 +21,6 @@ class Hit:
     score: float  # fused (RRF)
     dense_rank: int | None = None  # 1-based; None when that retriever did not return it
     keyword_rank: int | None = None
-    dense_score: float = 0.0
-    keyword_score: float = 0.0
 
     @property
     def retrievers(self) -> list[str]:
@@ -47,11 +46,11 @@ def fuse(index: Index, dense: list[tuple[int, float]], keyword: list[tuple[int, 
     hits: dict[int, Hit] = {}
     for rank, (row, score) in enumerate(dense, 1):
         hit = hits.setdefault(row, Hit(row, index.chunks[row], 0.0))
-        hit.dense_rank, hit.dense_score = rank, score
+        hit.dense_rank = rank
         hit.score += 1.0 / (RRF_K + rank)
     for rank, (row, score) in enumerate(keyword, 1):
         hit = hits.setdefault(row, Hit(row, index.chunks[row], 0.0))
-        hit.keyword_rank, hit.keyword_score = rank, score
+        hit.keyword_rank = rank
         hit.score += 1.0 / (RRF_K + rank)
     return sorted(hits.values(), key=lambda h: (-h.score, h.row))
 
@@ -90,11 +89,25 @@ def distinct_top(hits: list[Hit], k: int, max_merged: int = 2) -> list[Group]:
     return groups
 
 
-MODES = ("hybrid", "dense", "bm25")
+class RetrievalMode(str, Enum):
+    """Hybrid for answers; one retriever alone for the baselines of `rag eval`."""
+    HYBRID = "hybrid"
+    DENSE = "dense"
+    BM25 = "bm25"
+
+    @classmethod
+    def from_str(cls, value: str | RetrievalMode) -> RetrievalMode:
+        try:
+            return cls(value)
+        except ValueError:
+            from rag.errors import QuestionError
+
+            raise QuestionError(f"Unknown retrieval mode {value!r}: choose from "
+                                f"{', '.join(m.value for m in cls)}.") from None
 
 
-def retrieve(index: Index, query: str, query_vector: np.ndarray, k: int = 5, mode: str = "hybrid") -> list[Group]:
-    """`mode` other than hybrid runs one retriever alone: the baselines of `rag eval`."""
-    dense = dense_ranking(index, query_vector) if mode in ("hybrid", "dense") else []
-    keyword = keyword_ranking(index, query) if mode in ("hybrid", "bm25") else []
+def retrieve(index: Index, query: str, query_vector: np.ndarray, k: int = 5,
+             mode: RetrievalMode = RetrievalMode.HYBRID) -> list[Group]:
+    dense = dense_ranking(index, query_vector) if mode in (RetrievalMode.HYBRID, RetrievalMode.DENSE) else []
+    keyword = keyword_ranking(index, query) if mode in (RetrievalMode.HYBRID, RetrievalMode.BM25) else []
     return distinct_top(fuse(index, dense, keyword), k)

@@ -46,7 +46,7 @@ class Settings:
     def generators(self) -> dict:
         """The generative answerers that are configured (or asked for), by name."""
         from rag.errors import RagError
-        from rag.generative import LocalAnswerer, OpenAIAnswerer
+        from rag.answering.generative import LocalAnswerer, OpenAIAnswerer
 
         out = {}
         if self.openai_base_url or self.answerer == "openai":

@@ -29,9 +29,11 @@ def normalize(text: str) -> str:
     return text.lower()
 
 
-def words(text: str) -> list[str]:
-    """Lower-cased words without possessive endings ("stalin's" -> "stalin")."""
-    return [re.sub(r"'s$", "", w) for w in _WORD.findall(normalize(text).replace("’", "'"))]
+@lru_cache(maxsize=65_536)
+def words(text: str) -> tuple[str, ...]:
+    """Lower-cased words without possessive endings ("stalin's" -> "stalin"). Cached: the answerer reads
+    the same sentences for every question."""
+    return tuple(re.sub(r"'s$", "", w) for w in _WORD.findall(normalize(text).replace("’", "'")))
 
 
 @lru_cache(maxsize=100_000)
@@ -39,6 +41,7 @@ def stem(word: str) -> str:
     return _stemmer.stemWord(word)
 
 
-def terms(text: str) -> list[str]:
+@lru_cache(maxsize=65_536)
+def terms(text: str) -> tuple[str, ...]:
     """Stemmed content words: what BM25 indexes and what term overlap compares."""
-    return [stem(w) for w in words(text) if w not in STOPWORDS]
+    return tuple(stem(w) for w in words(text) if w not in STOPWORDS)

@@ -25,7 +25,7 @@ def test_committed_index_loads_and_is_consistent():
 
 @pytest.mark.slow
 def test_search_ranks_the_summit_first(real_pipeline):
-    passages, _, _ = real_pipeline.retrieve("Gorbachev Beijing summit", k=5)
+    passages = real_pipeline.search(real_pipeline.analyse("Gorbachev Beijing summit"), k=5)
     assert "Gorbachev visited Beijing in May 1989" in passages[0].text
     assert set(passages[0].retrievers) == {"bm25", "dense"}
 

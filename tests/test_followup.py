@@ -3,7 +3,7 @@ from __future__ import annotations
 
 import pytest
 
-from rag.followup import context_for, leans_on_history
+from rag.answering.query import context_for, leans_on_history
 
 
 @pytest.mark.parametrize("question", [

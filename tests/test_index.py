@@ -21,7 +21,7 @@ from conftest import ROOT, FakeEmbedder
 
 def test_manifest_records_how_the_index_was_built(small_index: Path, small_source: Path):
     manifest = read_manifest(small_index)
-    assert manifest["format_version"] == 1
+    assert manifest["format_version"] == 2
     assert manifest["model"] == {"name": "fake-hash-embedder", "dim": 64}
     assert manifest["chunker"] == ChunkSettings().as_dict()
     files = manifest["source"]["files"]
@@ -76,7 +76,8 @@ def test_rebuilding_an_unchanged_source_embeds_nothing(small_index: Path, small_
     embedder = FakeEmbedder()
     report = build_index(small_source, small_index, embedder)
     assert report.embedded == 0 and embedder.embedded == []
-    assert report.reused == report.chunks + report.sentences - _shared(load_index(small_index))
+    index = load_index(small_index)
+    assert report.reused == report.chunks + report.sentences + len(index.words) - _shared(index)
 
 
 def _shared(index) -> int:
@@ -91,8 +92,9 @@ def test_editing_one_paragraph_re_embeds_only_what_changed(small_index: Path, sm
                                         "A smaller share goes to Elbonia by train."))
     embedder = FakeEmbedder()
     report = build_index(small_source, small_index, embedder)
-    # The Trade chunk and its one edited sentence; nothing else.
-    assert report.embedded == 2, embedder.embedded
+    # The Trade chunk, its one edited sentence and the one new word; nothing else.
+    assert report.embedded == 3, embedder.embedded
+    assert "train" in embedder.embedded
     assert any("by train" in t for t in embedder.embedded)
     assert not any("Royal Tea Board" in t for t in embedder.embedded)
 
@@ -220,7 +222,7 @@ def test_corrupt_index_files_get_a_clear_message(capsys, small_index: Path, dama
     elif damage == "garbage-manifest":
         (small_index / "manifest.json").write_text("{not json")
     elif damage == "truncate-manifest":
-        (small_index / "manifest.json").write_text(json.dumps({"format_version": 1}))
+        (small_index / "manifest.json").write_text(json.dumps({"format_version": 2}))
     elif damage == "delete-chunks":
         (small_index / "chunks.jsonl").unlink()
     elif damage == "truncate-vectors":

@@ -4,9 +4,10 @@ Two backends share one checking path (`GenerativeAnswerer.stream`):
   openai  any OpenAI-compatible chat-completions endpoint (Ollama, llama.cpp server, vLLM, hosted)
   local   a causal LM loaded with transformers from a folder or a GGUF file, on the CPU
 
-Markers outside the passages shown are removed; a reply with no valid marker, an empty reply or
-any backend failure makes the pipeline fall back to the extractive answer with a notice; a reply
-in which the model says the passages do not answer becomes a refusal.
+A generative answerer is asked only when the evidence (`rag.answering.evidence`) supports an answer.
+Markers outside the passages shown are removed; a reply with no valid marker, an empty reply, a reply
+in which the model says the passages do not answer, or any backend failure makes the pipeline fall back
+to the extractive answer with a notice: the model does not get to refuse on its own.
 """
 from __future__ import annotations
 
@@ -17,11 +18,8 @@ import time
 from pathlib import Path
 from typing import Iterator
 
-import numpy as np
-
 from rag.answer import MARKER, Passage, Reply, cited, strip_invalid_markers
-from rag.errors import RagError
-from rag.extractive import refusal
+from rag.errors import AnswererError
 from rag.terms import terms
 
 NOT_FOUND = "NOT IN PASSAGES"
@@ -58,9 +56,8 @@ def check(text: str, passages: list[Passage], name: str) -> Reply:
     if not text:
         return Reply("", answerer=name, fallback=True, notice=f"The {name} model gave an empty reply.")
     if UNANSWERED.search(text):
-        reply = refusal()
-        reply.answerer = name
-        return reply
+        return Reply("", answerer=name, fallback=True,
+                     notice=f"The {name} model found no answer in passages that hold one.")
     valid = {p.n for p in passages}
     text = strip_invalid_markers(text, valid)
     if not cited(text, valid):
@@ -93,18 +90,10 @@ class GenerativeAnswerer:
     def generate(self, question: str, passages: list[Passage], context: str) -> Iterator[str]:
         raise NotImplementedError
 
-    def reply(self, question: str, passages: list[Passage], query_vector: np.ndarray, context: str = "") -> Reply:
-        result = None
-        for item in self.stream(question, passages, query_vector, context):
-            if isinstance(item, Reply):
-                result = item
-        return result
-
-    def stream(self, question: str, passages: list[Passage], query_vector: np.ndarray,
-               context: str = "") -> Iterator[str | Reply]:
+    def stream(self, query, passages: list[Passage], evidence) -> Iterator[str | Reply]:
         text = ""
         try:
-            for piece in self.generate(question, passages, context):
+            for piece in self.generate(query.text, passages, query.context):
                 text += piece
                 yield piece
         except GenerationError as exc:
@@ -123,7 +112,7 @@ class OpenAIAnswerer(GenerativeAnswerer):
     def __init__(self, base_url: str, model: str, api_key: str | None = None, timeout: float = 60.0,
                  max_tokens: int = 300) -> None:
         if not base_url or not model:
-            raise RagError("The openai answerer needs --base-url and --model (or RAG_OPENAI_BASE_URL and "
+            raise AnswererError("The openai answerer needs --base-url and --model (or RAG_OPENAI_BASE_URL and "
                            "RAG_OPENAI_MODEL).")
         self.url = base_url.rstrip("/") + "/chat/completions"
         self.model, self.api_key, self.timeout, self.max_tokens = model, api_key, timeout, max_tokens
@@ -204,7 +193,7 @@ class LocalAnswerer(GenerativeAnswerer):
                 module = __import__(package)
                 import gguf  # noqa: F401 - transformers needs it to read GGUF files
             except ImportError:
-                raise RagError(f"The local model {self.model_ref} is not installed: {EXTRA_HINT}") from None
+                raise AnswererError(f"The local model {self.model_ref} is not installed: {EXTRA_HINT}") from None
             path = Path(module.assemble())
             return str(path.parent), path.name
         path = Path(self.model_ref).expanduser()
@@ -212,7 +201,7 @@ class LocalAnswerer(GenerativeAnswerer):
             return str(path.parent), path.name
         if path.is_dir() and (path / "config.json").exists():
             return str(path), None
-        raise RagError(f"No local model at {self.model_ref}: give a model folder, a .gguf file or "
+        raise AnswererError(f"No local model at {self.model_ref}: give a model folder, a .gguf file or "
                        f"one of {', '.join(LOCAL_ALIASES)}.")
 
     def load(self):
@@ -227,7 +216,7 @@ class LocalAnswerer(GenerativeAnswerer):
                     model = AutoModelForCausalLM.from_pretrained(folder, **kwargs)
                 except (OSError, ValueError, ImportError) as exc:
                     self.error = f"cannot load {self.model_ref}: {exc}"
-                    raise RagError(f"The local model could not be loaded ({exc.__class__.__name__}: {exc}).") from None
+                    raise AnswererError(f"The local model could not be loaded ({exc.__class__.__name__}: {exc}).") from None
                 model.eval()
                 self._loaded = (tokenizer, model)
             return self._loaded
@@ -237,7 +226,7 @@ class LocalAnswerer(GenerativeAnswerer):
         def run():
             try:
                 self.load()
-            except RagError as exc:
+            except AnswererError as exc:
                 self.error = str(exc)
             finally:
                 self._loading_in_background = False
@@ -261,7 +250,7 @@ class LocalAnswerer(GenerativeAnswerer):
             raise GenerationError("the local model is still loading")
         try:
             tokenizer, model = self.load()
-        except RagError as exc:
+        except AnswererError as exc:
             raise GenerationError(str(exc).rstrip(".")) from None
         text = self.prompt(tokenizer, question, passages, context)
         inputs = tokenizer(text, return_tensors="pt")

@@ -1,0 +1,335 @@
+"""The one answerability decision: which sentences of the retrieved passages support an answer, or why
+none does. Every answerer asks this before it answers; no other module decides a refusal.
+
+Two steps. First every sentence of the passages is described by signals that mean the same on any
+document (its meaning next to the question's, how much of the question it and its passage cover,
+whether the question's names and rarest words are there, soft matches for the words that are not,
+whether it holds the kind of answer asked for, whether it says the opposite of what is asked) and
+ranked by a weighted sum of the first few (`RankWeights`). Then the best sentence's signals go to a
+logistic model, fitted on labelled questions by `rag.answering.fit` and shipped as plain numbers in
+`answerability.json`: the probability that the question is answered by it. Below the threshold the
+decision is a refusal.
+"""
+from __future__ import annotations
+
+import json
+import re
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import numpy as np
+
+from rag.answer import Passage
+from rag.answering import lexicon
+from rag.answering.query import (Query, document_names, has_date, has_day, has_new_name, quantities,
+                                 years_covered, years_in)
+from rag.document import Sentence
+from rag.terms import stem, terms, words
+
+MODEL_FILE = Path(__file__).with_name("answerability.json")
+MIN_SENTENCE_WORDS = 4  # scrape fragments such as "In 1921," or a bare title are not answers
+TYPED_KINDS = ("count", "year", "date", "when", "who", "where")
+OPPOSITE = {a: b for a, b in lexicon.OPPOSITES} | {b: a for a, b in lexicon.OPPOSITES}
+
+# The signals of a sentence. The decision reads them from the best-ranked sentence, plus "score" (its
+# ranking score), "eligible" (it passes the typed checks) and "gap" (its lead over the next sentence).
+SIGNALS = (
+    "dense",            # cosine of the sentence and the question
+    "passage_dense",    # cosine of the sentence's passage and the question
+    "rank",             # 1 / the passage's rank
+    "cover",            # IDF-weighted share of the question's terms in the sentence (and its section title)
+    "cover_passage",    # the same over the whole passage
+    "missing_rare",     # the rarest question term the document knows but the sentence lacks (its IDF, 0-1)
+    "missing_rare_passage",  # the same for the passage
+    "unknown",          # share of the question's terms the document never uses
+    "names",            # share of the question's names in the sentence (1 when it names none)
+    "names_passage",    # the same for the passage
+    "names_unknown",    # share of the question's names the document never mentions, aliases allowed
+    "kind_missing",     # a typed question (a year, a count, a person...) and the sentence holds none
+    "kind_ok",          # the sentence holds the kind of answer asked for
+    "causal",           # a why/how question and the sentence gives a cause or a mechanism
+    "novelty",          # share of the sentence's terms the question does not already contain
+    "year_missing",     # the question's year is neither in the sentence nor in its section
+    "opposite",         # the sentence has the opposite of a question word (lowest for highest) and not it
+    "unfinished",       # no closing punctuation: a caption or a fragment
+    "soft_weakest",     # the question word worst matched by the sentence: 1 if present, else its best cosine
+    "soft_cover",       # IDF-weighted mean of those matches
+    "soft_weakest_passage",  # the worst-matched question word over the passage
+)
+FEATURES = SIGNALS + ("score", "eligible", "gap")
+
+
+@dataclass(frozen=True)
+class RankWeights:
+    """How sentences are ranked: a weighted sum of a few signals. Set by hand on the Sino-Soviet questions
+    (dev set and tests/data); the refusal, not the ranking, is what `fit` learns."""
+    dense: float = 0.55  # meaning: the sentence's cosine, read in its passage's context
+    context: float = 0.3  # share of the passage's cosine in that meaning
+    cover: float = 0.30
+    rank: float = 0.05
+    kind: float = 0.10
+    year: float = 0.05  # the sentence itself names the question's year
+    unfinished: float = 0.05
+
+    def score(self, f: dict[str, float], year_in_sentence: bool) -> float:
+        meaning = (1 - self.context) * f["dense"] + self.context * f["passage_dense"]
+        return (self.dense * meaning + self.cover * f["cover"] + self.rank * f["rank"] + self.kind * f["kind_ok"]
+                + self.year * year_in_sentence - self.unfinished * f["unfinished"])
+
+
+@dataclass
+class Candidate:
+    passage: Passage
+    sentence: Sentence
+    signals: dict[str, float]
+    score: float = 0.0  # the ranking score
+    eligible: bool = True  # holds the kind of answer a typed question needs, and its year
+
+
+@dataclass
+class Evidence:
+    """The decision: the supporting sentences (best first), or a refusal and its reason."""
+    supported: list[Candidate]
+    candidates: list[Candidate] = field(default_factory=list)  # every sentence scored, best first
+    confidence: float = 0.0  # the model's probability that the best sentence answers the question
+    reason: str | None = None  # why it was refused, when one reason stands out
+
+    @property
+    def refused(self) -> bool:
+        return not self.supported
+
+
+@dataclass(frozen=True)
+class AnswerabilityModel:
+    """Logistic weights over standardised FEATURES of the best sentence, and the refusal threshold."""
+    features: tuple[str, ...]
+    mean: tuple[float, ...]
+    scale: tuple[float, ...]
+    weights: tuple[float, ...]
+    bias: float
+    threshold: float
+    fitted_on: tuple[str, ...] = ()
+
+    def probabilities(self, rows: np.ndarray) -> np.ndarray:
+        z = (np.atleast_2d(rows) - np.asarray(self.mean)) / np.asarray(self.scale)
+        return 1.0 / (1.0 + np.exp(-(z @ np.asarray(self.weights) + self.bias)))
+
+    def to_json(self) -> dict:
+        return {"features": list(self.features), "mean": [round(x, 6) for x in self.mean],
+                "scale": [round(x, 6) for x in self.scale], "weights": [round(x, 6) for x in self.weights],
+                "bias": round(self.bias, 6), "threshold": self.threshold, "fitted_on": list(self.fitted_on)}
+
+    @classmethod
+    def from_json(cls, data: dict) -> AnswerabilityModel:
+        model = cls(tuple(data["features"]), tuple(data["mean"]), tuple(data["scale"]), tuple(data["weights"]),
+                    float(data["bias"]), float(data["threshold"]), tuple(data.get("fitted_on", ())))
+        if model.features != FEATURES:
+            raise ValueError(f"the model's features {model.features} are not the code's {FEATURES}: refit it")
+        return model
+
+    @classmethod
+    def load(cls, path: Path = MODEL_FILE) -> AnswerabilityModel:
+        return cls.from_json(json.loads(Path(path).read_text(encoding="utf-8")))
+
+
+def decision_row(candidates: list[Candidate]) -> np.ndarray:
+    """The model's input: the best sentence's signals, its score, eligibility and lead."""
+    best = candidates[0]
+    gap = best.score - candidates[1].score if len(candidates) > 1 else best.score
+    return np.array([best.signals[f] for f in SIGNALS] + [best.score, float(best.eligible), gap])
+
+
+@dataclass
+class DocumentStats:
+    """What the decision needs to know of the whole document, computed once per index."""
+    idf: object  # term -> inverse document frequency (the keyword index's)
+    knows: object  # term -> whether the document uses it
+    names: frozenset[str]  # words the document writes capitalised: its names
+    initialisms: dict[str, set[str]]  # "un" -> {"unit", "nation"}: initials of capitalised runs
+    sentence_vectors: np.ndarray  # by sentence row
+    section_years: dict[tuple[str, str], set[str]]
+    max_idf: float
+    word_rows: dict[str, int]  # the document's vocabulary -> row of word_vectors
+    word_vectors: np.ndarray
+
+    def has_word(self, word: str) -> bool:
+        return word in self.word_rows
+
+    def word_vector(self, word: str) -> np.ndarray:
+        return self.word_vectors[self.word_rows[word]]
+
+    def text_word_vectors(self, text: str) -> np.ndarray:
+        rows = sorted({self.word_rows[w] for w in words(text) if w in self.word_rows})
+        return self.word_vectors[rows]
+
+    @classmethod
+    def from_index(cls, index) -> DocumentStats:
+        section_years: dict[tuple[str, str], set[str]] = {}
+        for chunk in index.chunks:
+            section_years.setdefault((chunk.source, chunk.section), set()).update(years_in(chunk.text))
+        texts = [chunk.text for chunk in index.chunks]
+        keyword = index.keyword
+        max_idf = float(np.log(1 + (keyword.num_docs + 0.5) / 0.5))
+        return cls(keyword.idf, keyword.knows, document_names(texts), initialisms(texts),
+                   index.sentence_vectors, section_years, max_idf,
+                   {w: i for i, w in enumerate(index.words)}, index.word_vectors)
+
+
+def initialisms(texts) -> dict[str, set[str]]:
+    """Initials of runs of capitalised words ("United Nations" -> "un"), to accept "UN" in a question."""
+    out: dict[str, set[str]] = {}
+    for text in texts:
+        for run in re.findall(r"(?:\b[A-Z][\w'-]+(?:\s+(?:of|the|and|for)\s+|\s+)){1,5}[A-Z][\w'-]+", text):
+            parts = [p for p in run.split() if p[:1].isupper()]
+            key = "".join(p[0] for p in parts).lower()
+            out.setdefault(key, set()).update(terms(" ".join(parts)))
+    return out
+
+
+class EvidenceJudge:
+    """Ranks the sentences and decides. `threshold` overrides the fitted one."""
+
+    def __init__(self, stats: DocumentStats, model: AnswerabilityModel | None = None,
+                 threshold: float | None = None, weights: RankWeights = RankWeights()) -> None:
+        self.stats = stats
+        self.model = model or AnswerabilityModel.load()
+        self.threshold = self.model.threshold if threshold is None else threshold
+        self.weights = weights
+
+    def decide(self, query: Query, passages: list[Passage]) -> Evidence:
+        if not query.english:
+            return Evidence([], reason="questions are answered in English only")
+        candidates = self.candidates(query, passages)
+        if not candidates:
+            return Evidence([], candidates, reason="no passage holds a full sentence")
+        confidence = float(self.model.probabilities(decision_row(candidates))[0])
+        if confidence < self.threshold:
+            return Evidence([], candidates, confidence, reason=self.why_not(query))
+        return Evidence([c for c in candidates if c.eligible], candidates, confidence)
+
+    def why_not(self, query: Query) -> str | None:
+        """A reason a person can check, when one stands out; None for a plain "does not say"."""
+        missing = [n for n in query.names if not self.name_known(n)]
+        if missing:
+            return f"it never mentions {', '.join(as_written(n, query.text + ' ' + query.context) for n in missing)}"
+        return None
+
+    # -- the signals
+
+    def candidates(self, query: Query, passages: list[Passage]) -> list[Candidate]:
+        out: list[Candidate] = []
+        seen: set[tuple[str, int]] = set()
+        for p in passages:
+            rows = [row for row, s in zip(p.sentence_rows, p.sentences)]
+            vectors = self.stats.sentence_vectors[rows] if rows and query.vector is not None else None
+            dense = vectors @ query.vector if vectors is not None else np.zeros(len(p.sentences))
+            passage_terms = set(terms(p.text)) | set(terms(p.section))
+            passage_match = self.word_matches(query, passage_terms, f"{p.section} {p.text}")
+            for s, d in zip(p.sentences, dense):
+                if (p.source, s.start) in seen or len(s.text.split()) < MIN_SENTENCE_WORDS:
+                    continue  # overlapping passages share sentences: cite the better-ranked one
+                seen.add((p.source, s.start))
+                features = self.signals(query, p, s, float(d), passage_terms)
+                match = self.word_matches(query, set(terms(s.text)) | set(terms(p.section)), f"{p.section} {s.text}")
+                weights = np.array([self.stats.idf(stem(w)) for w in match]) if match else np.ones(0)
+                values = np.array(list(match.values()))
+                features["soft_weakest"] = float(values.min()) if match else 1.0
+                features["soft_cover"] = float(values @ weights / weights.sum()) if match and weights.sum() else 1.0
+                features["soft_weakest_passage"] = min(passage_match.values(), default=1.0)
+                year_in_sentence = bool(query.years and years_covered(query.years, years_in(s.text)))
+                eligible = not features["year_missing"] and not (
+                    query.kind in ("count", "year", "date") and not features["kind_ok"])
+                out.append(Candidate(p, s, features, self.weights.score(features, year_in_sentence), eligible))
+        # Eligible sentences first: "how many" is answered by a sentence with a number if there is one.
+        return sorted(out, key=lambda c: (not c.eligible, -c.score, c.passage.n, c.sentence.start))
+
+    def signals(self, query: Query, p: Passage, s: Sentence, dense: float, passage_terms: set[str]) -> dict[str, float]:
+        stats = self.stats
+        section_terms = set(terms(p.section))
+        sentence_terms = set(terms(s.text)) | section_terms
+        weights = {t: 0.5 * stats.idf(t) for t in set(query.context_terms)}
+        weights.update({t: stats.idf(t) for t in set(query.terms)})
+        total = sum(weights.values()) or 1.0
+        own = set(query.terms)
+        known = [t for t in own if stats.knows(t)]
+        names = query.names
+        kind_ok = self.kind_matches(query, s.text)
+        typed = query.kind in TYPED_KINDS
+        asked = own | set(query.context_terms)
+        s_terms = set(terms(s.text))
+        return {
+            "dense": dense,
+            "passage_dense": p.similarity,
+            "rank": 1.0 / p.n,
+            "cover": sum(w for t, w in weights.items() if t in sentence_terms) / total,
+            "cover_passage": sum(w for t, w in weights.items() if t in passage_terms) / total,
+            "missing_rare": max((stats.idf(t) for t in known if t not in sentence_terms), default=0.0) / stats.max_idf,
+            "missing_rare_passage": max((stats.idf(t) for t in known if t not in passage_terms),
+                                        default=0.0) / stats.max_idf,
+            "unknown": (len(own) - len(known)) / len(own) if own else 0.0,
+            "names": self.name_share(names, sentence_terms, s.text),
+            "names_passage": self.name_share(names, passage_terms, p.text),
+            "names_unknown": sum(not self.name_known(n) for n in names) / len(names) if names else 0.0,
+            "kind_missing": float(typed and not kind_ok),
+            "kind_ok": float(kind_ok),
+            "causal": float(query.kind in ("why", "how", "summary") and bool(lexicon.CAUSAL.search(s.text))),
+            "novelty": len(s_terms - asked) / len(s_terms) if s_terms else 0.0,
+            "year_missing": float(bool(query.years) and not years_covered(
+                query.years, stats.section_years.get((p.source, p.section), set()) | years_in(s.text))),
+            "opposite": float(any(OPPOSITE.get(t) in s_terms and t not in s_terms for t in own)),
+            "unfinished": float(s.text[-1] not in ".!?\"'”’)"),
+        }
+
+    def word_matches(self, query: Query, present: set[str], text: str) -> dict[str, float]:
+        """Each question word: 1 when the text has it (stemmed), else its best cosine with the text's words."""
+        out = {}
+        vectors = None
+        for word in query.content_words:
+            if stem(word) in present:
+                out[word] = 1.0
+                continue
+            vector = query.word_vectors.get(word)
+            if vector is None:
+                continue
+            if vectors is None:
+                vectors = self.stats.text_word_vectors(text)
+            out[word] = float(np.clip((vectors @ vector).max(), 0.0, 1.0)) if len(vectors) else 0.0
+        return out
+
+    def name_known(self, name: str) -> bool:
+        """The document mentions the name, as written, as a possessive, or spelled out for an initialism."""
+        stems = terms(name)
+        return (bool(stems) and self.stats.knows(stems[0])) or name in self.stats.initialisms
+
+    def name_share(self, names: tuple[str, ...], present: set[str], text: str) -> float:
+        if not names:
+            return 1.0
+        hits = 0
+        for name in names:
+            stems = terms(name)
+            if stems and stems[0] in present:
+                hits += 1
+            elif name in self.stats.initialisms and self.stats.initialisms[name] <= present:
+                hits += 1
+        return hits / len(names)
+
+    def kind_matches(self, query: Query, sentence: str) -> bool:
+        kind = query.kind
+        if kind == "count":
+            return bool(quantities(sentence) - query.numbers - set(query.years))
+        if kind == "year":
+            return bool(years_in(sentence) - set(query.years))
+        if kind == "date":
+            return has_day(sentence)
+        if kind == "when":
+            return has_date(sentence)
+        if kind in ("who", "where"):
+            return has_new_name(sentence, query, self.stats.names)
+        if kind in ("why", "how", "summary"):
+            return bool(lexicon.CAUSAL.search(sentence))
+        return False
+
+
+def as_written(word: str, text: str) -> str:
+    found = re.search(rf"\b{re.escape(word)}\b", text, re.IGNORECASE)
+    return found.group() if found else word

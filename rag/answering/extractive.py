@@ -1,0 +1,80 @@
+"""The default answerer: quote the sentences the evidence judged best, each cited to its passage.
+
+One sentence answers a plain question; close runners-up and a sentence that continues the best one
+join it; a summary question gets points from several passages.
+"""
+from __future__ import annotations
+
+import re
+from typing import Iterator
+
+from rag.answer import Passage, Reply
+from rag.answering.evidence import Candidate, Evidence
+from rag.answering.query import Query
+from rag.terms import terms
+
+CONTINUES = re.compile(r"^(?:\S+\s+){0,3}(?:he|she|they|him|her|them|his|their|this|these|that|it)\b", re.I)
+
+
+class ExtractiveAnswerer:
+    """Knobs: at most `max_sentences` (`summary_sentences` for a summary) and `max_chars`; runners-up need
+    `keep_ratio` of the best sentence's ranking score, a continuing sentence `continue_ratio`."""
+
+    name = "extractive"
+
+    def __init__(self, max_sentences: int = 3, summary_sentences: int = 5, max_chars: int = 600,
+                 keep_ratio: float = 0.85, continue_ratio: float = 0.5) -> None:
+        self.max_sentences, self.summary_sentences, self.max_chars = max_sentences, summary_sentences, max_chars
+        self.keep_ratio, self.continue_ratio = keep_ratio, continue_ratio
+
+    def stream(self, query: Query, passages: list[Passage], evidence: Evidence) -> Iterator[str | Reply]:
+        chosen = self.compose(query, evidence)
+        text = " ".join(f"{c.sentence.text} [{c.passage.n}]" for c in chosen)
+        for word in text.split(" "):
+            yield word + " "
+        yield Reply(text, quoted=[(c.passage.n, c.sentence) for c in chosen], answerer=self.name)
+
+    def compose(self, query: Query, evidence: Evidence) -> list[Candidate]:
+        """The best sentence plus close runners-up and a sentence that continues it, without
+        near-duplicates, in reading order."""
+        ranked = evidence.supported
+        best = ranked[0]
+        chosen = [best]
+        summary = query.kind == "summary"
+        limit = self.summary_sentences if summary else self.max_sentences
+        max_chars = self.max_chars * (2 if summary else 1)
+
+        def fits(c: Candidate) -> bool:
+            return (len(chosen) < limit and c not in chosen
+                    and sum(len(x.sentence.text) for x in chosen) + len(c.sentence.text) <= max_chars
+                    and not any(similar(c.sentence.text, x.sentence.text) for x in chosen))
+
+        pool = evidence.supported if summary else ranked[1:]
+        for c in pool:
+            if summary and any(x.passage is c.passage for x in chosen):
+                continue  # a summary's points come from different passages
+            if not summary and c.score < self.keep_ratio * best.score:
+                break
+            if fits(c):
+                chosen.append(c)
+        # "In late 1949, Mao went to Moscow. Stalin kept him waiting...": the next sentence that refers
+        # back to the best one completes it.
+        following = next_sentence(best, ranked)
+        if following is not None and following.score >= self.continue_ratio * best.score \
+                and CONTINUES.match(following.sentence.text) and fits(following):
+            chosen.append(following)
+        return sorted(chosen, key=lambda c: (c.passage.source, c.sentence.start))
+
+
+def next_sentence(c: Candidate, ranked: list[Candidate]) -> Candidate | None:
+    sentences = c.passage.sentences
+    position = next((i for i, s in enumerate(sentences) if s.start == c.sentence.start), None)
+    if position is None or position + 1 >= len(sentences):
+        return None
+    after = sentences[position + 1]
+    return next((x for x in ranked if x.passage is c.passage and x.sentence.start == after.start), None)
+
+
+def similar(a: str, b: str, overlap: float = 0.6) -> bool:
+    ta, tb = set(terms(a)), set(terms(b))
+    return bool(ta and tb) and len(ta & tb) / len(ta | tb) > overlap

@@ -1,0 +1,222 @@
+"""Refit the answerability model (`answerability.json`) from labelled questions, and measure it honestly.
+
+    python -m rag.answering.fit --suite ../shared/eval [--extra tests/data/fit-*.jsonl] [--work DIR] [--loo]
+
+A training row is the decision's input for one question (the signals of its best-ranked sentence),
+labelled 1 when the question is answerable and the answer would hold an accepted answer, 0 when the
+document does not answer it. Each answerable question also gives a 0 once its gold evidence sentences
+are hidden from the passages (the SQuAD 2.0 way of making unanswerable questions from answerable ones).
+The threshold on the probability is then set to get the most right outcomes (a correct answer, or a refusal where the
+document does not answer), a false refusal counting `refusal_cost` times.
+
+`--loo` fits on all documents but one and scores the one left out, for each document: the figures
+to report, since the shipped model has seen every document of the suite.
+"""
+from __future__ import annotations
+
+import argparse
+import dataclasses
+import json
+import sys
+import tempfile
+from pathlib import Path
+
+import numpy as np
+
+from rag import evaluate
+from rag.answer import Passage
+from rag.answering.evidence import FEATURES, MODEL_FILE, AnswerabilityModel, Evidence, decision_row
+from rag.answering.extractive import ExtractiveAnswerer
+
+K = 5
+
+
+@dataclasses.dataclass
+class Example:
+    """One question: the decision's input for it, and whether answering would be right."""
+    document: str
+    question: dict
+    row: np.ndarray | None  # decision_row of its sentences; None when no passage holds a sentence
+    outcome: str  # "right" | "wrong" (answerable; the answer would hold an accepted answer, or not) | "none"
+    hidden_row: np.ndarray | None = None  # the same question with its gold sentences hidden: "none"
+
+
+def placeholder_model() -> AnswerabilityModel:
+    n = len(FEATURES)
+    return AnswerabilityModel(FEATURES, (0.0,) * n, (1.0,) * n, (0.0,) * n, 0.0, 0.5)
+
+
+def is_gold(sentence: str, question: dict) -> bool:
+    golds = [question.get("evidence", "")] + list(question.get("evidence_all") or [])
+    return any(g and (evaluate.covers(sentence, g) or evaluate.covers(g, sentence, 0.8)) for g in golds)
+
+
+def without(passages: list[Passage], hidden: set[tuple[str, int]]) -> list[Passage]:
+    out = []
+    for p in passages:
+        keep = [(r, s) for r, s in zip(p.sentence_rows, p.sentences) if (p.source, s.start) not in hidden]
+        if keep:
+            out.append(dataclasses.replace(p, sentences=[s for _, s in keep], sentence_rows=[r for r, _ in keep],
+                                           text=" ".join(s.text for _, s in keep)))
+    return out
+
+
+def collect(pipeline, document: str, questions: list[dict]) -> list[Example]:
+    """The decision's input for every question of one document, and what answering would give."""
+    judge = pipeline.judge
+    answerer = ExtractiveAnswerer()
+    out = []
+    for q in questions:
+        query = pipeline.analyse(q["question"])
+        passages = pipeline.search(query, K)
+        candidates = judge.candidates(query, passages)
+        row = decision_row(candidates) if candidates else None
+        if not q["answerable"]:
+            out.append(Example(document, q, row, "none"))
+            continue
+        supported = [c for c in candidates if c.eligible]
+        text = " ".join(c.sentence.text for c in answerer.compose(query, Evidence(supported, candidates))) \
+            if supported else ""
+        outcome = "right" if evaluate.answer_ok(text, q["answer_any"]) else "wrong"
+        hidden = {(c.passage.source, c.sentence.start) for c in candidates if is_gold(c.sentence.text, q)}
+        rest = judge.candidates(query, without(passages, hidden)) if hidden else []
+        out.append(Example(document, q, row, outcome, decision_row(rest) if rest else None))
+    return out
+
+
+def fit_logistic(x: np.ndarray, y: np.ndarray, sample: np.ndarray, l2: float = 1.0,
+                 iterations: int = 50) -> tuple[np.ndarray, float]:
+    """L2-regularised logistic regression by Newton's method, the two classes weighted to equal totals."""
+    positive = (sample * y).sum()
+    negative = (sample * (1 - y)).sum()
+    weight = sample * np.where(y > 0, negative / max(positive, 1e-9), 1.0)
+    design = np.hstack([x, np.ones((len(x), 1))])
+    beta = np.zeros(design.shape[1])
+    penalty = np.full(design.shape[1], l2)
+    penalty[-1] = 0.0  # the bias is not shrunk
+    for _ in range(iterations):
+        p = 1.0 / (1.0 + np.exp(-(design @ beta)))
+        gradient = design.T @ (weight * (p - y)) + penalty * beta
+        hessian = (design * (weight * p * (1 - p))[:, None]).T @ design + np.diag(penalty)
+        step = np.linalg.solve(hessian, gradient)
+        beta -= step
+        if np.abs(step).max() < 1e-8:
+            break
+    return beta[:-1], float(beta[-1])
+
+
+def cases(examples: list[Example], hidden_weight: float) -> list[tuple[np.ndarray | None, str, float]]:
+    """(row, outcome, weight) per question, and per hidden-gold variant (outcome "none")."""
+    out = [(e.row, e.outcome, 1.0) for e in examples]
+    out += [(e.hidden_row, "none", hidden_weight) for e in examples if e.hidden_row is not None]
+    return out
+
+
+def fit(examples: list[Example], l2: float = 1.0, refusal_cost: float = 3.0,
+        hidden_weight: float = 0.5) -> AnswerabilityModel:
+    """Right answers (1) against questions with nothing to answer (0); wrong answers are left out: the
+    model is asked whether the document answers, not whether the ranking found it."""
+    rows = [(r, o, w) for r, o, w in cases(examples, hidden_weight) if r is not None and o != "wrong"]
+    x = np.array([r for r, _, _ in rows])
+    y = np.array([o == "right" for _, o, _ in rows], dtype=np.float64)
+    sample = np.array([w for _, _, w in rows])
+    mean, scale = x.mean(axis=0), x.std(axis=0)
+    scale[scale < 1e-9] = 1.0
+    weights, bias = fit_logistic((x - mean) / scale, y, sample, l2)
+    model = AnswerabilityModel(FEATURES, tuple(mean), tuple(scale), tuple(weights), bias, 0.5,
+                               tuple(sorted({e.document for e in examples})))
+    threshold = choose_threshold(model, cases(examples, hidden_weight), refusal_cost)
+    return dataclasses.replace(model, threshold=threshold)
+
+
+def choose_threshold(model: AnswerabilityModel, cases: list, refusal_cost: float) -> float:
+    """The threshold with the most right outcomes: answered right, or refused with nothing to answer.
+    Questions with and without an answer count equally in total; a false refusal costs `refusal_cost`."""
+    probability = [float(model.probabilities(r)[0]) if r is not None else 0.0 for r, _, _ in cases]
+    answerable = sum(w for _, o, w in cases if o != "none") or 1.0
+    unanswerable = sum(w for _, o, w in cases if o == "none") or 1.0
+    best_value, best_threshold = -np.inf, 0.5
+    for threshold in np.linspace(0.02, 0.98, 97):
+        value = 0.0
+        for p, (_, outcome, w) in zip(probability, cases):
+            if outcome == "none":
+                value += w / unanswerable * (p < threshold)
+            elif p >= threshold:
+                value += w / answerable * (outcome == "right")
+            elif outcome == "right":
+                value -= refusal_cost * w / answerable
+        if value > best_value:
+            best_value, best_threshold = value, float(threshold)
+    return round(best_threshold, 3)
+
+
+# ---------------------------------------------------------------- the command
+
+def load_suite(suite: Path, extra: list[Path], work: Path, embedder) -> dict[str, tuple]:
+    """document name -> (pipeline, training questions, the suite's question file): the extra question
+    files join the shipped article's training questions, never its scored ones."""
+    from rag.pipeline import Pipeline
+    from rag.settings import DEFAULT_SOURCE
+
+    out = {}
+    for doc in evaluate.discover(suite, DEFAULT_SOURCE):
+        pipeline = Pipeline.load(evaluate.document_index(doc, work, embedder), embedder=embedder,
+                                 model=placeholder_model())
+        questions = evaluate.load_questions(doc.questions)
+        if doc.article == DEFAULT_SOURCE:
+            for path in extra:
+                questions += evaluate.load_questions(path)
+        out[doc.name] = (pipeline, questions, doc.questions)
+    return out
+
+
+def leave_one_out(suite: dict[str, tuple], examples: list[Example], **options) -> dict[str, dict]:
+    """Fit on every document but one, answer the one left out with that model, score it."""
+    from rag.pipeline import Pipeline
+
+    rows = {}
+    for name, (pipeline, _, questions_file) in suite.items():
+        model = fit([e for e in examples if e.document != name], **options)
+        held_out = Pipeline(pipeline.index, pipeline.embedder, model=model)
+        asked = evaluate.load_questions(questions_file)
+        answers, _ = evaluate.run(held_out, asked, K)
+        rows[name] = evaluate.score(asked, answers)
+        rows[name]["threshold"] = model.threshold
+    return rows
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--suite", type=Path, default=Path("../shared/eval"))
+    parser.add_argument("--extra", type=Path, nargs="*", default=[],
+                        help="more labelled questions on the shipped article (training only)")
+    parser.add_argument("--work", type=Path, help="where the per-document indexes go (default: temporary)")
+    parser.add_argument("--out", type=Path, default=MODEL_FILE)
+    parser.add_argument("--loo", action="store_true", help="also report leave-one-document-out scores")
+    parser.add_argument("--l2", type=float, default=1.0)
+    parser.add_argument("--refusal-cost", type=float, default=3.0)
+    parser.add_argument("--hidden-weight", type=float, default=0.5)
+    args = parser.parse_args(argv)
+    from rag.embedder import MiniLMEmbedder
+
+    options = dict(l2=args.l2, refusal_cost=args.refusal_cost, hidden_weight=args.hidden_weight)
+    embedder = MiniLMEmbedder()
+    with tempfile.TemporaryDirectory(prefix="rag-fit-") as tmp:
+        work = args.work or Path(tmp)
+        suite = load_suite(args.suite, args.extra, work, embedder)
+        examples = [e for name, (pipeline, questions, _) in suite.items() for e in collect(pipeline, name, questions)]
+        model = fit(examples, **options)
+        args.out.write_text(json.dumps(model.to_json(), indent=1) + "\n", encoding="utf-8")
+        print(f"wrote {args.out}: threshold {model.threshold}, fitted on {', '.join(model.fitted_on)}",
+              file=sys.stderr)
+        for f, w in sorted(zip(FEATURES, model.weights), key=lambda t: -abs(t[1])):
+            print(f"  {f:<22}{w:+.3f}", file=sys.stderr)
+        if args.loo:
+            rows = leave_one_out(suite, examples, **options)
+            print("leave-one-document-out (each row: fitted on the other documents)")
+            print(evaluate.format_suite(rows))
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,232 @@
+"""A question, analysed once: its clean text, the conversation it leans on, what retrieval searches for,
+and what the answer must hold (its kind, names, years, key terms).
+
+    analyse(question, history) -> Query
+"""
+from __future__ import annotations
+
+import re
+import unicodedata
+from dataclasses import dataclass, field
+
+import numpy as np
+
+from rag.answering import lexicon
+from rag.errors import QuestionError
+from rag.terms import STOPWORDS, normalize, terms, words
+
+MAX_QUESTION_CHARS = 2000
+YEAR = re.compile(r"\b(1\d{3}|20\d{2})(s?)\b")
+MONTH = re.compile(lexicon.MONTHS)
+DATE = re.compile(rf"\b(?:\d{{1,2}}\s+(?:{lexicon.MONTHS})|(?:{lexicon.MONTHS})\.?\s+\d{{1,4}}|1\d{{3}}s?|20\d{{2}}s?)\b",
+                  re.I)
+DAY = re.compile(rf"\b\d{{1,2}}\s+(?:{lexicon.MONTHS})\b|\b(?:{lexicon.MONTHS})\.?\s+\d{{1,2}}\b(?!\d)", re.I)
+QUANTITY = re.compile(rf"(?:(?<![\w-])\$?\b\d[\d,.]*\b(?!\s*(?:{lexicon.MONTHS})\b)|\b(?:{lexicon.NUMBER_WORDS})\b)",
+                      re.I)
+TOKEN = re.compile(r"[^\W\d_][\w'’-]*")
+CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f-\x9f\u200b-\u200f\u2028-\u202e\ufeff]")
+QUESTION_START = re.compile(rf"\W*({'|'.join(sorted(lexicon.QUESTION_WORDS))})\b", re.I)
+PERSONAL = re.compile(rf"\b({lexicon.PERSONAL_PRONOUNS})\b", re.I)
+DEMONSTRATIVE = re.compile(rf"\b({lexicon.DEMONSTRATIVES})\b", re.I)
+CONTINUATION = re.compile(rf"^\s*({lexicon.CONTINUATIONS})\b", re.I)
+
+
+@dataclass(frozen=True)
+class Query:
+    text: str  # the question as asked, whitespace and control characters cleaned
+    context: str  # the earlier turns a follow-up leans on, "" for a self-contained question
+    search: str  # what retrieval searches for and embeds
+    kind: str  # "count" | "year" | "date" | "when" | "who" | "where" | "why" | "how" | "summary" | "other"
+    years: frozenset[str]  # "1929", "1960s": tokens the evidence must share
+    names: tuple[str, ...]  # capitalised words of the question (and its context), lower-cased
+    terms: tuple[str, ...]  # stemmed content words of the question itself
+    context_terms: tuple[str, ...] = ()  # of the turns it leans on: half weight
+    english: bool = True
+    vector: np.ndarray | None = field(default=None, compare=False, repr=False)  # embedding of `search`
+    word_vectors: dict[str, np.ndarray] = field(default_factory=dict, compare=False, repr=False)  # of `content_words`
+
+    @property
+    def content_words(self) -> tuple[str, ...]:
+        """The question's own content words, lower-cased and unstemmed: what soft matching compares."""
+        return tuple(dict.fromkeys(w for w in words(self.text) if w not in STOPWORDS and not w.isdigit()))
+
+    @property
+    def numbers(self) -> set[str]:
+        return {m.group().lower().strip("$.,") for m in QUANTITY.finditer(self.text)}
+
+
+def clean_question(question: object, max_chars: int = MAX_QUESTION_CHARS) -> str:
+    """The question as text, or a QuestionError the user can act on."""
+    if not isinstance(question, str):
+        raise QuestionError("The question must be text.")
+    text = re.sub(r"\s+", " ", CONTROL.sub(" ", question)).strip()
+    if not text:
+        raise QuestionError("Please type a question.")
+    if len(text) > max_chars:
+        raise QuestionError(f"The question is too long ({len(text):,} characters); please keep it under "
+                            f"{max_chars:,}.")
+    return text
+
+
+def analyse(question: object, history: list[str] | None = None) -> Query:
+    """`history`: earlier questions. They supply the topic (names, and years or terms the new question
+    lacks) but never the answer type, and the new question's own terms and years win, so "and what did
+    he do in 1972?" looks for 1972, not for the previous answer."""
+    text = clean_question(question)
+    context = context_for(text, history)
+    own_years = years_in(text)
+    years = own_years or years_in(context)
+    names = question_names(context) + question_names(text) if context else question_names(text)
+    return Query(text, context, search_text(text, context), answer_kind(text), frozenset(years),
+                 tuple(dict.fromkeys(names)), tuple(terms(text)), tuple(terms(context)), is_english(text))
+
+
+def search_text(question: str, context: str = "") -> str:
+    """What retrieval sees: case, quotes, dashes and stray punctuation folded, so "WHO led ...???" and
+    "who led ..." search alike; the turns a follow-up leans on come first."""
+    text = re.sub(r"[^\w\s'$%.,&/?-]", " ", normalize(f"{context} {question}"))
+    text = re.sub(r"\s*\?[\s?]*", "? ", text)  # "???" -> "?"
+    text = re.sub(r"\s+", " ", text).strip(" .,")
+    if QUESTION_START.match(question) and not text.endswith("?"):
+        text += "?"  # the model reads "who led x" best as the question it is
+    return text
+
+
+# ---------------------------------------------------------------- follow-ups
+
+def leans_on_history(question: str) -> bool:
+    """True when the question cannot stand alone: it points back, or starts as a continuation."""
+    if CONTINUATION.search(question) or PERSONAL.search(question):
+        return True
+    # "Why did the Soviets invade Xinjiang at that time?" still names its topic.
+    return bool(DEMONSTRATIVE.search(question)) and not question_names(question)
+
+
+def context_for(question: str, history: list[str] | None) -> str:
+    """The earlier question(s) to search with, or "" for a self-contained question."""
+    if not history or not leans_on_history(question):
+        return ""
+    # The last turn that named its own topic; if it was itself a follow-up, its predecessor too.
+    context = [history[-1]]
+    if len(history) > 1 and leans_on_history(history[-1]):
+        context.insert(0, history[-2])
+    return " ".join(context)
+
+
+# ---------------------------------------------------------------- what the answer must hold
+
+def answer_kind(text: str) -> str:
+    """What the answer must hold: "count" a quantity, "year" a year, "date" a day, "when" some time,
+    "who" / "where" a name, "why" a cause, "how" a mechanism, "summary" several points. Specific phrases
+    first; otherwise the question's opening wh-word decides, so the "when" of "How was Mao received
+    when he arrived?" is not a question about time."""
+    q = normalize(text)
+    if re.search(r"\bhow (many|much|long|large|big|far|old|tall|high|deep|heavy|fast)\b|\bwhat (?:was |is |were )?"
+                 r"(?:the )?(number|amount|percentage|population|size|cost|price|length|total|distance|"
+                 r"temperature|speed|weight|area)\b|\bat what (rate|speed|temperature)\b", q):
+        return "count"
+    if re.search(r"\b(what|which) year\b", q):
+        return "year"
+    if re.search(r"\b(what|which) (date|day)\b|\bexact date\b", q):
+        return "date"
+    if re.search(r"\b(which|what) (leader|general|person|man|woman|official|president|commander|scientist|"
+                 r"chemist|engineer|operator|director)\b", q):
+        return "who"
+    if re.search(r"\b(which|what) (city|country|place|region|province|town)\b", q):
+        return "where"
+    if lexicon.SUMMARY.search(q):
+        return "summary"
+    opening = re.match(r"\W*(?:(?:and|but|so|then|also)\s+)?(?:\w+\s+){0,2}?(when|who|whom|whose|where|why|how)\b", q)
+    if opening:
+        word = opening.group(1)
+        return {"whom": "who", "whose": "who"}.get(word, word)
+    if re.search(r"\b(what|which) (caused|led to|made)\b|\bwhat (was|were) the (cause|reason)s?\b", q):
+        return "why"
+    return "other"
+
+
+def question_names(text: str) -> tuple[str, ...]:
+    """Capitalised words that do not open a sentence: names the evidence should contain."""
+    names = []
+    for sentence in re.split(r"(?<=[.!?])\s+", text):
+        for i, token in enumerate(TOKEN.findall(sentence)):
+            word = re.sub(r"['’]s$", "", token)
+            if i == 0 or not word[:1].isupper():
+                continue
+            for part in re.split(r"[-']", word):
+                low = part.lower()
+                if part[:1].isupper() and len(low) > 1 and low not in STOPWORDS and low not in lexicon.QUESTION_WORDS \
+                        and low not in lexicon.TITLES and not lexicon.DEMONYM.search(low):
+                    names.append(low)
+    return tuple(dict.fromkeys(names))
+
+
+def is_english(text: str) -> bool:
+    """False for a question mostly in another script, or made of another language's function words."""
+    letters = [c for c in text if c.isalpha()]
+    if not letters:
+        return True
+    latin = sum(1 for c in letters if "LATIN" in unicodedata.name(c, ""))
+    if latin < 0.5 * len(letters):
+        return False
+    tokens = words(text)
+    foreign = sum(1 for w in tokens if w in lexicon.FOREIGN_FUNCTION_WORDS)
+    english = sum(1 for w in tokens if w in STOPWORDS)
+    return not (foreign >= 2 and foreign > english)
+
+
+def years_in(text: str) -> set[str]:
+    return {m.group(1) + m.group(2) for m in YEAR.finditer(text)}
+
+
+def years_covered(asked: frozenset[str], mentioned: set[str]) -> bool:
+    """Every year the question names is mentioned; a decade ("1930s") by any year in it."""
+    for year in asked:
+        if year in mentioned:
+            continue
+        if year.endswith("s") and any(m[:3] == year[:3] for m in mentioned):
+            continue
+        return False
+    return True
+
+
+def has_date(text: str) -> bool:
+    return bool(DATE.search(text))
+
+
+def has_day(text: str) -> bool:
+    """A date down to the day: "31 May 1924", "May 31"."""
+    return bool(DAY.search(text))
+
+
+def quantities(text: str) -> set[str]:
+    """Numbers and number words, years excepted ("in 1969" answers no "how many"), and so are
+    definite references ("the two countries" counts nothing)."""
+    text = re.sub(r"\b(?:the|these|those|both|all)\s+(?:two|three|four)\b", " ", text, flags=re.I)
+    found = {m.group().lower().strip("$.,") for m in QUANTITY.finditer(text)}
+    return {q for q in found if not YEAR.fullmatch(q)}
+
+
+def document_names(texts) -> frozenset[str]:
+    """Words the document writes capitalised inside its sentences: its names ("Soviet", "Mao"), so
+    that a sentence-initial "Soviet" counts as a name and a sentence-initial "However" does not."""
+    capital: dict[str, int] = {}
+    lower: dict[str, int] = {}
+    for text in texts:
+        for sentence in re.split(r"(?<=[.!?])\s+", text):
+            for token in TOKEN.findall(sentence)[1:]:
+                key = re.sub(r"['’]s$", "", token).lower()
+                counts = capital if token[:1].isupper() else lower
+                counts[key] = counts.get(key, 0) + 1
+    return frozenset(w for w, n in capital.items() if n > lower.get(w, 0) and w not in STOPWORDS
+                     and not MONTH.fullmatch(w))
+
+
+def has_new_name(sentence: str, query: Query, names: frozenset[str]) -> bool:
+    """A name of the document that the question does not already mention."""
+    asked = set(query.names) | set(words(query.text)) | set(words(query.context))
+    for token in TOKEN.findall(sentence):
+        low = re.sub(r"['’]s$", "", token).lower()
+        if token[:1].isupper() and low in names and low not in asked:
+            return True
+    return False
