@@ -6,7 +6,7 @@ BIN := $(VENV)/bin
 HOST ?= 127.0.0.1
 PORT ?= 7860
 
-.PHONY: run test index chat bench eval clean
+.PHONY: run test index chat bench eval fit clean
 
 run: $(VENV)/.installed index
 	$(BIN)/python app.py --host $(HOST) --port $(PORT)
@@ -24,8 +24,13 @@ index: $(VENV)/.installed
 bench: $(VENV)/.installed-bench index
 	$(BIN)/python bench/run.py
 
-eval: $(VENV)/.installed index
-	$(BIN)/rag eval --questions ../shared/eval/dev.jsonl --baselines
+# Every document of data/eval built into its own index, scored per document and per question type.
+eval: $(VENV)/.installed
+	$(BIN)/rag eval --suite data/eval
+
+# Refit the answerability model (rag/answering/answerability.json) and print leave-one-document-out scores.
+fit: $(VENV)/.installed
+	$(BIN)/python -m rag.answering.fit --loo
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)

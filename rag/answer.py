@@ -61,12 +61,13 @@ class Answer:
     answerer: str = "extractive"
     notice: str | None = None
     query: str | None = None  # what retrieval searched for, when a follow-up was expanded
+    confidence: float = 0.0  # the answerability model's probability that the document answers the question
 
     def to_json(self) -> dict:
         data = {"question": self.question, "answer": self.answer, "refused": self.refused,
                 "citations": self.citations, "passages": [p.to_json() for p in self.passages],
                 "timings_ms": {k: round(v, 2) for k, v in self.timings_ms.items()},
-                "answerer": self.answerer}
+                "answerer": self.answerer, "confidence": round(self.confidence, 3)}
         if self.notice:
             data["notice"] = self.notice
         if self.query and self.query != self.question:
@@ -85,8 +86,14 @@ class Answerer(Protocol):
         ...
 
 
+ENGLISH_ONLY = ("Questions are answered in English only (the embedding model reads English): please ask in "
+                "English. The closest passages are shown for you to check.")
+
+
 def refusal(title: str = "", reason: str | None = None) -> Reply:
     """What every refusal says: the document does not answer, and why when a reason stands out."""
+    if reason == "not English":
+        return Reply(ENGLISH_ONLY, refused=True)
     subject = f"The document ({title})" if title else "The document"
     text = f"{subject} does not say" + (f": {reason}." if reason else ".")
     return Reply(text + " The closest passages are shown for you to check.", refused=True)

@@ -106,6 +106,7 @@ class Pipeline:
         query = self.analyse(question, history, judge.stats)
         passages = self.search(query, k, retrieval, index)
         evidence = judge.decide(query, passages)
+        passages = evidence.passages
         retrieved = time.perf_counter()
         reply: Reply | None = None
         if evidence.refused:
@@ -127,6 +128,7 @@ class Pipeline:
         answer = finalize(query.text, reply, passages)
         done = time.perf_counter()
         answer.query = query.search if query.context else None
+        answer.confidence = evidence.confidence
         answer.timings_ms = {"retrieve": (retrieved - began) * 1000, "answer": (done - retrieved) * 1000,
                              "total": (done - began) * 1000}
         yield answer

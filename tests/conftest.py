@@ -11,7 +11,8 @@ from rag.terms import terms
 
 ROOT = Path(__file__).resolve().parent.parent
 ARTICLE = ROOT / "data" / "sino-soviet-relations.txt"
-SHARED_EVAL = ROOT.parent / "shared" / "eval"
+EVAL = ROOT / "data" / "eval"  # the evaluation suite, copied from the team's shared folder
+SHARED_EVAL = ROOT.parent / "shared" / "eval"  # the shared scorer, when the clone sits beside it
 
 
 class FakeEmbedder:

@@ -1,6 +1,6 @@
 """Refit the answerability model (`answerability.json`) from labelled questions, and measure it honestly.
 
-    python -m rag.answering.fit --suite ../shared/eval [--extra tests/data/fit-*.jsonl] [--work DIR] [--loo]
+    python -m rag.answering.fit [--suite data/eval] [--extra tests/data/*.jsonl] [--work DIR] [--loo]
 
 A training row is the decision's input for one question (the signals of its best-ranked sentence),
 labelled 1 when the question is answerable and the answer would hold an accepted answer, 0 when the
@@ -25,7 +25,8 @@ import numpy as np
 
 from rag import evaluate
 from rag.answer import Passage
-from rag.answering.evidence import FEATURES, MODEL_FILE, AnswerabilityModel, Evidence, decision_row
+from rag.answering.evidence import (DECISION_FEATURES, FEATURES, MODEL_FILE, AnswerabilityModel, Evidence,
+                                   decision_row)
 from rag.answering.extractive import ExtractiveAnswerer
 
 K = 5
@@ -42,8 +43,9 @@ class Example:
 
 
 def placeholder_model() -> AnswerabilityModel:
-    n = len(FEATURES)
-    return AnswerabilityModel(FEATURES, (0.0,) * n, (1.0,) * n, (0.0,) * n, 0.0, 0.5)
+    """Collecting the signals needs a judge, not its weights."""
+    n = len(DECISION_FEATURES)
+    return AnswerabilityModel(DECISION_FEATURES, (0.0,) * n, (1.0,) * n, (0.0,) * n, 0.0, 0.5)
 
 
 def is_gold(sentence: str, question: dict) -> bool:
@@ -112,18 +114,19 @@ def cases(examples: list[Example], hidden_weight: float) -> list[tuple[np.ndarra
     return out
 
 
-def fit(examples: list[Example], l2: float = 1.0, refusal_cost: float = 3.0,
-        hidden_weight: float = 0.5) -> AnswerabilityModel:
+def fit(examples: list[Example], features: tuple[str, ...] = DECISION_FEATURES, l2: float = 1.0,
+        refusal_cost: float = 5.0, hidden_weight: float = 0.5) -> AnswerabilityModel:
     """Right answers (1) against questions with nothing to answer (0); wrong answers are left out: the
     model is asked whether the document answers, not whether the ranking found it."""
     rows = [(r, o, w) for r, o, w in cases(examples, hidden_weight) if r is not None and o != "wrong"]
-    x = np.array([r for r, _, _ in rows])
+    columns = [FEATURES.index(f) for f in features]
+    x = np.array([r[columns] for r, _, _ in rows])
     y = np.array([o == "right" for _, o, _ in rows], dtype=np.float64)
     sample = np.array([w for _, _, w in rows])
     mean, scale = x.mean(axis=0), x.std(axis=0)
     scale[scale < 1e-9] = 1.0
     weights, bias = fit_logistic((x - mean) / scale, y, sample, l2)
-    model = AnswerabilityModel(FEATURES, tuple(mean), tuple(scale), tuple(weights), bias, 0.5,
+    model = AnswerabilityModel(tuple(features), tuple(mean), tuple(scale), tuple(weights), bias, 0.5,
                                tuple(sorted({e.document for e in examples})))
     threshold = choose_threshold(model, cases(examples, hidden_weight), refusal_cost)
     return dataclasses.replace(model, threshold=threshold)
@@ -187,19 +190,27 @@ def leave_one_out(suite: dict[str, tuple], examples: list[Example], **options) -
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--suite", type=Path, default=Path("../shared/eval"))
-    parser.add_argument("--extra", type=Path, nargs="*", default=[],
+    root = Path(__file__).resolve().parents[2]
+    parser.add_argument("--suite", type=Path, default=root / "data" / "eval")
+    parser.add_argument("--extra", type=Path, nargs="*",
+                        default=[root / "tests" / "data" / "questions.jsonl",
+                                 root / "tests" / "data" / "questions-independent.jsonl"],
                         help="more labelled questions on the shipped article (training only)")
     parser.add_argument("--work", type=Path, help="where the per-document indexes go (default: temporary)")
     parser.add_argument("--out", type=Path, default=MODEL_FILE)
     parser.add_argument("--loo", action="store_true", help="also report leave-one-document-out scores")
     parser.add_argument("--l2", type=float, default=1.0)
-    parser.add_argument("--refusal-cost", type=float, default=3.0)
+    parser.add_argument("--refusal-cost", type=float, default=5.0)
+    parser.add_argument("--features", default=",".join(DECISION_FEATURES),
+                        help=f"comma-separated, from: {', '.join(FEATURES)}")
     parser.add_argument("--hidden-weight", type=float, default=0.5)
     args = parser.parse_args(argv)
     from rag.embedder import MiniLMEmbedder
 
-    options = dict(l2=args.l2, refusal_cost=args.refusal_cost, hidden_weight=args.hidden_weight)
+    features = tuple(f.strip() for f in args.features.split(",") if f.strip())
+    if set(features) - set(FEATURES):
+        parser.error(f"unknown features: {', '.join(sorted(set(features) - set(FEATURES)))}")
+    options = dict(features=features, l2=args.l2, refusal_cost=args.refusal_cost, hidden_weight=args.hidden_weight)
     embedder = MiniLMEmbedder()
     with tempfile.TemporaryDirectory(prefix="rag-fit-") as tmp:
         work = args.work or Path(tmp)
@@ -209,7 +220,7 @@ def main(argv: list[str] | None = None) -> int:
         args.out.write_text(json.dumps(model.to_json(), indent=1) + "\n", encoding="utf-8")
         print(f"wrote {args.out}: threshold {model.threshold}, fitted on {', '.join(model.fitted_on)}",
               file=sys.stderr)
-        for f, w in sorted(zip(FEATURES, model.weights), key=lambda t: -abs(t[1])):
+        for f, w in sorted(zip(model.features, model.weights), key=lambda t: -abs(t[1])):
             print(f"  {f:<22}{w:+.3f}", file=sys.stderr)
         if args.loo:
             rows = leave_one_out(suite, examples, **options)

@@ -19,8 +19,9 @@ chairman president premier general comrade leader marshal secretary mr mrs ms dr
 war the i sir lord king queen emperor saint st professor prof doctor
 """.split())
 
-# "American", "Soviet-era", "Vietnamese": adjectives a document may express otherwise ("the United States").
-DEMONYM = re.compile(r"(ian|ean|can|ese|ish|ic)$")
+# "American", "Vietnamese", "British": adjectives a document may express otherwise ("the United States").
+# Seven letters or more, so that first names with the same endings ("Brian", "Duncan") stay names.
+DEMONYM = re.compile(r"^\w{4,}(ian|ean|can|ese|ish)$")
 
 MONTHS = ("january|february|march|april|may|june|july|august|september|october|november|december|"
           "jan|feb|mar|apr|jun|jul|aug|sep|sept|oct|nov|dec")

@@ -18,7 +18,9 @@ from rag.terms import STOPWORDS, normalize, terms, words
 MAX_QUESTION_CHARS = 2000
 YEAR = re.compile(r"\b(1\d{3}|20\d{2})(s?)\b")
 MONTH = re.compile(lexicon.MONTHS)
-DATE = re.compile(rf"\b(?:\d{{1,2}}\s+(?:{lexicon.MONTHS})|(?:{lexicon.MONTHS})\.?\s+\d{{1,4}}|1\d{{3}}s?|20\d{{2}}s?)\b",
+DATE = re.compile(rf"\b(?:\d{{1,2}}\s+(?:{lexicon.MONTHS})|(?:{lexicon.MONTHS})\.?\s+\d{{1,4}}|1\d{{3}}s?|20\d{{2}}s?"
+                  rf"|[\d.,]+\s*(?:(?:{lexicon.NUMBER_WORDS})\s+)?years?\s+ago|\d{{1,2}}(?:st|nd|rd|th)\s+century"
+                  rf"|(?:{lexicon.NUMBER_WORDS}|\d+)\s+(?:days?|weeks?|months?|years?|hours?)\s+(?:later|after|before|earlier))\b",
                   re.I)
 DAY = re.compile(rf"\b\d{{1,2}}\s+(?:{lexicon.MONTHS})\b|\b(?:{lexicon.MONTHS})\.?\s+\d{{1,2}}\b(?!\d)", re.I)
 QUANTITY = re.compile(rf"(?:(?<![\w-])\$?\b\d[\d,.]*\b(?!\s*(?:{lexicon.MONTHS})\b)|\b(?:{lexicon.NUMBER_WORDS})\b)",
@@ -121,6 +123,10 @@ def answer_kind(text: str) -> str:
     first; otherwise the question's opening wh-word decides, so the "when" of "How was Mao received
     when he arrived?" is not a question about time."""
     q = normalize(text)
+    # "When trees drop their leaves, which pigments show?": a leading clause does not set the kind.
+    clause = re.match(r"\s*(?:when|while|after|before|if|once|since|as)\b[^,?]*,\s*(.+)", q)
+    if clause and re.match(r"(what|which|who|whom|whose|where|when|why|how)\b", clause.group(1)):
+        q = clause.group(1)
     if re.search(r"\bhow (many|much|long|large|big|far|old|tall|high|deep|heavy|fast)\b|\bwhat (?:was |is |were )?"
                  r"(?:the )?(number|amount|percentage|population|size|cost|price|length|total|distance|"
                  r"temperature|speed|weight|area)\b|\bat what (rate|speed|temperature)\b", q):
@@ -169,10 +175,12 @@ def is_english(text: str) -> bool:
     latin = sum(1 for c in letters if "LATIN" in unicodedata.name(c, ""))
     if latin < 0.5 * len(letters):
         return False
+    if "¿" in text or "¡" in text:
+        return False
     tokens = words(text)
     foreign = sum(1 for w in tokens if w in lexicon.FOREIGN_FUNCTION_WORDS)
     english = sum(1 for w in tokens if w in STOPWORDS)
-    return not (foreign >= 2 and foreign > english)
+    return not (foreign > english and (foreign >= 2 or (english == 0 and len(tokens) >= 3)))
 
 
 def years_in(text: str) -> set[str]:

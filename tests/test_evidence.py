@@ -1,0 +1,134 @@
+"""The answerability decision: one table per signal, then the decision itself (fake embedder, tiny document)."""
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from rag import Pipeline
+from rag.answer import Passage
+from rag.answering.evidence import AnswerabilityModel, EvidenceJudge, initialisms, rerank
+from rag.document import Sentence
+from rag.index import load_index
+
+from conftest import FakeEmbedder
+
+
+@pytest.fixture
+def pipeline(small_index: Path) -> Pipeline:
+    return Pipeline(load_index(small_index), embedder=FakeEmbedder())
+
+
+def signals(pipeline: Pipeline, question: str, sentence: str, section: str = "History") -> dict[str, float]:
+    """The signals of one made-up sentence, as its own passage, for a question."""
+    query = pipeline.analyse(question)
+    passage = Passage(1, "c", "tea.txt", section, sentence, 0, len(sentence), 1.0, ["bm25"],
+                      sentences=[Sentence(0, len(sentence), sentence)], sentence_rows=[0], similarity=0.5)
+    return pipeline.judge.candidates(query, [passage])[0].signals
+
+
+@pytest.mark.parametrize("question, sentence, names", [
+    # subject alignment: the person asked about is the one the sentence talks about
+    ("When did Rudolf found the board?", "King Rudolf III founded the Royal Tea Board in 1851.", 1.0),
+    ("When did Anton found the board?", "King Rudolf III founded the Royal Tea Board in 1851.", 0.0),
+    ("What did Rudolf's board set?", "Rudolf's board still sets prices today.", 1.0),  # possessive
+    ("What does the RTB set?", "The Royal Tea Board still sets prices today.", 1.0),  # initialism
+    ("How much tea is sold?", "Most tea is sold to Graustark every year.", 1.0),  # no name asked: nothing missing
+])
+def test_names_in_the_sentence(pipeline, question, sentence, names):
+    assert signals(pipeline, question, sentence)["names"] == names
+
+
+@pytest.mark.parametrize("question, unknown", [
+    ("What did Napoleon think of Ruritania?", 0.5),
+    ("What does the RTB do?", 0.0),  # spelled out in the document as Royal Tea Board
+    ("Who founded the Royal Tea Board?", 0.0),
+])
+def test_names_the_document_never_mentions(pipeline, question, unknown):
+    assert signals(pipeline, question, "Tea was brought to Ruritania by a merchant.")["names_unknown"] == unknown
+
+
+@pytest.mark.parametrize("question, sentence, opposite", [
+    ("When did the board close?", "The board opened its doors in 1851.", 1.0),
+    ("Which was the highest price?", "The lowest price was paid in 1900.", 1.0),
+    ("When did the board open?", "The board opened its doors in 1851.", 0.0),
+    ("Which was the highest price?", "The highest and the lowest price were paid in 1900.", 0.0),
+])
+def test_opposites(pipeline, question, sentence, opposite):
+    assert signals(pipeline, question, sentence)["opposite"] == opposite
+
+
+@pytest.mark.parametrize("question, sentence, novel", [
+    ("Who founded the Royal Tea Board?", "The Royal Tea Board was founded.", False),  # only restates
+    ("Who founded the Royal Tea Board?", "King Rudolf III founded the Royal Tea Board in 1851.", True),
+])
+def test_novelty(pipeline, question, sentence, novel):
+    assert (signals(pipeline, question, sentence)["novelty"] > 0.3) is novel
+
+
+@pytest.mark.parametrize("question, sentence, kind_ok", [
+    ("How many tonnes does the kingdom export?", "The kingdom exports about 4,000 tonnes each year.", 1.0),
+    ("How many tonnes does the kingdom export?", "The kingdom exports tea to its neighbours.", 0.0),
+    ("In what year was the board founded?", "The board was founded in 1851 by the king.", 1.0),
+    ("Who brought tea to Ruritania?", "Tea was brought to Ruritania by the merchant Anton Vell.", 1.0),
+    ("Who brought tea to Ruritania?", "Tea was brought to Ruritania long ago by ship.", 0.0),
+    ("Why is tea sold to Graustark?", "Tea is sold to Graustark because the river runs there.", 1.0),
+])
+def test_answer_kind_present(pipeline, question, sentence, kind_ok):
+    assert signals(pipeline, question, sentence)["kind_ok"] == kind_ok
+
+
+@pytest.mark.parametrize("question, missing", [
+    ("How many plantations did Elbonia have in 1920?", 1.0),  # a year the sentence's section lacks
+    ("What happened in 1851?", 0.0),
+])
+def test_year_missing(pipeline, question, missing):
+    assert signals(pipeline, question, "King Rudolf III founded the Royal Tea Board in 1851.")["year_missing"] == missing
+
+
+def test_soft_matching_counts_a_present_word_fully(pipeline):
+    s = signals(pipeline, "When was the board founded?", "King Rudolf III founded the Royal Tea Board in 1851.")
+    assert s["soft_weakest"] == 1.0 and s["soft_cover"] == 1.0
+
+
+def test_initialisms_of_capitalised_runs():
+    found = initialisms(["The United Nations met the Royal Tea Board of Ruritania."])
+    assert "un" in found and "rtb" in found and {"unit", "nation"} <= found["un"]
+
+
+def test_rerank_puts_the_passage_with_the_best_sentence_first(pipeline):
+    query = pipeline.analyse("Who brought tea to Ruritania?")
+    passages = pipeline.search(query, 3)
+    first = passages[0]
+    candidates = pipeline.judge.candidates(query, passages)
+    ordered = rerank(passages, candidates)
+    assert [p.n for p in ordered] == [1, 2, 3]
+    assert ordered[0] is candidates[0].passage
+    assert ordered[0] is first or candidates[0].passage is not first
+
+
+def test_a_missing_name_is_the_reason_given(pipeline):
+    answer = pipeline.ask("What did Napoleon think of Ruritania?")
+    assert answer.refused and "never mentions Napoleon" in answer.answer and answer.citations == []
+
+
+def test_the_threshold_decides(small_index):
+    """The same question is answered or refused by the model's threshold alone."""
+    question = "Where is most tea sold?"
+    always = Pipeline(load_index(small_index), FakeEmbedder(), threshold=0.0).ask(question)
+    never = Pipeline(load_index(small_index), FakeEmbedder(), threshold=1.01).ask(question)
+    assert not always.refused and "Graustark" in always.answer
+    assert never.refused and never.answer.startswith("The document (Tea in Ruritania) does not say")
+
+
+def test_a_model_for_other_features_is_refused():
+    with pytest.raises(ValueError, match="refit"):
+        AnswerabilityModel.from_json({"features": ["no_such_signal"], "mean": [0], "scale": [1], "weights": [1],
+                                      "bias": 0, "threshold": 0.5})
+
+
+def test_the_judge_takes_its_model_as_an_argument(pipeline):
+    model = AnswerabilityModel(("score",), (0.0,), (1.0,), (0.0,), 0.0, 0.7)
+    judge = EvidenceJudge(pipeline.judge.stats, model)
+    assert judge.threshold == 0.7
+    assert EvidenceJudge(pipeline.judge.stats, model, threshold=0.2).threshold == 0.2

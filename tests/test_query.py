@@ -1,0 +1,92 @@
+"""Question analysis: one table per heuristic (answer kind, names, language, dates, quantities)."""
+from __future__ import annotations
+
+import pytest
+
+from rag.answering.query import (analyse, answer_kind, has_date, is_english, quantities, question_names,
+                                 search_text)
+from rag.errors import QuestionError
+
+
+@pytest.mark.parametrize("question, kind", [
+    ("How many aircraft did the Soviets supply?", "count"),
+    ("What was the population of Xinjiang?", "count"),
+    ("In what year did the Soviets intervene?", "year"),
+    ("On what date was the zone extended?", "date"),
+    ("When did Gorbachev visit Beijing?", "when"),
+    ("Who led the Mongolian guerrillas?", "who"),
+    ("Which general took over Mongolia?", "who"),
+    ("Which city hosted the summit?", "where"),
+    ("Why did Mao distrust Khrushchev?", "why"),
+    ("What caused the split?", "why"),
+    ("How did denouncing revisionism help Mao?", "how"),
+    ("How was Mao received when he arrived?", "how"),  # the "when" of a clause is not about time
+    ("When trees drop their leaves, which pigments show?", "other"),  # a leading clause sets no kind
+    ("What were the main causes of the split?", "summary"),
+    ("How did relations improve in the 1980s?", "summary"),
+    ("What ideology did both parties share?", "other"),
+])
+def test_answer_kind(question, kind):
+    assert answer_kind(question) == kind
+
+
+@pytest.mark.parametrize("question, names", [
+    ("When did Khrushchev visit Beijing?", ("khrushchev", "beijing")),
+    ("Did Brian Duncan meet the delegates?", ("brian", "duncan")),  # first names, not demonyms
+    ("Did the American and Vietnamese delegates meet?", ()),  # demonyms a text may write otherwise
+    ("What did Stalin's envoy say?", ("stalin",)),  # possessive
+    ("Who won? Then Mao left.", ("mao",)),  # "Then" opens a second sentence: not a name
+    ("What did Chairman Mao say?", ("mao",)),  # titles are not names
+])
+def test_question_names(question, names):
+    assert question_names(question) == names
+
+
+@pytest.mark.parametrize("question, english", [
+    ("When did Gorbachev visit Beijing?", True),
+    ("Gorbachev Beijing summit", True),
+    ("What is la Niña?", True),
+    ("中苏关系什么时候破裂？", False),
+    ("Когда был основан совет?", False),
+    ("¿Cuándo visitó Gorbachov Pekín?", False),
+    ("Quand est-ce que la guerre a commencé?", False),
+    ("Wer war der Führer der Sowjetunion?", False),
+])
+def test_is_english(question, english):
+    assert is_english(question) is english
+
+
+@pytest.mark.parametrize("text, found", [
+    ("in May 1989", True), ("on 26 April", True), ("in the 1960s", True),
+    ("about 2.4 billion years ago", True), ("in the 19th century", True), ("three days later", True),
+    ("on a Monday", False), ("the two countries", False),
+])
+def test_has_date(text, found):
+    assert has_date(text) is found
+
+
+@pytest.mark.parametrize("text, numbers", [
+    ("about 4,000 tonnes", {"4,000"}), ("in 1969", set()), ("the two countries", set()),
+    ("several hundred advisers", {"several", "hundred"}),
+])
+def test_quantities(text, numbers):
+    assert quantities(text) == numbers
+
+
+def test_a_follow_up_takes_its_topic_from_the_conversation():
+    query = analyse("and what did he do in 1972?", ["Why did Nixon go to China?"])
+    assert query.context == "Why did Nixon go to China?"
+    assert query.years == frozenset({"1972"}) and "nixon" in query.names
+    assert query.search.startswith("why did nixon go to china?")
+
+
+def test_search_text_folds_case_and_punctuation():
+    assert search_text("“WHO led the Mongolian guerrillas???”") == search_text("who led the mongolian guerrillas")
+
+
+@pytest.mark.parametrize("question, message", [
+    ("", "Please type a question"), ("x" * 2001, "too long"), (None, "must be text"),
+])
+def test_unusable_questions_raise_a_question_error(question, message):
+    with pytest.raises(QuestionError, match=message):
+        analyse(question)
