@@ -11,7 +11,7 @@ import random
 import re
 from pathlib import Path
 
-from rag.document import parse
+from rag.ingest.document import parse
 
 NAMES = ["Mao", "Stalin", "Khrushchev", "Gorbachev", "Deng Xiaoping", "Kim Il Sung", "Nixon", "Li Peng",
          "Wan Li", "Andropov", "Chernenko", "Sükhbaatar", "Xu Shuzheng", "Wang Jiaxiang", "Zahir Shah"]

@@ -28,7 +28,7 @@ sys.path.insert(0, str(ROOT / "bench"))
 import corpus  # noqa: E402
 import latency  # noqa: E402
 
-from rag.vector_index import EXACT_LIMIT  # noqa: E402
+from rag.store.vectors import EXACT_LIMIT  # noqa: E402
 
 WORK = ROOT / "bench" / "work"
 ARTICLE = ROOT / "data" / "sino-soviet-relations.txt"
@@ -92,8 +92,8 @@ def cold_app() -> dict:
 def builds() -> dict:
     """From scratch, then after editing one paragraph: as the CLI runs them (model load included) and
     the build alone (model already loaded)."""
-    from rag.embedder import MiniLMEmbedder
-    from rag.index import build_index
+    from rag.store.embedder import MiniLMEmbedder
+    from rag.store.index import build_index
 
     folder = WORK / "build"
     shutil.rmtree(folder, ignore_errors=True)
@@ -154,7 +154,7 @@ def folder_mb(path: Path) -> float:
 
 def scale_point(copies: int, embedder, questions: list[str], compare_ann: bool = False) -> dict:
     from rag import Pipeline
-    from rag.index import build_index, load_index
+    from rag.store.index import build_index, load_index
 
     source = corpus.write_corpus(ARTICLE, copies, WORK / f"corpus-{copies}x.md")
     index_dir = WORK / f"index-{copies}x"
@@ -178,10 +178,10 @@ def scale_point(copies: int, embedder, questions: list[str], compare_ann: bool =
     }
     if report.index_kind != "flat-ip" or compare_ann:
         # The approximate index the build switches to above EXACT_LIMIT, on these same vectors.
-        from rag import vector_index
+        from rag.store import vectors
 
         approximate = index.vectors if report.index_kind != "flat-ip" else \
-            vector_index.build(index.chunk_vectors, exact_limit=0)
+            vectors.build(index.chunk_vectors, exact_limit=0)
         point["ann"] = ann_recall(index, approximate, embedder, questions + [q.lower() for q in questions])
     shutil.rmtree(index_dir, ignore_errors=True)
     source.unlink()
@@ -337,7 +337,7 @@ def main() -> int:
     r["build"] = builds()
     print("warm asking...", flush=True)
     r["warm"] = warm()
-    from rag.embedder import MiniLMEmbedder
+    from rag.store.embedder import MiniLMEmbedder
 
     embedder = MiniLMEmbedder()
     questions = [json.loads(line)["question"] for line in QUESTIONS.read_text().splitlines() if line.strip()]

@@ -10,7 +10,7 @@ import re
 from dataclasses import dataclass, field
 from typing import Iterator, Protocol
 
-from rag.document import Sentence
+from rag.ingest.document import Sentence
 
 MARKER = re.compile(r"\[(\d{1,3})\]")
 

@@ -11,11 +11,13 @@ import sys
 import time
 from pathlib import Path
 
-from rag.errors import RagError
+from rag.errors import QuestionError, RagError
 from rag.settings import Settings
+from rag.store.embedder import offline_environment
 
 
 def main(argv: list[str] | None = None) -> int:
+    offline_environment()
     parser = _parser()
     args = parser.parse_args(argv)
     settings = Settings.from_env(source=getattr(args, "source", None), index_dir=getattr(args, "index", None),
@@ -35,6 +37,8 @@ def main(argv: list[str] | None = None) -> int:
 
 
 def _parser() -> argparse.ArgumentParser:
+    from rag.answering import registry
+
     parser = argparse.ArgumentParser(prog="rag", description=__doc__.splitlines()[0])
     sub = parser.add_subparsers(required=True, metavar="COMMAND")
 
@@ -42,7 +46,7 @@ def _parser() -> argparse.ArgumentParser:
         p = sub.add_parser(name, help=help, description=help)
         p.add_argument("--index", type=Path, help="index folder (default: index/, or $RAG_INDEX)")
         if answers:
-            p.add_argument("--answerer", choices=["extractive", "openai", "local"],
+            p.add_argument("--answerer", choices=registry.names(),
                            help="who writes the answer (default: extractive, or $RAG_ANSWERER)")
             p.add_argument("--base-url", help="openai: the endpoint, e.g. http://localhost:11434/v1 "
                                               "(or $RAG_OPENAI_BASE_URL)")
@@ -95,33 +99,35 @@ def _parser() -> argparse.ArgumentParser:
 # ---------------------------------------------------------------- commands
 
 def cmd_build(args, settings: Settings) -> int:
-    from rag.embedder import MiniLMEmbedder
-    from rag.index import build_index, read_manifest, stale_reasons
+    from rag.service import RagService
+    from rag.store.index import build_index
 
-    embedder = MiniLMEmbedder()
+    embedder = settings.create_embedder()
+    manifest = RagService._manifest_or_none(settings)
     if args.if_stale and not args.force:
-        try:
-            reasons = stale_reasons(read_manifest(settings.index_dir), settings.source, embedder, settings.chunking)
-        except RagError as exc:
-            reasons = [str(exc)]
+        reasons = RagService._reasons_or_error(settings, embedder)
         if not reasons:
             print(f"The index in {settings.index_dir} is fresh; nothing to build.")
             return 0
-        print(f"Building: {'; '.join(reasons)}")
-    report = build_index(settings.source, settings.index_dir, embedder, settings.chunking, force=args.force)
+        print(f"Building: {'; '.join(str(r) for r in reasons)}")
+    report = build_index(settings.source(manifest), settings.index_dir, embedder, settings.chunking, force=args.force)
     print(f"Built {settings.index_dir}: {report.summary()}")
     return 0
 
 
 def cmd_info(args, settings: Settings) -> int:
-    from rag.embedder import MiniLMEmbedder
-    from rag.index import manifest_source, read_manifest, stale_reasons
+    """What the index was built from and whether it is stale; validates the files but loads no model."""
+    from rag.store.embedder import EMBEDDERS
+    from rag.store.index import load_index, read_manifest, stale_reasons
 
     manifest = read_manifest(settings.index_dir)
-    source = args.source or manifest_source(manifest, settings.index_dir)
-    reasons = stale_reasons(manifest, source, MiniLMEmbedder(), settings.chunking)
+    load_index(settings.index_dir)  # "fresh" only for an index that loads
+    source = settings.source(manifest)
+    embedder = EMBEDDERS[settings.embedder]  # its name and dims are class attributes: no model is loaded
+    reasons = stale_reasons(manifest, source, embedder, settings.chunking)
     files = manifest["source"]["files"]
     print(f"index:    {settings.index_dir}")
+    print(f"title:    {manifest.get('title', '')}")
     print(f"source:   {source}")
     for f in files:
         print(f"          {f['name']}  sha256 {f['sha256'][:12]}  {f['chars']:,} chars")
@@ -130,7 +136,7 @@ def cmd_info(args, settings: Settings) -> int:
           f"{manifest['vector_index']} vector index")
     print(f"built at: {manifest['built_at']}")
     if reasons:
-        print(f"status:   STALE - {'; '.join(reasons)}. Rebuild with `rag build`.")
+        print(f"status:   STALE - {'; '.join(str(r) for r in reasons)}. Rebuild with `{settings.hint()}`.")
     else:
         print("status:   fresh")
     return 0
@@ -172,20 +178,26 @@ def _ask_batch(pipeline, args) -> int:
         if not line.strip():
             continue
         try:
-            item = json.loads(line)
-            question = item["question"] if isinstance(item, dict) else None
-            if question is None:
-                raise RagError(f"line {number} has no \"question\" field")
-            out = pipeline.ask(question, args.k).to_json()
-        except (ValueError, RagError) as exc:
-            message = str(exc) if isinstance(exc, RagError) else f"line {number} is not valid JSON"
+            out = pipeline.ask(_batch_question(line, number), args.k).to_json()
+        except RagError as exc:
             out = {"question": None, "answer": "", "refused": True, "citations": [], "passages": [],
-                   "error": message}
+                   "error": str(exc)}
         if not args.json:
             print(out["answer"] or out.get("error"))
             continue
         print(json.dumps(out, ensure_ascii=False), flush=True)
     return 0
+
+
+def _batch_question(line: str, number: int) -> str:
+    """The question of one batch line, or a QuestionError naming the line."""
+    try:
+        item = json.loads(line)
+    except json.JSONDecodeError:
+        raise QuestionError(f"line {number} is not valid JSON.") from None
+    if not isinstance(item, dict) or "question" not in item:
+        raise QuestionError(f"line {number} has no \"question\" field.")
+    return item["question"]
 
 
 def cmd_eval(args, settings: Settings) -> int:
@@ -210,12 +222,11 @@ def _eval_suite(args, settings: Settings) -> int:
     import tempfile
 
     from rag import evaluate
-    from rag.embedder import MiniLMEmbedder
     from rag.pipeline import Pipeline
     from rag.settings import DEFAULT_SOURCE
 
     docs = evaluate.discover(args.suite, DEFAULT_SOURCE)
-    embedder = MiniLMEmbedder()
+    embedder = settings.create_embedder()
     rows = {}
     with tempfile.TemporaryDirectory(prefix="rag-eval-") as tmp:
         work = args.work or Path(tmp)
@@ -236,8 +247,7 @@ def _eval_suite(args, settings: Settings) -> int:
 
 def cmd_chat(args, settings: Settings) -> int:
     pipeline = _pipeline(settings)
-    print(f"Ask about {settings.source.name if settings.source else 'the document'}. "
-          "Empty line or Ctrl-D to quit.")
+    print(f"Ask about {pipeline.index.manifest.get('title') or 'the document'}. Empty line or Ctrl-D to quit.")
     history: list[str] = []
     while True:
         try:
@@ -259,19 +269,16 @@ def cmd_chat(args, settings: Settings) -> int:
 
 def _pipeline(settings: Settings):
     """Load the index, warning on stderr (not failing) when it no longer matches the source."""
-    from rag.index import read_manifest, stale_reasons
-    from rag.pipeline import Pipeline
+    from rag.service import RagService
 
     began = time.perf_counter()
-    generators = settings.generators()
-    pipeline = Pipeline.load(settings.index_dir, answerers=generators, default=settings.answerer)
-    reasons = stale_reasons(read_manifest(settings.index_dir), settings.source_or_none, pipeline.embedder,
-                            settings.chunking, index_dir=settings.index_dir)
-    if reasons:
-        print(f"warning: the index is stale ({'; '.join(reasons)}); run `rag build` to update it.",
-              file=sys.stderr)
+    service = RagService.start(settings, build_if_needed=False)
+    status = service.status()
+    if not status.fresh:
+        print(f"warning: the index is {status.summary()}; run `{settings.hint()}` to update it.", file=sys.stderr)
+    pipeline = service.pipeline
     pipeline.embedder.embed(["warm up"])  # load the model now, not inside the first answer's timing
-    local = generators.get("local")
+    local = pipeline.answerers.get("local")
     if local is not None and settings.answerer == "local":
         print(f"Loading the local model {local.model_ref} (about a minute on a 2-core CPU)...", file=sys.stderr)
         local.load()

@@ -17,11 +17,10 @@ from rag.answer import Answer, Answerer, Passage, Reply, finalize, refusal, repl
 from rag.answering.evidence import AnswerabilityModel, DocumentStats, EvidenceJudge
 from rag.answering.extractive import ExtractiveAnswerer
 from rag.answering.query import Query, analyse
-from rag.document import Sentence
-from rag.embedder import Embedder, MiniLMEmbedder
+from rag.store.embedder import Embedder, MiniLMEmbedder
 from rag.errors import AnswererError, IndexCorrupt, QuestionError
-from rag.index import Index, load_index
-from rag.retrieve import Group, RetrievalMode, retrieve
+from rag.store.index import Index, load_index
+from rag.retrieval.hybrid import RetrievalMode, retrieve
 
 MAX_K = 20
 
@@ -84,9 +83,7 @@ class Pipeline:
     def search(self, query: Query, k: int = 5, retrieval: RetrievalMode | str = RetrievalMode.HYBRID,
                index: Index | None = None) -> list[Passage]:
         """The k passages for an analysed question."""
-        index = index or self.index
-        groups = retrieve(index, query.search, query.vector, check_k(k), RetrievalMode.from_str(retrieval))
-        return [passage(n, group, index, query) for n, group in enumerate(groups, 1)]
+        return retrieve(index or self.index, query, check_k(k), RetrievalMode.from_str(retrieval))
 
     def ask(self, question: object, k: int = 5, history: list[str] | None = None,
             retrieval: RetrievalMode | str = RetrievalMode.HYBRID, answerer: str | None = None) -> Answer:
@@ -154,22 +151,3 @@ def check_k(k: object) -> int:
     if not value.is_integer() or not 1 <= value <= MAX_K:
         raise QuestionError(f"k must be a whole number from 1 to {MAX_K}.")
     return int(value)
-
-
-def passage(n: int, group: Group, index: Index, query: Query) -> Passage:
-    """A passage from its best chunk and any overlapping neighbour merged into it."""
-    best = group.best.chunk
-    rows: dict[int, Sentence] = {}
-    for hit in group.hits:
-        rows.update(zip(hit.chunk.sentence_rows, hit.chunk.sentences))
-    ordered = sorted(rows.items(), key=lambda item: item[1].start)
-    sentences = [s for _, s in ordered]
-    similarity = max(float(index.chunk_vectors[h.row] @ query.vector) for h in group.hits) \
-        if query.vector is not None else 0.0
-    return Passage(
-        n=n, chunk_id=best.id, source=best.source, section=best.section,
-        text=" ".join(s.text for s in sentences), start=sentences[0].start, end=sentences[-1].end,
-        score=group.best.score, retrievers=sorted({r for h in group.hits for r in h.retrievers}),
-        sentences=sentences, sentence_rows=[row for row, _ in ordered], similarity=similarity,
-        chunk_ids=[h.chunk.id for h in group.hits],
-    )

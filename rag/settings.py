@@ -1,15 +1,15 @@
-"""Where the source and the index live, from flags, then environment, then defaults."""
+"""Where the source and the index live and which models answer: flags, then environment, then defaults.
+Nothing here reads the disk or the working directory when imported."""
 from __future__ import annotations
 
 import os
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from rag.chunking import ChunkSettings
+from rag.errors import SourceError
+from rag.ingest.chunking import ChunkSettings
 
-_PACKAGE_PARENT = Path(__file__).resolve().parent.parent
-# Installed editable from the repository: its data/ and index/; installed elsewhere: the working folder.
-ROOT = _PACKAGE_PARENT if (_PACKAGE_PARENT / "pyproject.toml").exists() else Path.cwd()
+ROOT = Path(__file__).resolve().parent.parent  # the repository: its data/ and index/
 DEFAULT_SOURCE = ROOT / "data" / "sino-soviet-relations.txt"
 DEFAULT_INDEX = ROOT / "index"
 
@@ -19,8 +19,8 @@ class Settings:
     index_dir: Path = DEFAULT_INDEX
     source_or_none: Path | None = None  # given by flag or $RAG_SOURCE; None: what the index was built from
     chunking: ChunkSettings = field(default_factory=ChunkSettings)
-    # Answerers: the extractive one always; generative ones when configured.
-    answerer: str = "extractive"
+    embedder: str = "minilm"  # a name in rag.store.embedder.EMBEDDERS
+    answerer: str = "extractive"  # a name in rag.answering.registry.ANSWERERS
     openai_base_url: str | None = None
     openai_model: str | None = None
     openai_api_key: str | None = None
@@ -35,6 +35,7 @@ class Settings:
         return cls(
             index_dir=Path(index_dir or env("RAG_INDEX") or DEFAULT_INDEX),
             source_or_none=Path(source) if source else (Path(env("RAG_SOURCE")) if env("RAG_SOURCE") else None),
+            embedder=env("RAG_EMBEDDER") or "minilm",
             answerer=chosen,
             openai_base_url=base_url or env("RAG_OPENAI_BASE_URL"),
             openai_model=(model if chosen == "openai" else None) or env("RAG_OPENAI_MODEL"),
@@ -43,33 +44,34 @@ class Settings:
             llm_timeout=float(timeout or env("RAG_LLM_TIMEOUT") or 60.0),
         )
 
-    def generators(self) -> dict:
-        """The generative answerers that are configured (or asked for), by name."""
-        from rag.errors import RagError
-        from rag.answering.generative import LocalAnswerer, OpenAIAnswerer
+    def answerers(self) -> dict:
+        """The answerers these settings configure, by name (rag.answering.registry)."""
+        from rag.answering import registry
 
-        out = {}
-        if self.openai_base_url or self.answerer == "openai":
-            out["openai"] = OpenAIAnswerer(self.openai_base_url or "", self.openai_model or "",
-                                           self.openai_api_key, self.llm_timeout)
-        if self.local_model or self.answerer == "local":
-            if not self.local_model:
-                raise RagError("The local answerer needs --model (a folder, a .gguf file, or gemma3-270m) "
-                               "or RAG_LOCAL_MODEL.")
-            out["local"] = LocalAnswerer(self.local_model, timeout=max(self.llm_timeout, 120.0))
-        if self.answerer not in ("extractive", *out):
-            raise RagError(f"Unknown answerer {self.answerer!r}: choose extractive, openai or local.")
-        return out
+        return registry.configured(self)
 
-    @property
-    def source(self) -> Path:
-        """The source to build from: the one given, else the one the index was built from, else the article."""
+    def create_embedder(self):
+        from rag.store.embedder import create_embedder
+
+        return create_embedder(self.embedder)
+
+    def source(self, manifest: dict | None) -> Path:
+        """What to build from: the source given; else the one the index records; the shipped article only
+        for the shipped index. An index whose record cannot be read never silently gets the article."""
         if self.source_or_none:
             return self.source_or_none
-        from rag.errors import RagError
-        from rag.index import manifest_source, read_manifest
+        if manifest is not None:
+            from rag.store.index import manifest_source
 
-        try:
-            return manifest_source(read_manifest(self.index_dir), self.index_dir)
-        except RagError:
+            return manifest_source(manifest, self.index_dir)
+        if Path(self.index_dir).resolve() == DEFAULT_INDEX.resolve() or not Path(self.index_dir).exists():
             return DEFAULT_SOURCE
+        raise SourceError(f"The index in {self.index_dir} does not say what it was built from: pass --source "
+                          "(or set RAG_SOURCE).")
+
+    def hint(self, command: str = "rag build") -> str:
+        """A command to repeat, with the flags that name this index and source."""
+        flags = [] if Path(self.index_dir).resolve() == DEFAULT_INDEX.resolve() else [f"--index {self.index_dir}"]
+        if self.source_or_none:
+            flags.append(f"--source {self.source_or_none}")
+        return " ".join([command, *flags])

@@ -7,7 +7,10 @@ from pathlib import Path
 import numpy as np
 import pytest
 
+from rag.store.embedder import offline_environment, register_embedder
 from rag.terms import terms
+
+offline_environment()  # as the entry points do, before any test imports gradio or transformers
 
 ROOT = Path(__file__).resolve().parent.parent
 ARTICLE = ROOT / "data" / "sino-soviet-relations.txt"
@@ -24,7 +27,7 @@ class FakeEmbedder:
     def __init__(self) -> None:
         self.embedded: list[str] = []
 
-    def embed(self, texts: list[str], progress: bool = False) -> np.ndarray:
+    def embed(self, texts: list[str]) -> np.ndarray:
         self.embedded.extend(texts)
         out = np.zeros((len(texts), self.dim), dtype=np.float32)
         for i, text in enumerate(texts):
@@ -54,6 +57,17 @@ References
 
 
 @pytest.fixture
+def fake_embedder_name(monkeypatch):
+    """The fake, registered by name the way a plugin would be, and chosen through the environment."""
+    from rag.store.embedder import EMBEDDERS
+
+    register_embedder("fake", FakeEmbedder)
+    monkeypatch.setenv("RAG_EMBEDDER", "fake")
+    yield "fake"
+    EMBEDDERS.pop("fake", None)
+
+
+@pytest.fixture
 def fake_embedder() -> FakeEmbedder:
     return FakeEmbedder()
 
@@ -68,7 +82,7 @@ def small_source(tmp_path: Path) -> Path:
 
 @pytest.fixture
 def small_index(tmp_path: Path, small_source: Path, fake_embedder: FakeEmbedder) -> Path:
-    from rag.index import build_index
+    from rag.store.index import build_index
 
     index_dir = tmp_path / "index"
     build_index(small_source, index_dir, fake_embedder)

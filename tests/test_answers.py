@@ -11,8 +11,8 @@ import pytest
 
 from rag import Pipeline, RagError
 from rag.answer import Passage, Reply, finalize, strip_invalid_markers
-from rag.document import clean, mask_debris
-from rag.index import load_index
+from rag.ingest.document import clean, mask_debris
+from rag.store.index import load_index
 
 from conftest import ARTICLE, EVAL, ROOT, FakeEmbedder
 
@@ -209,7 +209,7 @@ def test_cli_bad_question_is_one_line_on_stderr():
 
 def test_render_escapes_once_and_links_markers():
     from rag.answer import Answer
-    from rag.render import answer_html, escape_text, plain
+    from rag.web.render import answer_html, escape_text, plain
 
     text = "China's <b>\"bold\"</b> & *stars* [x](http://evil) #1"
     assert plain(escape_text(text)) == text  # shown exactly as written, nothing interpreted

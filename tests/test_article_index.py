@@ -3,8 +3,8 @@ from __future__ import annotations
 
 import pytest
 
-from rag.embedder import MiniLMEmbedder
-from rag.index import load_index, read_manifest, stale_reasons
+from rag.store.embedder import MiniLMEmbedder
+from rag.store.index import load_index, read_manifest, stale_reasons
 
 from conftest import ARTICLE, ROOT
 

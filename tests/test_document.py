@@ -7,8 +7,8 @@ import string
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from rag.chunking import ChunkSettings, chunk_sections, pack
-from rag.document import ABBREVIATIONS, clean, mask_debris, parse, split_sentences
+from rag.ingest.chunking import ChunkSettings, chunk_sections, pack
+from rag.ingest.document import ABBREVIATIONS, clean, mask_debris, parse, split_sentences
 
 from conftest import ARTICLE
 

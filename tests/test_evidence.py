@@ -8,8 +8,8 @@ import pytest
 from rag import Pipeline
 from rag.answer import Passage
 from rag.answering.evidence import AnswerabilityModel, EvidenceJudge, initialisms, rerank
-from rag.document import Sentence
-from rag.index import load_index
+from rag.ingest.document import Sentence
+from rag.store.index import load_index
 
 from conftest import FakeEmbedder
 

@@ -11,7 +11,7 @@ import pytest
 
 from rag import Pipeline
 from rag.answering.generative import LocalAnswerer, OpenAIAnswerer, check
-from rag.index import load_index
+from rag.store.index import load_index
 
 from conftest import FakeEmbedder
 
@@ -163,12 +163,10 @@ def test_check_is_strict_about_citations():
     assert check("The passages do not mention it.", passages, "x").fallback
 
 
-def test_cli_batch_with_the_openai_answerer(small_index, small_source, endpoint, tmp_path, capsys, monkeypatch):
-    import rag.embedder
+def test_cli_batch_with_the_openai_answerer(small_index, small_source, endpoint, tmp_path, capsys,
+                                           fake_embedder_name):
     from rag.cli import main
 
-    monkeypatch.setattr(rag.embedder, "MiniLMEmbedder", FakeEmbedder)
-    monkeypatch.setattr("rag.pipeline.MiniLMEmbedder", FakeEmbedder)
     questions = tmp_path / "q.jsonl"
     questions.write_text(json.dumps({"question": QUESTION}) + "\n" + json.dumps({"question": "Who?"}) + "\n")
     code = main(["ask", "--batch", str(questions), "--json", "--index", str(small_index), "--answerer", "openai",
@@ -217,11 +215,11 @@ def test_local_backend_loads_and_streams_a_tiny_model(small_index, tiny_model):
     *pieces, answer = list(pipeline.ask_stream(QUESTION))
     assert pieces[0] == "According to passage ["  # the completion prompt's answer start
     assert len(pieces) > 1  # tokens streamed one by one
-    assert answer.answerer in ("local", "extractive-fallback")
-    shown = {p.n for p in answer.passages}
-    assert set(answer.citations) <= shown
-    if answer.answerer == "extractive-fallback":
-        assert "1851" in answer.answer and answer.notice
+    # The random model (seed 0, greedy) writes "founded ." with no passage number: its text is checked
+    # like any model's and replaced by the extractive answer, with the reason.
+    assert "".join(pieces).startswith("According to passage [founded")
+    assert answer.answerer == "extractive-fallback" and "cited no passage" in answer.notice
+    assert "1851" in answer.answer and answer.citations == [1]
 
 
 def test_local_model_errors_are_clear(tmp_path):
@@ -255,9 +253,8 @@ def test_gemma_when_installed(real_pipeline):
     local = LocalAnswerer("gemma3-270m", max_new_tokens=40)
     pipeline = Pipeline(real_pipeline.index, real_pipeline.embedder, answerers={"local": local}, default="local")
     answer = pipeline.ask("When did Gorbachev visit Beijing?")
-    assert answer.answerer in ("local", "extractive-fallback")
-    assert set(answer.citations) <= {p.n for p in answer.passages}
-    assert answer.refused or "1989" in answer.answer
+    assert not answer.refused and set(answer.citations) <= {p.n for p in answer.passages}
+    assert "1989" in answer.answer  # from Gemma, or from the extractive fallback when its text fails the checks
 
 
 def test_unsupported_questions_are_refused_before_asking_the_model(small_index, endpoint):

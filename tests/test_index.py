@@ -10,11 +10,11 @@ from pathlib import Path
 
 import pytest
 
-from rag.chunking import ChunkSettings
+from rag.ingest.chunking import ChunkSettings
 from rag.cli import main
-from rag.document import clean, mask_debris
-from rag.errors import RagError
-from rag.index import build_index, build_lock, load_index, read_manifest, stale_reasons
+from rag.ingest.document import clean, mask_debris
+from rag.errors import IndexCorrupt, RagError
+from rag.store.index import Staleness, build_index, build_lock, load_index, read_manifest, stale_reasons
 
 from conftest import ROOT, FakeEmbedder
 
@@ -49,14 +49,14 @@ def test_fresh_index_has_no_stale_reasons(small_index: Path, small_source: Path,
     assert stale_reasons(read_manifest(small_index), None, fake_embedder, index_dir=small_index) == []
 
 
-@pytest.mark.parametrize("change, expected", [
-    ("source", "source changed"),
-    ("model", "built with model"),
-    ("dim", "dimensional"),
-    ("chunker", "chunker settings"),
-    ("missing", "Source not found"),
+@pytest.mark.parametrize("change, kind, expected", [
+    ("source", Staleness.SOURCE_CHANGED, "source changed since the build (tea.txt)"),
+    ("model", Staleness.MODEL, "built with model fake-hash-embedder, not another-model"),
+    ("dim", Staleness.MODEL, "built with 64-dimensional vectors, not 32"),
+    ("chunker", Staleness.CHUNKER, "chunker settings"),
+    ("missing", Staleness.SOURCE_UNREADABLE, "Source not found"),
 ])
-def test_every_stale_case(small_index: Path, small_source: Path, change: str, expected: str):
+def test_every_stale_case(small_index: Path, small_source: Path, change: str, kind: Staleness, expected: str):
     embedder, settings = FakeEmbedder(), ChunkSettings()
     if change == "source":
         small_source.write_text(small_source.read_text() + "\nNew paragraph here.\n")
@@ -69,7 +69,8 @@ def test_every_stale_case(small_index: Path, small_source: Path, change: str, ex
     elif change == "missing":
         small_source.unlink()
     reasons = stale_reasons(read_manifest(small_index), small_source, embedder, settings)
-    assert any(expected in r for r in reasons), reasons
+    assert [r.kind for r in reasons] == [kind]
+    assert expected in reasons[0].message
 
 
 def test_rebuilding_an_unchanged_source_embeds_nothing(small_index: Path, small_source: Path):
@@ -113,7 +114,7 @@ def test_a_failed_build_leaves_the_previous_index(small_index: Path, small_sourc
         build_index(empty, small_index, FakeEmbedder())
 
     class Exploding(FakeEmbedder):
-        def embed(self, texts, progress=False):
+        def embed(self, texts):
             raise RuntimeError("out of memory")
 
     small_source.write_text(small_source.read_text().replace("Most tea", "Most green tea"))
@@ -128,10 +129,10 @@ KILL_SCRIPT = """
 import sys, time
 sys.path.insert(0, {tests!r})
 from conftest import FakeEmbedder
-from rag.index import build_index
+from rag.store.index import build_index
 
 class Slow(FakeEmbedder):
-    def embed(self, texts, progress=False):
+    def embed(self, texts):
         print("embedding", flush=True)
         time.sleep(30)
         return super().embed(texts)
@@ -228,11 +229,11 @@ def test_corrupt_index_files_get_a_clear_message(capsys, small_index: Path, dama
     elif damage == "truncate-vectors":
         path = small_index / "chunk_vectors.npy"
         path.write_bytes(path.read_bytes()[:150])
-    with pytest.raises(RagError):
+    with pytest.raises(IndexCorrupt):
         load_index(small_index)
     code, err = _run_cli(capsys, "search", "tea", "--index", str(small_index))
     assert code == 1 and err.startswith("error: ") and "Traceback" not in err
-    assert "rebuild" in err.lower() or "build" in err
+    assert "rebuild with `rag build --force`" in err
 
 
 def test_missing_index_tells_how_to_build(capsys, tmp_path: Path):
@@ -252,10 +253,7 @@ def test_a_folder_source_indexes_every_text_file(tmp_path: Path, fake_embedder):
     assert {c.section for c in index.chunks} == {"Alpha", "Beta"}
 
 
-def test_cli_build_summary_and_info(capsys, tmp_path: Path, small_source: Path, monkeypatch):
-    import rag.embedder
-
-    monkeypatch.setattr(rag.embedder, "MiniLMEmbedder", FakeEmbedder)
+def test_cli_build_summary_and_info(capsys, tmp_path: Path, small_source: Path, fake_embedder_name):
     index_dir = tmp_path / "cli-index"
     assert main(["build", "--source", str(small_source), "--index", str(index_dir)]) == 0
     out = capsys.readouterr().out
@@ -274,12 +272,12 @@ def test_above_the_exact_limit_the_index_is_hnsw_and_recorded(tmp_path, small_so
     """The switch to an approximate index is automatic and written to the manifest; it still loads and finds."""
     import numpy as np
 
-    from rag import vector_index
+    from rag.store import vectors
 
     report = build_index(small_source, tmp_path / "index", fake_embedder, exact_limit=1)
     assert report.index_kind == "hnsw-ip"
     assert read_manifest(tmp_path / "index")["vector_index"] == "hnsw-ip"
     index = load_index(tmp_path / "index")
-    assert index.vectors.hnsw.efSearch == vector_index.EF_SEARCH
-    scores, rows = vector_index.search(index.vectors, index.chunk_vectors[2], 1)
+    assert index.vectors.hnsw.efSearch == vectors.EF_SEARCH
+    scores, rows = vectors.search(index.vectors, index.chunk_vectors[2], 1)
     assert rows[0] == 2 and np.isclose(scores[0], 1.0, atol=1e-5)

@@ -54,14 +54,14 @@ def test_our_scoring_agrees_with_the_shared_scorer(dev_run):
 
 @pytest.mark.slow
 @pytest.mark.parametrize("path, minimum", [
-    (OURS, {"recall@5": 1.0, "answer_acc": 0.9, "refusal_unanswerable": 0.7}),
-    (INDEPENDENT, {"recall@5": 1.0, "answer_acc": 0.85, "refusal_unanswerable": 0.3}),
+    (OURS, {"recall@5": 1.0, "answer_acc": 0.9, "refusal_unanswerable": 0.8}),
+    (INDEPENDENT, {"recall@5": 1.0, "answer_acc": 0.8, "refusal_unanswerable": 0.4}),
 ])
 def test_our_own_questions(real_pipeline, path, minimum):
     questions = evaluate.load_questions(path)
     answers, _ = evaluate.run(real_pipeline, questions)
     m = evaluate.score(questions, answers)
-    assert m["false_refusal"] <= 0.05, m
+    assert m["false_refusal"] <= 0.07, m
     for key, value in minimum.items():
         assert m[key] >= value, (key, m)
 

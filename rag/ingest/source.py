@@ -6,7 +6,7 @@ import os
 from dataclasses import dataclass
 from pathlib import Path
 
-from rag.errors import RagError
+from rag.errors import SourceError
 
 SUFFIXES = {".txt", ".md", ".markdown"}
 
@@ -26,14 +26,14 @@ class SourceFile:
 def source_files(source: Path) -> list[Path]:
     """The files a source path stands for, in a stable order."""
     if not source.exists():
-        raise RagError(f"Source not found: {source}")
+        raise SourceError(f"Source not found: {source}")
     if source.is_dir():
         files = sorted(p for p in source.rglob("*") if p.is_file() and p.suffix.lower() in SUFFIXES)
         if not files:
-            raise RagError(f"Source folder {source} holds no .txt or .md file.")
+            raise SourceError(f"Source folder {source} holds no .txt or .md file.")
         return files
     if source.suffix.lower() not in SUFFIXES:
-        raise RagError(f"Source {source} is not a .txt or .md file.")
+        raise SourceError(f"Source {source} is not a .txt or .md file.")
     return [source]
 
 
@@ -41,17 +41,17 @@ def read_file(path: Path, name: str) -> SourceFile:
     try:
         data = path.read_bytes()
     except OSError as exc:
-        raise RagError(f"Cannot read source {path}: {exc.strerror or exc}.") from None
+        raise SourceError(f"Cannot read source {path}: {exc.strerror or exc}.") from None
     if b"\x00" in data:
-        raise RagError(f"Source {path} looks like a binary file, not text.")
+        raise SourceError(f"Source {path} looks like a binary file, not text.")
     try:
         raw = data.decode("utf-8")
     except UnicodeDecodeError as exc:
-        raise RagError(f"Source {path} is not UTF-8 text (bad byte at position {exc.start}).") from None
+        raise SourceError(f"Source {path} is not UTF-8 text (bad byte at position {exc.start}).") from None
     if raw.startswith("\ufeff"):  # a BOM would shift every offset by one character
         raw = raw[1:]
     if not raw.strip():
-        raise RagError(f"Source {path} is empty.")
+        raise SourceError(f"Source {path} is empty.")
     return SourceFile(path, name, raw, hashlib.sha256(data).hexdigest())
 
 
@@ -70,5 +70,5 @@ def source_hashes(source: Path) -> dict[str, str]:
         try:
             out[os.path.relpath(p, root)] = hashlib.sha256(p.read_bytes()).hexdigest()
         except OSError as exc:
-            raise RagError(f"Cannot read source {p}: {exc.strerror or exc}.") from None
+            raise SourceError(f"Cannot read source {p}: {exc.strerror or exc}.") from None
     return out

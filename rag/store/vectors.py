@@ -6,7 +6,7 @@ from pathlib import Path
 import faiss
 import numpy as np
 
-from rag.errors import RagError
+from rag.errors import IndexCorrupt
 
 # Up to this many vectors exact search is fast enough, and exact; above it, HNSW. Measured by
 # bench/run.py at 1000x the article (38,785 chunks): exact 1.1 ms a search, HNSW (efSearch 1024)
@@ -39,9 +39,9 @@ def load(path: Path, expected_rows: int, expected_dim: int) -> faiss.Index:
     try:
         index = faiss.read_index(str(path))
     except RuntimeError:
-        raise RagError(f"The vector index {path} is corrupt or truncated: rebuild with `rag build --force`.") from None
+        raise IndexCorrupt(f"The vector index {path} is corrupt or truncated: rebuild with `rag build --force`.") from None
     if index.ntotal != expected_rows or index.d != expected_dim:
-        raise RagError(f"The vector index {path} does not match its manifest ({index.ntotal} rows, {index.d} dims): "
+        raise IndexCorrupt(f"The vector index {path} does not match its manifest ({index.ntotal} rows, {index.d} dims): "
                        "rebuild with `rag build --force`.")
     if isinstance(index, faiss.IndexHNSWFlat):
         index.hnsw.efSearch = EF_SEARCH  # not stored in the file

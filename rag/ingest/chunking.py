@@ -4,7 +4,7 @@ from __future__ import annotations
 import hashlib
 from dataclasses import asdict, dataclass, field
 
-from rag.document import Section, Sentence
+from rag.ingest.document import Section, Sentence
 
 
 @dataclass(frozen=True)

@@ -35,7 +35,7 @@ def sources_html(answer: Answer | None) -> str:
     if answer is None:
         return ('<div class="sources-empty">Ask a question: the passages that support the answer '
                 'appear here, the sentences used highlighted.</div>')
-    heading = ('<div class="sources-heading refused">The article does not say. Closest passages:</div>'
+    heading = ('<div class="sources-heading refused">The document does not say. Closest passages:</div>'
                if answer.refused else
                f'<div class="sources-heading">Sources for: {html.escape(answer.question)}</div>')
     return heading + "".join(_card(p, p.n in answer.citations) for p in answer.passages)

@@ -7,7 +7,7 @@ from pathlib import Path
 import bm25s
 import numpy as np
 
-from rag.errors import RagError
+from rag.errors import IndexCorrupt
 from rag.terms import terms
 
 logging.getLogger("bm25s").setLevel(logging.ERROR)
@@ -46,7 +46,7 @@ class KeywordIndex:
         try:
             return cls(bm25s.BM25.load(str(folder), show_progress=False, verbosity=0))
         except (OSError, ValueError, KeyError) as exc:
-            raise RagError(f"The keyword index in {folder} is corrupt or missing ({exc.__class__.__name__}): "
+            raise IndexCorrupt(f"The keyword index in {folder} is corrupt or missing ({exc.__class__.__name__}): "
                            "rebuild with `rag build --force`.") from None
 
     def scores(self, query: str) -> np.ndarray:

@@ -25,26 +25,26 @@ import shutil
 import tempfile
 import time
 from contextlib import contextmanager
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime, timezone
+from enum import Enum
 from importlib import metadata
 from pathlib import Path
-from typing import Callable, Iterator
+from typing import Iterator
 
 import numpy as np
 
-from rag import vector_index
-from rag.chunking import Chunk, ChunkSettings, chunk_sections
-from rag.document import parse
-from rag.embedder import Embedder
-from rag.errors import RagError
-from rag.keyword_index import KeywordIndex
-from rag.source import read_source, source_hashes
+from rag.store import vectors
+from rag.ingest.chunking import Chunk, ChunkSettings, chunk_sections
+from rag.ingest.document import parse
+from rag.store.embedder import Embedder
+from rag.errors import IndexCorrupt, IndexMissing, RagError, SourceError
+from rag.store.keywords import KeywordIndex
+from rag.ingest.source import read_source, source_hashes
 from rag.terms import STOPWORDS, words
 
 FORMAT_VERSION = 2  # 2: words.json + word_vectors.npy
 EMBED_BATCH = 256
-Progress = Callable[[int, int], None]  # (texts embedded so far, texts to embed)
 
 
 @dataclass
@@ -96,8 +96,8 @@ def document_words(texts) -> list[str]:
 # ---------------------------------------------------------------- building
 
 def build_index(source: Path, index_dir: Path, embedder: Embedder, settings: ChunkSettings = ChunkSettings(),
-                force: bool = False, progress: Progress | None = None,
-                exact_limit: int = vector_index.EXACT_LIMIT) -> BuildReport:
+                force: bool = False,
+                exact_limit: int = vectors.EXACT_LIMIT) -> BuildReport:
     """Chunk and embed `source` into `index_dir`, reusing every vector whose text is unchanged."""
     began = time.perf_counter()
     index_dir = Path(index_dir)
@@ -107,7 +107,7 @@ def build_index(source: Path, index_dir: Path, embedder: Embedder, settings: Chu
         for f in files:
             chunks += chunk_sections(parse(f.raw, markdown=f.markdown), f.name, settings)
         if not chunks:
-            raise RagError(f"Source {source} holds no indexable text.")
+            raise SourceError(f"Source {source} holds no indexable text.")
         sentence_rows, sentences = _unique_sentences(chunks)
 
         cache = {} if force else _vector_cache(index_dir, embedder)
@@ -125,22 +125,21 @@ def build_index(source: Path, index_dir: Path, embedder: Embedder, settings: Chu
         for key, word in zip(word_keys, vocabulary):
             if key not in cache:
                 todo[key] = word
-        cache.update(_embed_all(embedder, todo, progress))
+        cache.update(_embed_all(embedder, todo))
 
         chunk_vectors = np.stack([cache[k] for k in chunk_keys]).astype(np.float32)
         sentence_vectors = np.stack([cache[k] for k in sentence_keys]).astype(np.float32)
         word_vectors = np.stack([cache[k] for k in word_keys]).astype(np.float32)
-        faiss_index = vector_index.build(chunk_vectors, exact_limit)
+        faiss_index = vectors.build(chunk_vectors, exact_limit)
         keyword = KeywordIndex.build([f"{c.section} {c.text}" for c in chunks])
         manifest = _manifest(source, index_dir, files, embedder, settings, len(chunks), len(sentences),
-                             vector_index.kind(faiss_index))
+                             vectors.kind(faiss_index))
 
         tmp = _temp_folder(index_dir)
         try:
             with open(tmp / "chunks.jsonl", "w", encoding="utf-8") as f:
                 for chunk, rows in zip(chunks, sentence_rows):
-                    chunk.sentence_rows = rows
-                    f.write(json.dumps(chunk.to_json(), ensure_ascii=False) + "\n")
+                    f.write(json.dumps(replace(chunk, sentence_rows=rows).to_json(), ensure_ascii=False) + "\n")
             with open(tmp / "sentences.jsonl", "w", encoding="utf-8") as f:
                 for (key_source, text), key in zip(sentences, sentence_keys):
                     f.write(json.dumps({"source": key_source[0], "start": key_source[1], "end": key_source[2],
@@ -149,7 +148,7 @@ def build_index(source: Path, index_dir: Path, embedder: Embedder, settings: Chu
             np.save(tmp / "sentence_vectors.npy", sentence_vectors, allow_pickle=False)
             (tmp / "words.json").write_text(json.dumps(vocabulary, ensure_ascii=False) + "\n", encoding="utf-8")
             np.save(tmp / "word_vectors.npy", word_vectors, allow_pickle=False)
-            vector_index.save(faiss_index, tmp / "index.faiss")
+            vectors.save(faiss_index, tmp / "index.faiss")
             keyword.save(tmp / "bm25")
             (tmp / "manifest.json").write_text(json.dumps(manifest, indent=2) + "\n", encoding="utf-8")
             _swap_in(tmp, index_dir)
@@ -159,7 +158,7 @@ def build_index(source: Path, index_dir: Path, embedder: Embedder, settings: Chu
     embedded = len(todo)
     total = len(set(chunk_keys) | set(sentence_keys) | set(word_keys))
     return BuildReport(len(chunks), len(sentences), embedded, total - embedded,
-                       time.perf_counter() - began, vector_index.kind(faiss_index))
+                       time.perf_counter() - began, vectors.kind(faiss_index))
 
 
 def _unique_sentences(chunks: list[Chunk]) -> tuple[list[list[int]], list[tuple[tuple, str]]]:
@@ -179,19 +178,17 @@ def _unique_sentences(chunks: list[Chunk]) -> tuple[list[list[int]], list[tuple[
     return rows_per_chunk, sentences
 
 
-def _embed_all(embedder: Embedder, todo: dict[str, str], progress: Progress | None) -> dict[str, np.ndarray]:
-    """Embed in batches so memory stays bounded and progress can be shown."""
+def _embed_all(embedder: Embedder, todo: dict[str, str]) -> dict[str, np.ndarray]:
+    """Embed in batches so memory stays bounded, with a progress bar (Gradio's progress follows tqdm)."""
     from tqdm.auto import tqdm
 
     keys, texts = list(todo), list(todo.values())
     out: dict[str, np.ndarray] = {}
     with tqdm(total=len(texts), desc="Embedding", unit="text", disable=not texts) as bar:
         for i in range(0, len(texts), EMBED_BATCH):
-            vectors = embedder.embed(texts[i:i + EMBED_BATCH])
-            out.update(zip(keys[i:i + EMBED_BATCH], vectors))
-            bar.update(len(vectors))
-            if progress:
-                progress(min(i + EMBED_BATCH, len(texts)), len(texts))
+            batch = embedder.embed(texts[i:i + EMBED_BATCH])
+            out.update(zip(keys[i:i + EMBED_BATCH], batch))
+            bar.update(len(batch))
     return out
 
 
@@ -319,14 +316,14 @@ def read_manifest(index_dir: Path) -> dict:
     path = Path(index_dir) / "manifest.json"
     _recover(Path(index_dir))
     if not path.exists():
-        raise RagError(f"No index in {index_dir}: build it with `rag build`.")
+        raise IndexMissing(f"No index in {index_dir}: build it with `rag build`.")
     try:
         manifest = json.loads(path.read_text(encoding="utf-8"))
         manifest["model"]["name"], manifest["counts"]["chunks"]  # noqa: B018 - required keys
     except (OSError, ValueError, KeyError, TypeError):
-        raise RagError(f"The index manifest {path} is corrupt: rebuild with `rag build --force`.") from None
+        raise IndexCorrupt(f"The index manifest {path} is corrupt: rebuild with `rag build --force`.") from None
     if manifest.get("format_version") != FORMAT_VERSION:
-        raise RagError(f"The index in {index_dir} has an old format: rebuild with `rag build --force`.")
+        raise IndexCorrupt(f"The index in {index_dir} has an old format: rebuild with `rag build --force`.")
     return manifest
 
 
@@ -341,32 +338,51 @@ def load_index(index_dir: Path) -> Index:
             sentence_keys = [json.loads(line)["key"] for line in f if line.strip()]
         chunk_vectors = np.load(index_dir / "chunk_vectors.npy", allow_pickle=False)
         sentence_vectors = np.load(index_dir / "sentence_vectors.npy", allow_pickle=False)
-        words = json.loads((index_dir / "words.json").read_text(encoding="utf-8"))
+        vocabulary = json.loads((index_dir / "words.json").read_text(encoding="utf-8"))
         word_vectors = np.load(index_dir / "word_vectors.npy", allow_pickle=False)
     except (OSError, ValueError, KeyError, TypeError) as exc:
-        raise RagError(f"The index in {index_dir} is corrupt ({exc.__class__.__name__}): "
+        raise IndexCorrupt(f"The index in {index_dir} is corrupt ({exc.__class__.__name__}): "
                        "rebuild with `rag build --force`.") from None
     if (len(chunks) != counts["chunks"] or chunk_vectors.shape != (len(chunks), dim)
             or len(sentence_keys) != counts["sentences"] or sentence_vectors.shape != (len(sentence_keys), dim)
-            or not isinstance(words, list) or word_vectors.shape != (len(words), dim)):
-        raise RagError(f"The index in {index_dir} is incomplete: rebuild with `rag build --force`.")
-    vectors = vector_index.load(index_dir / "index.faiss", len(chunks), dim)
+            or not isinstance(vocabulary, list) or word_vectors.shape != (len(vocabulary), dim)):
+        raise IndexCorrupt(f"The index in {index_dir} is incomplete: rebuild with `rag build --force`.")
+    faiss_index = vectors.load(index_dir / "index.faiss", len(chunks), dim)
     keyword = KeywordIndex.load(index_dir / "bm25")
-    return Index(index_dir, manifest, chunks, sentence_keys, chunk_vectors, sentence_vectors, words, word_vectors,
-                 vectors, keyword)
+    return Index(index_dir, manifest, chunks, sentence_keys, chunk_vectors, sentence_vectors, vocabulary,
+                 word_vectors, faiss_index, keyword)
+
+
+class Staleness(str, Enum):
+    """Why an index no longer matches what it would be built from."""
+    MODEL = "model"
+    CHUNKER = "chunker"
+    SOURCE_CHANGED = "source changed"
+    SOURCE_UNREADABLE = "source unreadable"
+
+
+@dataclass(frozen=True)
+class StaleReason:
+    kind: Staleness
+    message: str
+
+    def __str__(self) -> str:
+        return self.message
 
 
 def stale_reasons(manifest: dict, source: Path | None, embedder: Embedder,
-                  settings: ChunkSettings = ChunkSettings(), index_dir: Path | None = None) -> list[str]:
+                  settings: ChunkSettings = ChunkSettings(), index_dir: Path | None = None) -> list[StaleReason]:
     """Why the index no longer matches the source, model or settings; empty when fresh."""
     reasons = []
     model = manifest["model"]
     if model["name"] != embedder.name:
-        reasons.append(f"built with model {model['name']}, not {embedder.name}")
+        reasons.append(StaleReason(Staleness.MODEL, f"built with model {model['name']}, not {embedder.name}"))
     if model["dim"] != embedder.dim:
-        reasons.append(f"built with {model['dim']}-dimensional vectors, not {embedder.dim}")
+        reasons.append(StaleReason(Staleness.MODEL,
+                                   f"built with {model['dim']}-dimensional vectors, not {embedder.dim}"))
     if manifest["chunker"] != settings.as_dict():
-        reasons.append(f"built with chunker settings {manifest['chunker']}, not {settings.as_dict()}")
+        reasons.append(StaleReason(Staleness.CHUNKER,
+                                   f"built with chunker settings {manifest['chunker']}, not {settings.as_dict()}"))
     if source is None and index_dir is not None:
         source = manifest_source(manifest, index_dir)
     if source is not None:
@@ -374,11 +390,12 @@ def stale_reasons(manifest: dict, source: Path | None, embedder: Embedder,
         try:
             now = source_hashes(Path(source))
         except RagError as exc:
-            reasons.append(str(exc).rstrip("."))
+            reasons.append(StaleReason(Staleness.SOURCE_UNREADABLE, str(exc).rstrip(".")))
         else:
             if now != built:
                 changed = sorted(set(now) ^ set(built) | {n for n in now if n in built and now[n] != built[n]})
-                reasons.append(f"source changed since the build ({', '.join(changed)})")
+                reasons.append(StaleReason(Staleness.SOURCE_CHANGED,
+                                           f"source changed since the build ({', '.join(changed)})"))
     return reasons
 
 

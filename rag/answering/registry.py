@@ -1,0 +1,63 @@
+"""Answerers by name. Built-ins register here the same way a plugin or a test's scripted answerer would;
+the CLI's choices, the app's dropdown and the settings all read this one table."""
+from __future__ import annotations
+
+from typing import Callable
+
+from rag.answer import Answerer
+from rag.errors import AnswererError
+
+# name -> factory(settings) -> the answerer, or None when it is not configured
+Factory = Callable[[object], "Answerer | None"]
+ANSWERERS: dict[str, Factory] = {}
+
+
+def register(name: str, factory: Factory) -> None:
+    ANSWERERS[name] = factory
+
+
+def names() -> list[str]:
+    return list(ANSWERERS)
+
+
+def configured(settings) -> dict[str, Answerer]:
+    """Every answerer the settings configure (the extractive one always), checking the chosen one exists."""
+    if settings.answerer not in ANSWERERS:
+        raise AnswererError(f"Unknown answerer {settings.answerer!r}: choose from {', '.join(ANSWERERS)}.")
+    out = {}
+    for name, factory in ANSWERERS.items():
+        answerer = factory(settings)
+        if answerer is not None:
+            out[name] = answerer
+    return out
+
+
+def _extractive(settings) -> Answerer:
+    from rag.answering.extractive import ExtractiveAnswerer
+
+    return ExtractiveAnswerer()
+
+
+def _openai(settings) -> Answerer | None:
+    if not (settings.openai_base_url or settings.answerer == "openai"):
+        return None
+    from rag.answering.generative import OpenAIAnswerer
+
+    return OpenAIAnswerer(settings.openai_base_url or "", settings.openai_model or "", settings.openai_api_key,
+                          settings.llm_timeout)
+
+
+def _local(settings) -> Answerer | None:
+    if not (settings.local_model or settings.answerer == "local"):
+        return None
+    if not settings.local_model:
+        raise AnswererError("The local answerer needs --model (a folder, a .gguf file, or gemma3-270m) or "
+                            "RAG_LOCAL_MODEL.")
+    from rag.answering.generative import LocalAnswerer
+
+    return LocalAnswerer(settings.local_model, timeout=max(settings.llm_timeout, 120.0))
+
+
+register("extractive", _extractive)
+register("openai", _openai)
+register("local", _local)

@@ -1,0 +1,64 @@
+"""Ranked hits -> the passages shown: overlapping neighbours merged into one slot, sentences in order."""
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+
+from rag.answer import Passage
+from rag.ingest.chunking import Chunk
+from rag.ingest.document import Sentence
+
+
+def _overlaps(a: Chunk, b: Chunk) -> bool:
+    return a.source == b.source and a.start < b.end and b.start < a.end
+
+
+@dataclass
+class Group:
+    """One passage slot: the best hit plus any overlapping neighbour merged into it."""
+    hits: list  # of rag.retrieval.hybrid.Hit, best first
+
+    @property
+    def best(self):
+        return self.hits[0]
+
+    def overlaps(self, hit) -> bool:
+        return any(_overlaps(h.chunk, hit.chunk) for h in self.hits)
+
+
+def distinct_top(hits: list, k: int, max_merged: int = 2) -> list[Group]:
+    """The k best passages. A chunk that overlaps a better one does not take a slot of its own:
+    it is merged into that passage (at most `max_merged` chunks a passage), so its new sentences
+    stay available without showing the shared sentence twice."""
+    groups: list[Group] = []
+    for rank, hit in enumerate(hits):
+        home = next((g for g in groups if g.overlaps(hit)), None)
+        if home is not None:
+            if len(home.hits) < max_merged and rank < 2 * k:  # only neighbours that rank well themselves
+                home.hits.append(hit)
+        elif len(groups) < k:
+            groups.append(Group([hit]))
+        elif rank >= 2 * k:
+            break
+    return groups
+
+
+
+def to_passage(n: int, group: Group, index, query_vector: np.ndarray | None) -> Passage:
+    """A passage from its best chunk and any overlapping neighbour merged into it."""
+    best = group.best.chunk
+    rows: dict[int, Sentence] = {}
+    for hit in group.hits:
+        rows.update(zip(hit.chunk.sentence_rows, hit.chunk.sentences))
+    ordered = sorted(rows.items(), key=lambda item: item[1].start)
+    sentences = [s for _, s in ordered]
+    similarity = max(float(index.chunk_vectors[h.row] @ query_vector) for h in group.hits) \
+        if query_vector is not None else 0.0
+    return Passage(
+        n=n, chunk_id=best.id, source=best.source, section=best.section,
+        text=" ".join(s.text for s in sentences), start=sentences[0].start, end=sentences[-1].end,
+        score=group.best.score, retrievers=sorted({r for h in group.hits for r in h.retrievers}),
+        sentences=sentences, sentence_rows=[row for row, _ in ordered], similarity=similarity,
+        chunk_ids=[h.chunk.id for h in group.hits],
+    )

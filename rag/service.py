@@ -1,0 +1,119 @@
+"""What the CLI and the web app share: start (load, building first when there is no usable index), status
+(fresh or stale, with structured reasons), rebuild (one at a time, swapped in while answers go on), ask.
+
+    service = RagService.start(Settings.from_env())
+    service.pipeline.ask("When did Gorbachev visit Beijing?")
+"""
+from __future__ import annotations
+
+import logging
+import threading
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from rag.errors import IndexCorrupt, IndexMissing, RagError
+from rag.pipeline import Pipeline
+from rag.settings import Settings
+from rag.store.index import (BuildReport, Staleness, StaleReason, build_index, load_index, read_manifest,
+                             stale_reasons)
+
+log = logging.getLogger("rag.service")
+
+
+class RebuildBusy(RagError):
+    """A rebuild of this index is already running."""
+
+
+@dataclass
+class Status:
+    """The index being served and how it compares with its source."""
+    manifest: dict
+    source: Path | None
+    reasons: list[StaleReason] = field(default_factory=list)
+
+    @property
+    def fresh(self) -> bool:
+        return not self.reasons
+
+    @property
+    def source_changed(self) -> bool:
+        return any(r.kind == Staleness.SOURCE_CHANGED for r in self.reasons)
+
+    def summary(self) -> str:
+        return "fresh" if self.fresh else "stale: " + "; ".join(str(r) for r in self.reasons)
+
+
+class RagService:
+    """One index folder served by one pipeline; `embedder` and `answerers` are injected in tests."""
+
+    def __init__(self, settings: Settings, pipeline: Pipeline, embedder) -> None:
+        self.settings = settings
+        self.pipeline = pipeline
+        self.embedder = embedder
+        self._rebuilding = threading.Lock()
+        self.last_build: BuildReport | None = None
+
+    @classmethod
+    def start(cls, settings: Settings, embedder=None, answerers: dict | None = None,
+              build_if_needed: bool = True) -> RagService:
+        """Load the index; with `build_if_needed`, build it first when it is missing, corrupt or stale.
+        A failed build still serves the previous index when one loads."""
+        embedder = embedder or settings.create_embedder()
+        built = None
+        if build_if_needed:
+            reasons = cls._reasons_or_error(settings, embedder)
+            if reasons:
+                log.warning("building the index: %s", "; ".join(str(r) for r in reasons))
+                try:
+                    built = build_index(settings.source(cls._manifest_or_none(settings)), settings.index_dir,
+                                        embedder, settings.chunking)
+                except RagError as exc:
+                    log.warning("could not build: %s", exc)
+        pipeline = Pipeline(load_index(settings.index_dir), embedder,
+                            answerers if answerers is not None else settings.answerers(), settings.answerer)
+        service = cls(settings, pipeline, embedder)
+        service.last_build = built
+        return service
+
+    @staticmethod
+    def _manifest_or_none(settings: Settings) -> dict | None:
+        try:
+            return read_manifest(settings.index_dir)
+        except RagError:
+            return None
+
+    @staticmethod
+    def _reasons_or_error(settings: Settings, embedder) -> list:
+        try:
+            manifest = read_manifest(settings.index_dir)
+            load_index(settings.index_dir)  # status validates what it will load, not just the manifest
+            return stale_reasons(manifest, settings.source(manifest), embedder, settings.chunking)
+        except (IndexMissing, IndexCorrupt) as exc:
+            return [str(exc)]
+
+    @property
+    def source(self) -> Path:
+        return self.settings.source(self.pipeline.index.manifest)
+
+    def status(self) -> Status:
+        manifest = self.pipeline.index.manifest
+        try:
+            source = self.source
+            reasons = stale_reasons(manifest, source, self.embedder, self.settings.chunking)
+        except RagError as exc:
+            source, reasons = None, [StaleReason(Staleness.SOURCE_UNREADABLE, str(exc).rstrip("."))]
+        return Status(manifest, source, reasons)
+
+    def rebuild(self, force: bool = False) -> BuildReport:
+        """Build from the recorded (or given) source and swap it in; questions keep being answered from
+        the old index meanwhile. Raises RebuildBusy when a rebuild is running, RagError when it fails."""
+        if not self._rebuilding.acquire(blocking=False):
+            raise RebuildBusy("A rebuild is already running; this request started no second one.")
+        try:
+            report = build_index(self.source, self.settings.index_dir, self.embedder, self.settings.chunking,
+                                 force=force)
+            self.pipeline.swap(load_index(self.settings.index_dir))
+            self.last_build = report
+            return report
+        finally:
+            self._rebuilding.release()

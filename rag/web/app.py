@@ -1,0 +1,304 @@
+"""The web chat: ask, read a cited answer, see the supporting passages, rebuild the index.
+
+    python app.py [--host 127.0.0.1] [--port 7860] [--auth user:password] [--insecure]
+
+Importing this module starts nothing: `build_app()` returns the gr.Blocks for tests to launch.
+"""
+from __future__ import annotations
+
+import argparse
+import ipaddress
+import logging
+import os
+import sys
+from pathlib import Path
+
+import gradio as gr
+
+from rag.web import render
+from rag.answer import Answer
+from rag.answering import registry
+from rag.errors import QuestionError, RagError
+from rag.pipeline import Pipeline, check_k
+from rag.service import RagService, RebuildBusy
+from rag.settings import Settings
+
+log = logging.getLogger("rag.app")
+
+def example_questions(index, most: int = 5) -> list[str]:
+    """Questions from the document's own section titles, so the examples fit whatever is indexed."""
+    titles = list(dict.fromkeys(c.section for c in index.chunks if c.section.lower() != "introduction"))
+    return [f"What does the document say about {title}?" for title in titles[:most]] or \
+        ["What is this document about?"]
+
+CSS = """
+#sources { max-height: 78vh; overflow-y: auto; }
+.status { font-size: 0.85em; opacity: 0.9; }
+.status-warning { color: #b45309; font-weight: 600; margin-top: 4px; }
+.status-error { color: #b91c1c; font-weight: 600; margin-top: 4px; }
+.status-message { color: #15803d; margin-top: 4px; }
+.sources-heading { font-weight: 600; margin: 4px 0 8px; }
+.sources-heading.refused { color: #b45309; }
+.sources-empty { opacity: 0.7; padding: 8px; }
+.source-card { border: 1px solid var(--border-color-primary); border-radius: 8px; padding: 10px 12px;
+               margin-bottom: 10px; transition: box-shadow 0.3s, border-color 0.3s; scroll-margin: 12px; }
+.source-card.cited { border-left: 4px solid #2563eb; }
+.source-card.marked { border-color: #f59e0b; box-shadow: 0 0 0 3px rgba(245, 158, 11, 0.45); }
+.card-head { font-weight: 600; }
+.card-n { color: #2563eb; }
+.card-meta { font-size: 0.8em; opacity: 0.75; margin: 2px 0 6px; }
+.card-text mark { background: #fde68a; color: inherit; padding: 0 2px; border-radius: 3px; }
+.refusal { border-left: 4px solid #f59e0b; padding-left: 8px; font-style: italic; }
+.notice { font-size: 0.85em; opacity: 0.8; margin-top: 6px; }
+a.cite { text-decoration: none; font-weight: 600; color: #2563eb; cursor: pointer; }
+"""
+
+# Clicking [n] in an answer brings card n into view and marks it. The panel may be re-rendered by the
+# same click (selecting that answer), so the mark is applied again once it has settled.
+HEAD = """
+<script>
+document.addEventListener('click', function (event) {
+  var link = event.target.closest && event.target.closest('a[href^="#source-"]');
+  if (!link) return;
+  event.preventDefault();
+  var n = link.getAttribute('href').slice('#source-'.length);
+  var mark = function () {
+    document.querySelectorAll('.source-card.marked').forEach(function (c) { c.classList.remove('marked'); });
+    var card = document.getElementById('source-' + n);
+    if (card) { card.classList.add('marked'); card.scrollIntoView({behavior: 'smooth', block: 'center'}); }
+  };
+  mark(); setTimeout(mark, 400); setTimeout(mark, 1200);
+}, true);
+</script>
+"""
+
+
+class ChatService:
+    """The shared service behind the UI, plus what the page shows of the last rebuild."""
+
+    def __init__(self, settings: Settings, embedder=None, answerers: dict | None = None) -> None:
+        self.settings = settings
+        self.message = ""  # the last rebuild's summary
+        self.error = ""  # the last rebuild's error, until the next rebuild
+        self.service = RagService.start(settings, embedder, answerers)
+        if self.service.last_build is not None:
+            self.message = f"Index built at start: {self.service.last_build.summary()}"
+        local = self.pipeline.answerers.get("local")
+        if local is not None:
+            local.load_in_background()  # about a minute; the status bar says so meanwhile
+
+    @property
+    def pipeline(self) -> Pipeline:
+        return self.service.pipeline
+
+    @property
+    def embedder(self):
+        return self.service.embedder
+
+    @property
+    def source(self) -> Path:
+        return self.service.source
+
+    def status(self) -> dict:
+        state = self.service.status()
+        manifest = state.manifest
+        files = manifest["source"]["files"]
+        info = {
+            "source": (state.source.name if state.source else "?") + (f" ({len(files)} files)" if len(files) > 1 else ""),
+            "hash": files[0]["sha256"] if len(files) == 1 else "",
+            "chunks": manifest["counts"]["chunks"],
+            "model": manifest["model"]["name"].split("/")[-1],
+            "built_at": manifest["built_at"].replace("T", " ").replace("+00:00", " UTC"),
+            "message": self.message,
+            "error": self.error,
+        }
+        local = self.pipeline.answerers.get("local")
+        if local is not None and not local.ready:
+            note = f"Local model: {local.error}" if local.error else \
+                f"Loading the local model {local.model_ref} (about a minute); answers fall back to extractive until then."
+            info["message"] = f"{info['message']} {note}".strip()
+        if not state.fresh and not self.error:
+            info["stale"] = "The source changed since the index was built" if state.source_changed else \
+                "; ".join(str(r) for r in state.reasons)
+        return info
+
+    def rebuild(self) -> str:
+        """Build from the source and swap it in; answers keep coming from the old index meanwhile."""
+        try:
+            report = self.service.rebuild()
+        except RebuildBusy as exc:
+            return str(exc)
+        except RagError as exc:
+            self.message, self.error = "", f"Rebuild failed, still serving the previous index: {exc}"
+        except Exception as exc:  # never lose the working index to an unexpected error
+            log.exception("rebuild failed")
+            self.message, self.error = "", f"Rebuild failed ({exc.__class__.__name__}), still serving the previous index."
+        else:
+            self.message, self.error = f"Rebuilt: {report.summary()}", ""
+        return self.error or self.message
+
+    def ask_json(self, question: str, k: int = 5, history: list[str] | None = None,
+                 answerer: str | None = None) -> dict:
+        """The `/ask` API: the JSON answer of `rag ask --json`."""
+        try:
+            if history is not None and not (isinstance(history, list) and all(isinstance(h, str) for h in history)):
+                raise QuestionError("history must be a list of earlier questions.")
+            return self.pipeline.ask(question, check_k(k), history=history, answerer=answerer or None).to_json()
+        except RagError as exc:
+            log.info("bad /ask request: %s", exc)
+            raise gr.Error(str(exc)) from None
+
+
+def build_app(service: ChatService) -> gr.Blocks:
+    title = service.pipeline.index.manifest.get("title") or "the document"
+    with gr.Blocks(title=f"Ask: {title}", analytics_enabled=False) as app:
+        answers = gr.State([])  # one Answer per assistant message, in order
+        with gr.Row():
+            gr.Markdown(f"## Ask: {render.escape_text(title)}")
+        status = gr.HTML(render.status_html(service.status()), elem_id="status")
+        with gr.Row(equal_height=False):
+            with gr.Column(scale=3):
+                chatbot = gr.Chatbot(label="Chat", elem_id="chat", height=560, sanitize_html=True,
+                                     buttons=["copy"], feedback_options=None,
+                                     placeholder="Ask anything about the document. Every claim in an answer "
+                                                 "cites a numbered passage on the right.")
+                with gr.Row():
+                    question = gr.Textbox(placeholder="Ask a question in your own words",
+                                          show_label=False, scale=5, max_lines=4, elem_id="question",
+                                          max_length=2000, submit_btn=False)
+                    send = gr.Button("Ask", variant="primary", scale=1, elem_id="ask")
+                names = service.pipeline.answerer_names
+                answerer = gr.Dropdown(names, value=service.pipeline.default, label="Answerer", elem_id="answerer",
+                                       visible=len(names) > 1, interactive=True)
+                with gr.Row():
+                    clear = gr.Button("Clear chat", size="sm", elem_id="clear")
+                    rebuild = gr.Button("Rebuild index", size="sm", elem_id="rebuild")
+                gr.Examples(example_questions(service.pipeline.index), inputs=[question], label="Examples")
+            with gr.Column(scale=2):
+                sources = gr.HTML(render.sources_html(None), elem_id="sources", label="Sources")
+
+        def respond(text: str, messages: list, history: list[Answer], answerer_name: str | None = None):
+            messages = list(messages or [])
+            if not (text or "").strip():
+                yield gr.skip(), messages, history, gr.skip()
+                return
+            messages.append({"role": "user", "content": render.escape_text(text)})
+            messages.append({"role": "assistant", "content": "…"})
+            yield "", messages, history, gr.skip()
+            so_far = ""
+            try:
+                turns = [a.question for a in history]
+                for piece in service.pipeline.ask_stream(text, history=turns, answerer=answerer_name):
+                    if isinstance(piece, Answer):
+                        answer = piece
+                        continue
+                    so_far += piece
+                    messages[-1] = {"role": "assistant", "content": render.escape_text(so_far)}
+                    yield "", messages, history, gr.skip()
+            except RagError as exc:
+                messages[-1] = {"role": "assistant", "content": f'<div class="refusal">{render.escape_text(str(exc))}</div>'}
+                yield "", messages, history, gr.skip()
+                return
+            except Exception:
+                log.exception("answering failed")
+                messages[-1] = {"role": "assistant", "content": "Something went wrong while answering; "
+                                                                "the error was logged. Please try again."}
+                yield "", messages, history, gr.skip()
+                return
+            messages[-1] = {"role": "assistant", "content": render.answer_html(answer)}
+            yield "", messages, history + [answer], render.sources_html(answer)
+
+        def select(history: list[Answer], event: gr.SelectData):
+            turn = event.index // 2 if isinstance(event.index, int) else None
+            if turn is None or turn >= len(history):
+                return gr.skip()
+            return render.sources_html(history[turn])
+
+        def do_rebuild(progress=gr.Progress(track_tqdm=True)):
+            progress(0, desc="Rebuilding the index")
+            outcome = service.rebuild()
+            info = service.status()
+            if not (service.message == outcome or service.error == outcome):
+                info["message"] = outcome  # a click that started no rebuild says so
+            return render.status_html(info)
+
+        submit_events = dict(fn=respond, inputs=[question, chatbot, answers, answerer],
+                             outputs=[question, chatbot, answers, sources], concurrency_limit=4,
+                             concurrency_id="chat")
+        question.submit(**submit_events, api_visibility="private")
+        send.click(**submit_events, api_name="chat", api_visibility="undocumented")  # tests read the chat HTML
+        chatbot.select(select, inputs=[answers], outputs=[sources], api_visibility="private")
+        clear.click(lambda: ([], [], render.sources_html(None)), outputs=[chatbot, answers, sources],
+                    api_visibility="private")
+        rebuild.click(do_rebuild, outputs=[status], api_name="rebuild", concurrency_limit=2,
+                      concurrency_id="rebuild")
+        gr.Timer(10).tick(lambda: render.status_html(service.status()), outputs=[status], api_visibility="private")
+        app.load(lambda: render.status_html(service.status()), outputs=[status], api_visibility="private")
+        gr.api(service.ask_json, api_name="ask",
+               api_description="Answer a question; returns the JSON answer with passages and citations.")
+    return app
+
+
+# ---------------------------------------------------------------- command line
+
+def is_loopback(host: str) -> bool:
+    if host == "localhost":
+        return True
+    try:
+        return ipaddress.ip_address(host).is_loopback
+    except ValueError:
+        return False
+
+
+def parse_auth(value: str | None) -> tuple[str, str] | None:
+    if not value:
+        return None
+    user, sep, password = value.partition(":")
+    if not sep or not user or not password:
+        raise RagError("--auth must be user:password.")
+    return user, password
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description="The web chat over the indexed document.")
+    parser.add_argument("--host", default=os.environ.get("RAG_HOST", "127.0.0.1"))
+    parser.add_argument("--port", type=int, default=int(os.environ.get("RAG_PORT", "7860")))
+    parser.add_argument("--auth", default=os.environ.get("RAG_AUTH"), help="user:password (or $RAG_AUTH)")
+    parser.add_argument("--insecure", action="store_true", help="allow a non-loopback host without --auth")
+    parser.add_argument("--index", type=Path)
+    parser.add_argument("--source", type=Path)
+    parser.add_argument("--answerer", choices=registry.names(), help="the default answerer")
+    parser.add_argument("--base-url", help="an OpenAI-compatible endpoint (or RAG_OPENAI_BASE_URL)")
+    parser.add_argument("--model", help="openai: model name; local: folder, .gguf file or gemma3-270m")
+    args = parser.parse_args(argv)
+    try:
+        auth = parse_auth(args.auth)
+    except RagError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 2
+    if not is_loopback(args.host) and not auth and not args.insecure:
+        print(f"error: serving on {args.host} exposes the chat and its rebuild button to the network; "
+              "give --auth user:password (or RAG_AUTH), or --insecure to do it anyway.", file=sys.stderr)
+        return 2
+    logging.basicConfig(level=logging.INFO, format="%(levelname)s %(name)s: %(message)s")
+    try:
+        service = ChatService(Settings.from_env(source=args.source, index_dir=args.index, answerer=args.answerer,
+                                                base_url=args.base_url, model=args.model))
+    except RagError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 1
+    service.embedder.embed(["warm up"])  # load the model before the first question
+    print(f"Serving the chat at http://{args.host}:{args.port}", flush=True)
+    launch(build_app(service), args.host, args.port, auth)
+    return 0
+
+
+def launch(app: gr.Blocks, host: str, port: int, auth: tuple[str, str] | None = None, block: bool = True):
+    """Start the server (tests use block=False and app.close())."""
+    return app.queue(default_concurrency_limit=4).launch(
+        server_name=host, server_port=port, auth=auth, share=False, css=CSS, head=HEAD, show_error=False,
+        footer_links=["api"], theme=gr.themes.Soft(), prevent_thread_lock=not block, quiet=not block)
+
+
+if __name__ == "__main__":
+    sys.exit(main())
