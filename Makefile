@@ -30,7 +30,7 @@ eval: $(VENV)/.installed
 
 # Refit the answerability model (rag/answering/answerability.json) and print leave-one-document-out scores.
 fit: $(VENV)/.installed
-	$(BIN)/python -m rag.answering.fit --loo
+	$(BIN)/python -m rag.fit --loo
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)

@@ -118,7 +118,7 @@ def cmd_build(args, settings: Settings) -> int:
 def cmd_info(args, settings: Settings) -> int:
     """What the index was built from and whether it is stale; validates the files but loads no model."""
     from rag.store.embedder import EMBEDDERS
-    from rag.store.index import load_index, read_manifest, stale_reasons
+    from rag.store.index import load_index, read_manifest, skipped_note, stale_reasons
 
     manifest = read_manifest(settings.index_dir)
     load_index(settings.index_dir)  # "fresh" only for an index that loads
@@ -131,7 +131,8 @@ def cmd_info(args, settings: Settings) -> int:
     print(f"source:   {source}")
     for f in files:
         print(f"          {f['name']}  sha256 {f['sha256'][:12]}  {f['chars']:,} chars")
-    print(f"chunks:   {manifest['counts']['chunks']}   sentences: {manifest['counts']['sentences']}")
+    print(f"chunks:   {manifest['counts']['chunks']}   sentences: {manifest['counts']['sentences']}"
+          f"{skipped_note(manifest.get('skipped', []))}")
     print(f"model:    {manifest['model']['name']} ({manifest['model']['dim']} dims), "
           f"{manifest['vector_index']} vector index")
     print(f"built at: {manifest['built_at']}")

@@ -83,7 +83,7 @@ class Pipeline:
     def search(self, query: Query, k: int = 5, retrieval: RetrievalMode | str = RetrievalMode.HYBRID,
                index: Index | None = None) -> list[Passage]:
         """The k passages for an analysed question."""
-        return retrieve(index or self.index, query, check_k(k), RetrievalMode.from_str(retrieval))
+        return retrieve(index or self.index, query.search, query.vector, check_k(k), RetrievalMode.from_str(retrieval))
 
     def ask(self, question: object, k: int = 5, history: list[str] | None = None,
             retrieval: RetrievalMode | str = RetrievalMode.HYBRID, answerer: str | None = None) -> Answer:

@@ -229,3 +229,12 @@ def test_non_loopback_host_needs_auth(capsys):
     with pytest.raises(RagError, match="user:password"):
         web.parse_auth("no-colon")
     assert web.parse_auth("a:b:c") == ("a", "b:c")
+
+
+def test_a_busy_port_is_one_clear_line(capsys):
+    with socket.socket() as busy:
+        busy.bind(("127.0.0.1", 0))
+        busy.listen()
+        port = busy.getsockname()[1]
+        assert web.main(["--port", str(port)]) == 1
+    assert capsys.readouterr().err.strip() == f"error: port {port} is in use: use --port or PORT=."

@@ -4,6 +4,8 @@ from __future__ import annotations
 import re
 import string
 
+import pytest
+
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
@@ -67,8 +69,23 @@ def test_text_before_the_first_heading_is_the_lead():
 def test_markdown_headings():
     md = "# Title\n\nLead text is here.\n\n## Early years\n\nA sentence. Another one.\n\n## References\n\n1. x\n"
     sections = parse(md, markdown=True)
-    assert [s.title for s in sections] == ["Title", "Early years"]
+    assert [(s.title, s.skipped) for s in sections] == [("Title", False), ("Early years", False), ("References", True)]
     assert [s.text for s in sections[1].sentences] == ["A sentence.", "Another one."]
+
+
+@pytest.mark.parametrize("markdown, indexed, skipped", [
+    # "## Notes" in the middle of a guide is text like any other; only the closing back matter is left out
+    ("# Guide\n\nStart here now.\n\n## Notes\n\nKeep the lid shut.\n\n## Cleaning\n\nRinse the pot twice.\n",
+     ["Guide", "Notes", "Cleaning"], []),
+    ("# Guide\n\nStart here now.\n\n## See also\n\nOther guides.\n\n## References\n\n1. A book.\n",
+     ["Guide"], ["See also", "References"]),
+    ("# Guide\n\nStart here now.\n\n## Sources\n\nA list.\n\n## Usage\n\nPour slowly.\n",
+     ["Guide", "Sources", "Usage"], []),
+])
+def test_only_trailing_back_matter_is_left_out(markdown, indexed, skipped):
+    sections = parse(markdown, markdown=True)
+    assert [s.title for s in sections if not s.skipped] == indexed
+    assert [s.title for s in sections if s.skipped] == skipped
 
 
 def test_sentence_splitting_keeps_abbreviations_initials_decimals_and_quotes():

@@ -6,7 +6,7 @@ from types import SimpleNamespace
 import numpy as np
 import pytest
 
-from rag.answering import fit
+from rag import fit
 from rag.answering.evidence import FEATURES, AnswerabilityModel
 
 STATS = SimpleNamespace(names=frozenset({"gorbachev", "khrushchev", "beijing"}),

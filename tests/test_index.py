@@ -281,3 +281,19 @@ def test_above_the_exact_limit_the_index_is_hnsw_and_recorded(tmp_path, small_so
     assert index.vectors.hnsw.efSearch == vectors.EF_SEARCH
     scores, rows = vectors.search(index.vectors, index.chunk_vectors[2], 1)
     assert rows[0] == 2 and np.isclose(scores[0], 1.0, atol=1e-5)
+
+
+def test_a_no_op_rebuild_leaves_every_file_byte_for_byte(small_index: Path, small_source: Path):
+    def snapshot() -> dict[str, bytes]:
+        return {str(p.relative_to(small_index)): p.read_bytes() for p in sorted(small_index.rglob("*")) if p.is_file()}
+
+    before = snapshot()
+    build_index(small_source, small_index, FakeEmbedder())
+    assert snapshot() == before
+
+
+def test_trailing_back_matter_is_reported_not_silently_dropped(small_index: Path, small_source: Path, capsys):
+    manifest = read_manifest(small_index)
+    assert manifest["skipped"] == [{"source": "tea.txt", "section": "References", "chars": 43}]
+    report = build_index(small_source, small_index, FakeEmbedder(), force=True)
+    assert "left out 1 trailing back-matter section (References; 43 characters)" in report.summary()

@@ -69,7 +69,7 @@ def test_our_own_questions(real_pipeline, path, minimum):
 @pytest.mark.slow
 def test_the_refit_reproduces_the_shipped_model(tmp_path):
     """The shipped numbers come from the refit script and nothing else."""
-    from rag.answering import fit
+    from rag import fit
 
     out = tmp_path / "answerability.json"
     assert fit.main(["--work", str(tmp_path / "work"), "--out", str(out)]) == 0

@@ -6,7 +6,7 @@ document (its meaning next to the question's, how much of the question it and it
 whether the question's names and rarest words are there, soft matches for the words that are not,
 whether it holds the kind of answer asked for, whether it says the opposite of what is asked) and
 ranked by a weighted sum of the first few (`RankWeights`). Then the best sentence's signals go to a
-logistic model, fitted on labelled questions by `rag.answering.fit` and shipped as plain numbers in
+logistic model, fitted on labelled questions by `rag.fit` and shipped as plain numbers in
 `answerability.json`: the probability that the question is answered by it. Below the threshold the
 decision is a refusal.
 """
@@ -59,7 +59,7 @@ SIGNALS = (
     "soft_weakest_passage",  # the worst-matched question word over the passage
 )
 FEATURES = SIGNALS + ("score", "eligible", "gap", "dense_lead")
-# What the shipped model reads: every signal. Left out in turn (`python -m rag.answering.fit --loo`), a
+# What the shipped model reads: every signal. Left out in turn (`python -m rag.fit --loo`), a
 # five-signal model refused fewer unanswerable questions (0.57 against 0.77) for slightly fewer false
 # refusals (0.07 against 0.11): bench/results.md has both.
 DECISION_FEATURES = FEATURES

@@ -71,6 +71,8 @@ def pack(sentences: list[Sentence], settings: ChunkSettings) -> list[list[Senten
 def chunk_sections(sections: list[Section], source: str, settings: ChunkSettings) -> list[Chunk]:
     chunks = []
     for section in sections:
+        if section.skipped:
+            continue
         for group in pack(section.sentences, settings):
             text = " ".join(s.text for s in group)
             chunks.append(Chunk(

@@ -10,7 +10,8 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
-# Back matter that is never indexed: everything from the first of these headings on.
+# Back matter: sections under these headings are left out when they close the document (and reported);
+# the same heading in the middle of a text ("## Notes" in a guide) is indexed like any other.
 BACK_MATTER = {
     "see also", "references", "notes", "further reading", "external links",
     "bibliography", "sources", "citations", "footnotes",
@@ -54,6 +55,11 @@ class Sentence:
 class Section:
     title: str
     sentences: list[Sentence]
+    skipped: bool = False  # trailing back matter: not indexed, but reported
+
+    @property
+    def chars(self) -> int:
+        return sum(len(s.text) for s in self.sentences)
 
 
 def mask_debris(raw: str) -> str:
@@ -135,7 +141,7 @@ def _is_heading(block: str, next_block: str | None) -> bool:
 
 
 def parse(raw: str, markdown: bool = False, lead_title: str = "Introduction") -> list[Section]:
-    """Sections of sentences, the back matter left out, citation debris removed."""
+    """Sections of sentences, citation debris removed; the trailing back matter is marked `skipped`."""
     masked = mask_debris(raw)
     blocks = [b for b in _blocks(masked) if clean(masked[b[0]:b[1]])]
     sections: list[Section] = [Section(lead_title, [])]
@@ -150,9 +156,12 @@ def parse(raw: str, markdown: bool = False, lead_title: str = "Introduction") ->
             if _is_heading(block, following):
                 heading = clean(block)
         if heading is not None:
-            if heading.lower() in BACK_MATTER:
-                break
             sections.append(Section(heading, []))
             continue
         sections[-1].sentences.extend(split_sentences(masked, start, end))
+    sections = [s for s in sections if s.sentences or s.title.lower() in BACK_MATTER]
+    for section in reversed(sections):  # only the back matter that closes the document
+        if section.title.lower() not in BACK_MATTER:
+            break
+        section.skipped = True
     return [s for s in sections if s.sentences]

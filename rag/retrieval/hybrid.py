@@ -7,7 +7,6 @@ from enum import Enum
 import numpy as np
 
 from rag.answer import Passage
-from rag.answering.query import Query
 from rag.retrieval.passages import distinct_top, to_passage
 from rag.store import vectors
 from rag.store.index import Index
@@ -74,9 +73,10 @@ class RetrievalMode(str, Enum):
                                 f"{', '.join(m.value for m in cls)}.") from None
 
 
-def retrieve(index: Index, query: Query, k: int = 5, mode: RetrievalMode = RetrievalMode.HYBRID) -> list[Passage]:
-    """The k best passages for an analysed (and embedded) question, numbered from 1."""
-    dense = dense_ranking(index, query.vector) if mode in (RetrievalMode.HYBRID, RetrievalMode.DENSE) else []
-    keyword = keyword_ranking(index, query.search) if mode in (RetrievalMode.HYBRID, RetrievalMode.BM25) else []
+def retrieve(index: Index, text: str, vector: np.ndarray, k: int = 5,
+             mode: RetrievalMode = RetrievalMode.HYBRID) -> list[Passage]:
+    """The k best passages for a search text and its embedding, numbered from 1."""
+    dense = dense_ranking(index, vector) if mode in (RetrievalMode.HYBRID, RetrievalMode.DENSE) else []
+    keyword = keyword_ranking(index, text) if mode in (RetrievalMode.HYBRID, RetrievalMode.BM25) else []
     groups = distinct_top(fuse(index, dense, keyword), k)
-    return [to_passage(n, group, index, query.vector) for n, group in enumerate(groups, 1)]
+    return [to_passage(n, group, index, vector) for n, group in enumerate(groups, 1)]

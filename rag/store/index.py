@@ -25,7 +25,7 @@ import shutil
 import tempfile
 import time
 from contextlib import contextmanager
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, field, replace
 from datetime import datetime, timezone
 from enum import Enum
 from importlib import metadata
@@ -73,10 +73,20 @@ class BuildReport:
     reused: int  # texts whose vectors came from the previous index
     seconds: float
     index_kind: str
+    skipped: list[dict] = field(default_factory=list)  # trailing back-matter sections left out
 
     def summary(self) -> str:
         return (f"{self.chunks} chunks, {self.sentences} sentences; embedded {self.embedded}, "
-                f"reused {self.reused}; {self.seconds:.1f} s ({self.index_kind})")
+                f"reused {self.reused}; {self.seconds:.1f} s ({self.index_kind}){skipped_note(self.skipped)}")
+
+
+def skipped_note(skipped: list[dict]) -> str:
+    """"; left out 2 trailing back-matter sections (References, Notes; 1,234 characters)", or ""."""
+    if not skipped:
+        return ""
+    titles = ", ".join(dict.fromkeys(s["section"] for s in skipped))
+    return (f"; left out {len(skipped)} trailing back-matter section{'s' if len(skipped) > 1 else ''} "
+            f"({titles}; {sum(s['chars'] for s in skipped):,} characters)")
 
 
 def text_key(text: str) -> str:
@@ -104,8 +114,11 @@ def build_index(source: Path, index_dir: Path, embedder: Embedder, settings: Chu
     with build_lock(index_dir):
         files = read_source(Path(source))
         chunks: list[Chunk] = []
+        skipped: list[dict] = []  # trailing back matter, left out and reported
         for f in files:
-            chunks += chunk_sections(parse(f.raw, markdown=f.markdown), f.name, settings)
+            sections = parse(f.raw, markdown=f.markdown)
+            chunks += chunk_sections(sections, f.name, settings)
+            skipped += [{"source": f.name, "section": s.title, "chars": s.chars} for s in sections if s.skipped]
         if not chunks:
             raise SourceError(f"Source {source} holds no indexable text.")
         sentence_rows, sentences = _unique_sentences(chunks)
@@ -133,7 +146,8 @@ def build_index(source: Path, index_dir: Path, embedder: Embedder, settings: Chu
         faiss_index = vectors.build(chunk_vectors, exact_limit)
         keyword = KeywordIndex.build([f"{c.section} {c.text}" for c in chunks])
         manifest = _manifest(source, index_dir, files, embedder, settings, len(chunks), len(sentences),
-                             vectors.kind(faiss_index))
+                             vectors.kind(faiss_index), skipped)
+        manifest["built_at"] = _unchanged_build_time(index_dir, manifest, embedded=len(todo)) or manifest["built_at"]
 
         tmp = _temp_folder(index_dir)
         try:
@@ -158,7 +172,7 @@ def build_index(source: Path, index_dir: Path, embedder: Embedder, settings: Chu
     embedded = len(todo)
     total = len(set(chunk_keys) | set(sentence_keys) | set(word_keys))
     return BuildReport(len(chunks), len(sentences), embedded, total - embedded,
-                       time.perf_counter() - began, vectors.kind(faiss_index))
+                       time.perf_counter() - began, vectors.kind(faiss_index), skipped)
 
 
 def _unique_sentences(chunks: list[Chunk]) -> tuple[list[list[int]], list[tuple[tuple, str]]]:
@@ -208,7 +222,7 @@ def _vector_cache(index_dir: Path, embedder: Embedder) -> dict[str, np.ndarray]:
 
 
 def _manifest(source: Path, index_dir: Path, files, embedder: Embedder, settings: ChunkSettings,
-              n_chunks: int, n_sentences: int, kind: str) -> dict:
+              n_chunks: int, n_sentences: int, kind: str, skipped: list[dict]) -> dict:
     return {
         "format_version": FORMAT_VERSION,
         "model": {"name": embedder.name, "dim": embedder.dim},
@@ -218,6 +232,7 @@ def _manifest(source: Path, index_dir: Path, files, embedder: Embedder, settings
                    "files": [{"name": f.name, "sha256": f.sha256, "chars": len(f.raw)} for f in files]},
         "title": document_title(files),
         "counts": {"chunks": n_chunks, "sentences": n_sentences},
+        "skipped": skipped,
         "vector_index": kind,
         "built_at": datetime.now(timezone.utc).isoformat(timespec="seconds"),
         "versions": _versions(),
@@ -230,6 +245,19 @@ def document_title(files) -> str:
         return f"{len(files)} documents"
     first = next((line.strip().lstrip("# ") for line in files[0].raw.splitlines() if line.strip()), "")
     return first if 0 < len(first) <= 100 else Path(files[0].name).stem
+
+
+def _unchanged_build_time(index_dir: Path, manifest: dict, embedded: int) -> str | None:
+    """The previous build time when this build changes nothing, so that a no-op rebuild leaves every file
+    of the index byte for byte as it was (a committed index stays clean in git)."""
+    if embedded:
+        return None
+    try:
+        old = json.loads((Path(index_dir) / "manifest.json").read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return None
+    same = {k: v for k, v in old.items() if k != "built_at"} == {k: v for k, v in manifest.items() if k != "built_at"}
+    return old.get("built_at") if same else None
 
 
 def _portable_path(source: Path, index_dir: Path) -> str:

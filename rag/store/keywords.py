@@ -5,6 +5,7 @@ import logging
 from pathlib import Path
 
 import bm25s
+from bm25s.tokenization import Tokenized
 import numpy as np
 
 from rag.errors import IndexCorrupt
@@ -34,8 +35,12 @@ class KeywordIndex:
     @classmethod
     def build(cls, texts: list[str]) -> KeywordIndex:
         bm25 = bm25s.BM25()
-        # An empty document still needs a token so rows stay aligned with chunks.
-        bm25.index([terms(t) or ["<empty>"] for t in texts], show_progress=False)
+        # An empty document still needs a token so rows stay aligned with chunks. The vocabulary is
+        # numbered in sorted order, so the same texts always give the same files (bm25s numbers tokens in
+        # set order, which changes from run to run).
+        documents = [terms(t) or ("<empty>",) for t in texts]
+        vocab = {token: i for i, token in enumerate(sorted({t for d in documents for t in d}))}
+        bm25.index(Tokenized(ids=[[vocab[t] for t in d] for d in documents], vocab=vocab), show_progress=False)
         return cls(bm25)
 
     def save(self, folder: Path) -> None:

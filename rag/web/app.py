@@ -22,6 +22,7 @@ from rag.errors import QuestionError, RagError
 from rag.pipeline import Pipeline, check_k
 from rag.service import RagService, RebuildBusy
 from rag.settings import Settings
+from rag.store.index import skipped_note
 
 log = logging.getLogger("rag.app")
 
@@ -107,6 +108,7 @@ class ChatService:
             "source": (state.source.name if state.source else "?") + (f" ({len(files)} files)" if len(files) > 1 else ""),
             "hash": files[0]["sha256"] if len(files) == 1 else "",
             "chunks": manifest["counts"]["chunks"],
+            "skipped": skipped_note(manifest.get("skipped", [])),
             "model": manifest["model"]["name"].split("/")[-1],
             "built_at": manifest["built_at"].replace("T", " ").replace("+00:00", " UTC"),
             "message": self.message,
@@ -163,9 +165,11 @@ def build_app(service: ChatService) -> gr.Blocks:
                                      placeholder="Ask anything about the document. Every claim in an answer "
                                                  "cites a numbered passage on the right.")
                 with gr.Row():
+                    # No max_length: a box that cuts a pasted question silently hides the cut; the
+                    # pipeline says it is too long instead.
                     question = gr.Textbox(placeholder="Ask a question in your own words",
                                           show_label=False, scale=5, max_lines=4, elem_id="question",
-                                          max_length=2000, submit_btn=False)
+                                          submit_btn=False)
                     send = gr.Button("Ask", variant="primary", scale=1, elem_id="ask")
                 names = service.pipeline.answerer_names
                 answerer = gr.Dropdown(names, value=service.pipeline.default, label="Answerer", elem_id="answerer",
@@ -250,6 +254,17 @@ def is_loopback(host: str) -> bool:
         return False
 
 
+def port_is_free(host: str, port: int) -> bool:
+    import socket
+
+    with socket.socket() as s:
+        try:
+            s.bind((host, port))
+        except OSError:
+            return False
+    return True
+
+
 def parse_auth(value: str | None) -> tuple[str, str] | None:
     if not value:
         return None
@@ -280,6 +295,9 @@ def main(argv: list[str] | None = None) -> int:
         print(f"error: serving on {args.host} exposes the chat and its rebuild button to the network; "
               "give --auth user:password (or RAG_AUTH), or --insecure to do it anyway.", file=sys.stderr)
         return 2
+    if not port_is_free(args.host, args.port):
+        print(f"error: port {args.port} is in use: use --port or PORT=.", file=sys.stderr)
+        return 1
     logging.basicConfig(level=logging.INFO, format="%(levelname)s %(name)s: %(message)s")
     try:
         service = ChatService(Settings.from_env(source=args.source, index_dir=args.index, answerer=args.answerer,

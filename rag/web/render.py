@@ -59,8 +59,11 @@ def _card(p: Passage, cited: bool) -> str:
 
 def status_html(info: dict) -> str:
     """The status bar: what is being served, and whether the source changed since the build."""
-    parts = [f"<b>{html.escape(info['source'])}</b>", f"sha256 {html.escape(info['hash'][:12])}",
-             f"{info['chunks']} chunks", html.escape(info["model"]), f"built {html.escape(info['built_at'])}"]
+    parts = [f"<b>{html.escape(info['source'])}</b>"]
+    if info.get("hash"):
+        parts.append(f"sha256 {html.escape(info['hash'][:12])}")
+    parts += [f"{info['chunks']} chunks" + html.escape(info.get("skipped", "")), html.escape(info["model"]),
+              f"built {html.escape(info['built_at'])}"]
     line = " · ".join(parts)
     if info.get("error"):
         line += f'<div class="status-error">⚠ {html.escape(info["error"])}</div>'

@@ -1,6 +1,6 @@
 """Refit the answerability model (`answerability.json`) from labelled questions, and measure it honestly.
 
-    python -m rag.answering.fit [--suite data/eval] [--extra tests/data/*.jsonl] [--work DIR] [--loo]
+    python -m rag.fit [--suite data/eval] [--extra tests/data/*.jsonl] [--work DIR] [--loo]
 
 A training row is the decision's input for one question (the signals of its best-ranked sentence),
 labelled 1 when the question is answerable and the answer would hold an accepted answer, 0 when the
@@ -227,7 +227,7 @@ def leave_one_out(suite: dict[str, tuple], examples: list[Example], **options) -
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    root = Path(__file__).resolve().parents[2]
+    root = Path(__file__).resolve().parents[1]
     parser.add_argument("--suite", type=Path, default=root / "data" / "eval")
     parser.add_argument("--extra", type=Path, nargs="*",
                         default=[root / "tests" / "data" / "questions.jsonl",
