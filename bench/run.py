@@ -92,7 +92,7 @@ def cold_app() -> dict:
 def builds() -> dict:
     """From scratch, then after editing one paragraph: as the CLI runs them (model load included) and
     the build alone (model already loaded)."""
-    from rag.store.embedder import MiniLMEmbedder
+    from rag.store.embedder import create_embedder
     from rag.store.index import build_index
 
     folder = WORK / "build"
@@ -108,7 +108,7 @@ def builds() -> dict:
     cli_incremental, done = timed(RAG + ["build", "--index", str(index_dir)])
     incremental_summary = done.stdout.strip().splitlines()[-1]
 
-    embedder = MiniLMEmbedder()
+    embedder = create_embedder()
     began = time.perf_counter()
     embedder.embed(["load"])
     model_load = time.perf_counter() - began
@@ -337,9 +337,9 @@ def main() -> int:
     r["build"] = builds()
     print("warm asking...", flush=True)
     r["warm"] = warm()
-    from rag.store.embedder import MiniLMEmbedder
+    from rag.store.embedder import create_embedder
 
-    embedder = MiniLMEmbedder()
+    embedder = create_embedder()
     questions = [json.loads(line)["question"] for line in QUESTIONS.read_text().splitlines() if line.strip()]
     r["scale"] = []
     sizes = [int(x) for x in args.scales.split(",")]

@@ -117,13 +117,12 @@ def cmd_build(args, settings: Settings) -> int:
 
 def cmd_info(args, settings: Settings) -> int:
     """What the index was built from and whether it is stale; validates the files but loads no model."""
-    from rag.store.embedder import EMBEDDERS
     from rag.store.index import load_index, read_manifest, skipped_note, stale_reasons
 
     manifest = read_manifest(settings.index_dir)
     load_index(settings.index_dir)  # "fresh" only for an index that loads
     source = settings.source(manifest)
-    embedder = EMBEDDERS[settings.embedder]  # its name and dims are class attributes: no model is loaded
+    embedder = settings.create_embedder()  # its name and dimension; no model is loaded
     reasons = stale_reasons(manifest, source, embedder, settings.chunking)
     files = manifest["source"]["files"]
     print(f"index:    {settings.index_dir}")

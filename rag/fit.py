@@ -242,13 +242,13 @@ def main(argv: list[str] | None = None) -> int:
                         help=f"comma-separated, from: {', '.join(FEATURES)}")
     parser.add_argument("--hidden-weight", type=float, default=0.5)
     args = parser.parse_args(argv)
-    from rag.store.embedder import MiniLMEmbedder
+    from rag.store.embedder import create_embedder
 
     features = tuple(f.strip() for f in args.features.split(",") if f.strip())
     if set(features) - set(FEATURES):
         parser.error(f"unknown features: {', '.join(sorted(set(features) - set(FEATURES)))}")
     options = dict(features=features, l2=args.l2, refusal_cost=args.refusal_cost, hidden_weight=args.hidden_weight)
-    embedder = MiniLMEmbedder()
+    embedder = create_embedder()
     with tempfile.TemporaryDirectory(prefix="rag-fit-") as tmp:
         work = args.work or Path(tmp)
         suite = load_suite(args.suite, args.extra, work, embedder)

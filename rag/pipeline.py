@@ -17,7 +17,7 @@ from rag.answer import Answer, Answerer, Passage, Reply, finalize, refusal, repl
 from rag.answering.evidence import AnswerabilityModel, DocumentStats, EvidenceJudge
 from rag.answering.extractive import ExtractiveAnswerer
 from rag.answering.query import Query, analyse
-from rag.store.embedder import Embedder, MiniLMEmbedder
+from rag.store.embedder import Embedder, create_embedder
 from rag.errors import AnswererError, IndexCorrupt, QuestionError
 from rag.store.index import Index, load_index
 from rag.retrieval.hybrid import RetrievalMode, retrieve
@@ -32,7 +32,7 @@ class Pipeline:
     def __init__(self, index: Index, embedder: Embedder | None = None,
                  answerers: dict[str, Answerer] | None = None, default: str = "extractive",
                  model: AnswerabilityModel | None = None, threshold: float | None = None) -> None:
-        self.embedder = embedder or MiniLMEmbedder()
+        self.embedder = embedder or create_embedder()
         if index.manifest["model"]["name"] != self.embedder.name:
             raise IndexCorrupt(f"The index was built with {index.model}, not {self.embedder.name}: "
                                "rebuild it with `rag build --force`.")

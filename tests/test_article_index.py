@@ -3,14 +3,14 @@ from __future__ import annotations
 
 import pytest
 
-from rag.store.embedder import MiniLMEmbedder
+from rag.store.embedder import create_embedder
 from rag.store.index import load_index, read_manifest, stale_reasons
 
 from conftest import ARTICLE, ROOT
 
 
 def test_committed_index_is_fresh_against_data():
-    reasons = stale_reasons(read_manifest(ROOT / "index"), ARTICLE, MiniLMEmbedder())
+    reasons = stale_reasons(read_manifest(ROOT / "index"), ARTICLE, create_embedder())
     assert reasons == [], f"index/ is stale ({reasons}): run `rag build` and commit index/"
 
 

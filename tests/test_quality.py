@@ -75,4 +75,7 @@ def test_the_refit_reproduces_the_shipped_model(tmp_path):
     assert fit.main(["--work", str(tmp_path / "work"), "--out", str(out)]) == 0
     shipped = json.loads(MODEL_FILE.read_text(encoding="utf-8"))
     refit = json.loads(out.read_text(encoding="utf-8"))
-    assert refit == shipped
+    assert refit["features"] == shipped["features"] and refit["fitted_on"] == shipped["fitted_on"]
+    assert refit["threshold"] == pytest.approx(shipped["threshold"], abs=0.011)  # one step of its grid
+    for key in ("mean", "scale", "weights"):  # the same up to floating-point noise between CPUs
+        assert refit[key] == pytest.approx(shipped[key], abs=1e-3), key

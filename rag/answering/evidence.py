@@ -165,6 +165,7 @@ class DocumentStats:
     max_idf: float
     word_rows: dict[str, int]  # the document's vocabulary -> row of word_vectors
     word_vectors: np.ndarray
+    _text_vectors: dict[str, np.ndarray] = field(default_factory=dict, repr=False)
 
     def has_word(self, word: str) -> bool:
         return word in self.word_rows
@@ -173,8 +174,12 @@ class DocumentStats:
         return self.word_vectors[self.word_rows[word]]
 
     def text_word_vectors(self, text: str) -> np.ndarray:
-        rows = sorted({self.word_rows[w] for w in words(text) if w in self.word_rows})
-        return self.word_vectors[rows]
+        """The vectors of a text's words (cached: the same sentences come back question after question)."""
+        vectors = self._text_vectors.get(text)
+        if vectors is None:
+            rows = sorted({self.word_rows[w] for w in words(text) if w in self.word_rows})
+            vectors = self._text_vectors[text] = self.word_vectors[rows]
+        return vectors
 
     @classmethod
     def from_index(cls, index) -> DocumentStats:
@@ -304,17 +309,17 @@ class EvidenceJudge:
     def word_matches(self, query: Query, present: set[str], text: str) -> dict[str, float]:
         """Each question word: 1 when the text has it (stemmed), else its best cosine with the text's words."""
         out = {}
-        vectors = None
+        missing = []
         for word in query.content_words:
             if stem(word) in present:
                 out[word] = 1.0
-                continue
-            vector = query.word_vectors.get(word)
-            if vector is None:
-                continue
-            if vectors is None:
-                vectors = self.stats.text_word_vectors(text)
-            out[word] = float(np.clip((vectors @ vector).max(), 0.0, 1.0)) if len(vectors) else 0.0
+            elif word in query.word_vectors:
+                missing.append(word)
+        if missing:
+            vectors = self.stats.text_word_vectors(text)
+            best = (np.stack([query.word_vectors[w] for w in missing]) @ vectors.T).max(axis=1) \
+                if len(vectors) else np.zeros(len(missing))
+            out.update((w, min(max(float(b), 0.0), 1.0)) for w, b in zip(missing, best))
         return out
 
     def name_known(self, name: str) -> bool:

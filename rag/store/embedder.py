@@ -1,5 +1,6 @@
 """Embedders turn texts into L2-normalised float32 rows. Built-ins and test fakes register by name in the
-same table (`register_embedder`), and settings pick one by name (`RAG_EMBEDDER`, default "minilm")."""
+same table (`register_embedder`), and settings pick one by name (`RAG_EMBEDDER`, default "minilm": the
+ONNX Runtime copy of all-MiniLM-L6-v2; "minilm-torch" is the sentence-transformers original)."""
 from __future__ import annotations
 
 import os
@@ -60,6 +61,10 @@ class MiniLMEmbedder:
                 self._model = SentenceTransformer(self.model_path(), device="cpu")
             return self._model
 
+    def describe(self) -> dict:
+        """What the index manifest records of this embedding."""
+        return {"runtime": "torch", "library": "sentence-transformers", "precision": "fp32"}
+
     def embed(self, texts: list[str]) -> np.ndarray:
         if not texts:
             return np.zeros((0, self.dim), dtype=np.float32)
@@ -82,4 +87,11 @@ def create_embedder(name: str = "minilm") -> Embedder:
     return EMBEDDERS[name]()
 
 
-register_embedder("minilm", MiniLMEmbedder)
+def _onnx_minilm() -> Embedder:
+    from rag.store.onnx_embedder import OnnxMiniLM
+
+    return OnnxMiniLM()
+
+
+register_embedder("minilm", _onnx_minilm)  # the default: ONNX Runtime, no PyTorch when serving
+register_embedder("minilm-torch", MiniLMEmbedder)  # the reference it is checked against

@@ -226,6 +226,7 @@ def _manifest(source: Path, index_dir: Path, files, embedder: Embedder, settings
     return {
         "format_version": FORMAT_VERSION,
         "model": {"name": embedder.name, "dim": embedder.dim},
+        "embedding": embedder.describe() if hasattr(embedder, "describe") else {},
         "chunker": settings.as_dict(),
         "embed_text": "{section}: {text}",
         "source": {"path": _portable_path(Path(source), index_dir),
@@ -405,6 +406,11 @@ def stale_reasons(manifest: dict, source: Path | None, embedder: Embedder,
     model = manifest["model"]
     if model["name"] != embedder.name:
         reasons.append(StaleReason(Staleness.MODEL, f"built with model {model['name']}, not {embedder.name}"))
+    built_from = manifest.get("embedding", {}).get("weights_sha256")
+    now_from = embedder.describe().get("weights_sha256") if built_from and hasattr(embedder, "describe") else None
+    if built_from and now_from and built_from != now_from:
+        reasons.append(StaleReason(Staleness.MODEL, f"built with other weights of {model['name']} "
+                                                    f"(sha256 {built_from[:12]}, now {now_from[:12]})"))
     if model["dim"] != embedder.dim:
         reasons.append(StaleReason(Staleness.MODEL,
                                    f"built with {model['dim']}-dimensional vectors, not {embedder.dim}"))

@@ -21,12 +21,16 @@ class KeywordIndex:
         # The score matrix is column-compressed by term: its column lengths are document frequencies.
         self.doc_freq = np.diff(bm25.scores["indptr"])
         self.num_docs = int(bm25.scores["num_docs"])
+        self._idf: dict[str, float] = {}  # computed on first use; the index never changes once loaded
 
     def idf(self, term: str) -> float:
         """Inverse document frequency; a term the document never uses gets the highest weight."""
-        tid = self.vocab.get(term)
-        df = int(self.doc_freq[tid]) if tid is not None and tid < len(self.doc_freq) else 0
-        return float(np.log(1 + (self.num_docs - df + 0.5) / (df + 0.5)))
+        value = self._idf.get(term)
+        if value is None:
+            tid = self.vocab.get(term)
+            df = int(self.doc_freq[tid]) if tid is not None and tid < len(self.doc_freq) else 0
+            value = self._idf[term] = float(np.log(1 + (self.num_docs - df + 0.5) / (df + 0.5)))
+        return value
 
     def knows(self, term: str) -> bool:
         tid = self.vocab.get(term)

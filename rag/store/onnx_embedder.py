@@ -1,0 +1,194 @@
+"""all-MiniLM-L6-v2 served by ONNX Runtime and the `tokenizers` library: no PyTorch in the serving process.
+
+The ONNX file is exported once from the same weights (with PyTorch, which the project installs for
+building), into a cache folder keyed by the weights' sha256, and checked there against
+sentence-transformers on a fixed set of probe sentences; `provenance.json` beside it records the
+runtime, precision, file hashes and the worst probe cosine, and the index manifest copies it.
+Mean pooling over the attention mask and L2 normalisation reproduce the sentence-transformers vectors.
+"""
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import sys
+import threading
+import warnings
+from pathlib import Path
+
+import numpy as np
+
+from rag.errors import RagError
+from rag.store.embedder import MODEL_DIM, MODEL_NAME, MiniLMEmbedder
+
+PROBES = (
+    "When did Gorbachev visit Beijing?",
+    "The graphite slows down, or moderates, the neutrons that sustain the chain reaction.",
+    "Photosynthesis converts light energy into chemical energy.",
+    "how many ppl were evacuated",
+    "A much longer sentence, with commas, numbers such as 1,500 and 26 April 1986, and names like Mao "
+    "Zedong, Nikita Khrushchev and the Royal Tea Board, to exercise padding and truncation alike.",
+    "Ünïcödé and ästhetics — dashes, quotes “like these”, and 中文 characters.",
+    "?",
+)
+MIN_PROBE_COSINE = 0.9999  # below this the export does not reproduce the reference model: refuse it
+
+
+def cache_root() -> Path:
+    return Path(os.environ.get("RAG_CACHE") or Path.home() / ".cache" / "rag")
+
+
+def file_sha256(path: Path) -> str:
+    digest = hashlib.sha256()
+    with open(path, "rb") as f:
+        for block in iter(lambda: f.read(1 << 20), b""):
+            digest.update(block)
+    return digest.hexdigest()
+
+
+class OnnxMiniLM:
+    """The default embedder. Same name and dimension as the PyTorch one: their vectors agree to 1e-4."""
+
+    name = MODEL_NAME
+    dim = MODEL_DIM
+
+    def __init__(self, batch_size: int = 64, cache: Path | None = None) -> None:
+        self.batch_size = batch_size
+        self.cache = cache
+        self._loaded = None
+        self._lock = threading.Lock()
+
+    # -- the artifact
+
+    def folder(self) -> Path:
+        model_dir = Path(MiniLMEmbedder.model_path())
+        key = file_sha256(model_dir / "model.safetensors")[:16]
+        return (self.cache or cache_root()) / "onnx" / f"all-minilm-l6-v2-{key}"
+
+    def provenance(self) -> dict:
+        """The exported file's record, exporting and checking it first if needed."""
+        folder = self.folder()
+        record = folder / "provenance.json"
+        if not record.exists():
+            export(Path(MiniLMEmbedder.model_path()), folder)
+        return json.loads(record.read_text(encoding="utf-8"))
+
+    def load(self):
+        with self._lock:
+            if self._loaded is None:
+                import onnxruntime
+                from tokenizers import Tokenizer
+
+                provenance = self.provenance()
+                folder = self.folder()
+                options = onnxruntime.SessionOptions()
+                options.log_severity_level = 3
+                session = onnxruntime.InferenceSession(str(folder / "model.onnx"), options,
+                                                       providers=["CPUExecutionProvider"])
+                tokenizer = Tokenizer.from_file(str(Path(MiniLMEmbedder.model_path()) / "tokenizer.json"))
+                tokenizer.enable_truncation(provenance["max_seq_length"])
+                tokenizer.no_padding()
+                self._loaded = (session, tokenizer)
+            return self._loaded
+
+    def describe(self) -> dict:
+        """What the index manifest records of this embedding: the fields that do not change from one
+        export to the next, so that rebuilding an unchanged source rewrites nothing."""
+        p = self.provenance()
+        return {"runtime": p["runtime"], "precision": p["precision"], "exported_from": p["exported_from"],
+                "weights_sha256": p["weights_sha256"], "max_seq_length": p["max_seq_length"],
+                "probe_min_cosine": round(p["probe_min_cosine"], 4)}
+
+    # -- embedding
+
+    def embed(self, texts: list[str]) -> np.ndarray:
+        if not texts:
+            return np.zeros((0, self.dim), dtype=np.float32)
+        session, tokenizer = self.load()
+        encodings = tokenizer.encode_batch(list(texts))
+        out = np.zeros((len(texts), self.dim), dtype=np.float32)
+        for rows in length_batches([len(e.ids) for e in encodings], self.batch_size):
+            out[rows] = run(session, [encodings[i] for i in rows])
+        return out
+
+
+def length_batches(lengths: list[int], size: int) -> list[list[int]]:
+    """Row numbers grouped by similar length (sorted; a batch ends at `size` rows or when a text is more
+    than twice as long as its first), so that short texts are not padded to a long one's length."""
+    batches: list[list[int]] = []
+    for i in sorted(range(len(lengths)), key=lambda i: lengths[i]):
+        if batches and len(batches[-1]) < size and lengths[i] <= 2 * lengths[batches[-1][0]] + 2:
+            batches[-1].append(i)
+        else:
+            batches.append([i])
+    return batches
+
+
+def run(session, encodings) -> np.ndarray:
+    """One padded batch through the model, mean-pooled over real tokens and L2-normalised."""
+    width = max(len(e.ids) for e in encodings)
+    ids = np.zeros((len(encodings), width), dtype=np.int64)
+    mask = np.zeros_like(ids)
+    types = np.zeros_like(ids)
+    for i, e in enumerate(encodings):
+        n = len(e.ids)
+        ids[i, :n], mask[i, :n], types[i, :n] = e.ids, e.attention_mask, e.type_ids
+    hidden = session.run(None, {"input_ids": ids, "attention_mask": mask, "token_type_ids": types})[0]
+    weights = mask[..., None].astype(np.float32)
+    pooled = (hidden * weights).sum(axis=1) / np.clip(weights.sum(axis=1), 1e-9, None)
+    return pooled / np.clip(np.linalg.norm(pooled, axis=1, keepdims=True), 1e-12, None)
+
+
+def export(model_dir: Path, folder: Path) -> None:
+    """Export with PyTorch, check against sentence-transformers on PROBES, then publish atomically."""
+    import tempfile
+
+    print("Exporting the embedding model to ONNX (once; about 20 s)...", file=sys.stderr, flush=True)
+    try:
+        import torch
+    except ImportError:
+        raise RagError("Exporting the embedding model needs PyTorch (pip install -e .).") from None
+    folder.parent.mkdir(parents=True, exist_ok=True)
+    reference = MiniLMEmbedder()
+    st = reference.model()
+    hf = st[0].auto_model.eval()
+
+    class LastHiddenState(torch.nn.Module):
+        def __init__(self, model) -> None:
+            super().__init__()
+            self.model = model
+
+        def forward(self, input_ids, attention_mask, token_type_ids):
+            return self.model(input_ids=input_ids, attention_mask=attention_mask,
+                              token_type_ids=token_type_ids).last_hidden_state
+
+    sample = st.tokenizer(list(PROBES[:2]), padding=True, return_tensors="pt")
+    names = ["input_ids", "attention_mask", "token_type_ids"]
+    tmp = Path(tempfile.mkdtemp(prefix=f".{folder.name}.tmp-", dir=folder.parent))
+    try:
+        with torch.no_grad(), warnings.catch_warnings():
+            warnings.simplefilter("ignore")  # the exporter's notes on opset details, not the user's business
+            torch.onnx.export(LastHiddenState(hf), tuple(sample[n] for n in names), str(tmp / "model.onnx"),
+                              input_names=names, output_names=["last_hidden_state"],
+                              dynamic_axes={n: {0: "batch", 1: "sequence"} for n in [*names, "last_hidden_state"]},
+                              opset_version=17, dynamo=False)
+        provenance = {"runtime": "onnxruntime", "precision": "fp32", "exported_from": MODEL_NAME,
+                      "weights_sha256": file_sha256(model_dir / "model.safetensors"),
+                      "onnx_sha256": file_sha256(tmp / "model.onnx"), "max_seq_length": st.max_seq_length,
+                      "probe_min_cosine": 0.0}
+        (tmp / "provenance.json").write_text(json.dumps(provenance), encoding="utf-8")
+        check = OnnxMiniLM(cache=folder.parent.parent)
+        check.folder = lambda: tmp  # the candidate, before it is published
+        worst = float(np.min(np.sum(check.embed(list(PROBES)) * reference.embed(list(PROBES)), axis=1)))
+        if worst < MIN_PROBE_COSINE:
+            raise RagError(f"The ONNX export does not reproduce the model (probe cosine {worst:.4f}).")
+        provenance["probe_min_cosine"] = round(worst, 6)
+        (tmp / "provenance.json").write_text(json.dumps(provenance, indent=1) + "\n", encoding="utf-8")
+        if folder.exists():  # another process finished first: keep its copy
+            return
+        os.rename(tmp, folder)
+    finally:
+        if tmp.exists():
+            import shutil
+
+            shutil.rmtree(tmp, ignore_errors=True)

@@ -1,0 +1,85 @@
+"""The serving path runs on ONNX Runtime: same vectors as sentence-transformers, no PyTorch imported."""
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from rag.store.index import Staleness, build_index, read_manifest, stale_reasons
+
+from conftest import ROOT, FakeEmbedder
+
+
+
+
+@pytest.mark.slow
+def test_onnx_vectors_match_sentence_transformers_on_the_probes():
+    from rag.store.embedder import MiniLMEmbedder
+    from rag.store.onnx_embedder import MIN_PROBE_COSINE, PROBES, OnnxMiniLM
+
+    onnx, torch = OnnxMiniLM(), MiniLMEmbedder()
+    cosines = np.sum(onnx.embed(list(PROBES)) * torch.embed(list(PROBES)), axis=1)
+    assert cosines.min() >= MIN_PROBE_COSINE
+    assert onnx.describe()["probe_min_cosine"] >= MIN_PROBE_COSINE
+    assert onnx.embed([]).shape == (0, 384)
+
+
+@pytest.mark.slow
+def test_asking_never_imports_torch():
+    script = ("import sys; from rag.service import RagService; from rag.settings import Settings; "
+              "s = RagService.start(Settings.from_env(), build_if_needed=False); "
+              "a = s.pipeline.ask('When did Gorbachev visit Beijing?'); "
+              "print(json.dumps({'answer': a.answer, 'modules': sorted(m for m in ('torch', 'transformers', "
+              "'sentence_transformers', 'gradio') if m in sys.modules)}))")
+    out = subprocess.run([sys.executable, "-c", "import json; " + script], capture_output=True, text=True,
+                         cwd=ROOT, timeout=300)
+    assert out.returncode == 0, out.stderr
+    result = json.loads(out.stdout.strip().splitlines()[-1])
+    assert "May 1989" in result["answer"]
+    assert result["modules"] == []
+
+
+@pytest.mark.slow
+def test_rag_info_loads_no_model():
+    out = subprocess.run([sys.executable, "-c", "import sys; from rag.cli import main; main(['info']); "
+                          "print(sorted(m for m in ('torch', 'onnxruntime', 'gradio') if m in sys.modules))"],
+                         capture_output=True, text=True, cwd=ROOT, timeout=300)
+    assert out.returncode == 0, out.stderr
+    assert "status:   fresh" in out.stdout and out.stdout.strip().splitlines()[-1] == "[]"
+
+
+class OtherWeights(FakeEmbedder):
+    """The same model name, other weights."""
+
+    def __init__(self, weights: str) -> None:
+        super().__init__()
+        self.weights = weights
+
+    def describe(self) -> dict:
+        return {"runtime": "test", "weights_sha256": self.weights}
+
+
+def test_an_index_built_from_other_weights_is_stale_with_its_reason(tmp_path: Path, small_source: Path):
+    build_index(small_source, tmp_path / "index", OtherWeights("a" * 64))
+    manifest = read_manifest(tmp_path / "index")
+    assert manifest["embedding"] == {"runtime": "test", "weights_sha256": "a" * 64}
+    assert stale_reasons(manifest, small_source, OtherWeights("a" * 64)) == []
+    [reason] = stale_reasons(manifest, small_source, OtherWeights("b" * 64))
+    assert reason.kind == Staleness.MODEL
+    assert reason.message == ("built with other weights of fake-hash-embedder (sha256 aaaaaaaaaaaa, "
+                              "now bbbbbbbbbbbb)")
+
+
+@pytest.mark.parametrize("lengths, size, batches", [
+    ([3, 15, 4, 3], 64, [[0, 3, 2], [1]]),  # short words apart from the long question
+    ([5, 5, 5, 5], 2, [[0, 1], [2, 3]]),  # never more than `size` rows
+    ([10], 64, [[0]]),
+])
+def test_length_batches(lengths, size, batches):
+    from rag.store.onnx_embedder import length_batches
+
+    assert length_batches(lengths, size) == batches
