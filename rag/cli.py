@@ -26,7 +26,7 @@ def main(argv: list[str] | None = None) -> int:
     try:
         return args.run(args, settings) or 0
     except RagError as exc:
-        print(f"error: {exc}", file=sys.stderr)
+        print(f"error: {for_this_index(str(exc), settings)}", file=sys.stderr)
         return 1
     except KeyboardInterrupt:
         print("", file=sys.stderr)
@@ -34,6 +34,11 @@ def main(argv: list[str] | None = None) -> int:
     except BrokenPipeError:  # `rag ask ... | head`
         os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
         return 0
+
+
+def for_this_index(message: str, settings: Settings) -> str:
+    """Advice to run `rag build ...` names the index it is about, so following it rebuilds that one."""
+    return message.replace("`rag build", f"`{settings.hint('rag build')}") if "`rag build" in message else message
 
 
 def _parser() -> argparse.ArgumentParser:
@@ -117,7 +122,7 @@ def cmd_build(args, settings: Settings) -> int:
 
 def cmd_info(args, settings: Settings) -> int:
     """What the index was built from and whether it is stale; validates the files but loads no model."""
-    from rag.store.index import load_index, read_manifest, skipped_note, stale_reasons
+    from rag.store.index import Staleness, load_index, read_manifest, skipped_note, stale_reasons
 
     manifest = read_manifest(settings.index_dir)
     load_index(settings.index_dir)  # "fresh" only for an index that loads
@@ -135,7 +140,10 @@ def cmd_info(args, settings: Settings) -> int:
     print(f"model:    {manifest['model']['name']} ({manifest['model']['dim']} dims), "
           f"{manifest['vector_index']} vector index")
     print(f"built at: {manifest['built_at']}")
-    if reasons:
+    if any(r.kind == Staleness.SOURCE_UNREADABLE for r in reasons):
+        print(f"status:   STALE - {'; '.join(str(r) for r in reasons)}. Give the document to build from: "
+              f"`{settings.hint()} --source PATH`.")
+    elif reasons:
         print(f"status:   STALE - {'; '.join(str(r) for r in reasons)}. Rebuild with `{settings.hint()}`.")
     else:
         print("status:   fresh")

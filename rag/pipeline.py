@@ -36,6 +36,12 @@ class Pipeline:
         if index.manifest["model"]["name"] != self.embedder.name:
             raise IndexCorrupt(f"The index was built with {index.model}, not {self.embedder.name}: "
                                "rebuild it with `rag build --force`.")
+        built_from = index.manifest.get("embedding", {}).get("weights_sha256")
+        if built_from and hasattr(self.embedder, "describe"):
+            now = self.embedder.describe().get("weights_sha256")
+            if now and now != built_from:
+                raise IndexCorrupt(f"The index was built from other weights of {index.model} (sha256 "
+                                   f"{built_from[:12]}, now {now[:12]}): rebuild it with `rag build --force`.")
         self.answerers = {"extractive": ExtractiveAnswerer(), **(answerers or {})}
         self.default = default
         self.answerer(default)  # unknown names fail now, not at the first question

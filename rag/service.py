@@ -55,13 +55,16 @@ class RagService:
 
     @classmethod
     def start(cls, settings: Settings, embedder=None, answerers: dict | None = None,
-              build_if_needed: bool = True) -> RagService:
-        """Load the index; with `build_if_needed`, build it first when it is missing, corrupt or stale.
+              build_if_needed: bool = True, build_if_stale: bool = True) -> RagService:
+        """Load the index; with `build_if_needed`, build it first when it is missing or corrupt, and when
+        stale unless `build_if_stale` is off (the app serves a stale index and rebuilds it meanwhile).
         A failed build still serves the previous index when one loads."""
         embedder = embedder or settings.create_embedder()
         built = None
         if build_if_needed:
             reasons = cls._reasons_or_error(settings, embedder)
+            if reasons and not build_if_stale and all(isinstance(r, StaleReason) for r in reasons):
+                reasons = []  # a usable index: serve it as it is
             if reasons:
                 log.warning("building the index: %s", "; ".join(str(r) for r in reasons))
                 try:

@@ -185,17 +185,21 @@ def test_batch_keeps_order_and_count(tmp_path: Path):
     questions = ["When did Gorbachev visit Beijing?", "", "What is the capital of France?",
                  "Who led the Mongolian guerrillas?"]
     path = tmp_path / "q.jsonl"
-    path.write_text("\n".join(json.dumps({"question": q}) for q in questions) + "\nnot json\n", encoding="utf-8")
+    path.write_text("\n".join(json.dumps({"question": q}) for q in questions) + "\nnot json\n{\"q\": \"x\"}\n"
+                    + json.dumps({"question": "When did Vietnam withdraw its forces from Cambodia?"}) + "\n",
+                    encoding="utf-8")
     out = subprocess.run([sys.executable, "-m", "rag.cli", "ask", "--batch", str(path), "--json"],
                          capture_output=True, text=True, cwd=ROOT, timeout=300)
     assert out.returncode == 0, out.stderr
     answers = [json.loads(line) for line in out.stdout.splitlines()]
-    assert len(answers) == 5
+    assert len(answers) == 7  # a bad line gets an error line and the batch goes on
     assert "May 1989" in answers[0]["answer"]
     assert answers[1]["error"] == "Please type a question."
     assert answers[2]["refused"] is True
     assert "Sükhbaatar" in answers[3]["answer"]
-    assert "not valid JSON" in answers[4]["error"]
+    assert answers[4]["error"] == "line 5 is not valid JSON."
+    assert answers[5]["error"] == 'line 6 has no "question" field.'
+    assert "1989" in answers[6]["answer"]
 
 
 @pytest.mark.slow

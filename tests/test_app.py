@@ -14,6 +14,7 @@ pytestmark = pytest.mark.slow
 
 gradio_client = pytest.importorskip("gradio_client")
 
+from rag.answer import Answer  # noqa: E402
 from rag.errors import RagError  # noqa: E402
 from rag.web import app as web  # noqa: E402
 from rag.web.render import plain  # noqa: E402
@@ -111,7 +112,7 @@ def test_follow_up_pairs(served):
 
 
 def test_chat_endpoint_renders_links_and_highlights(served):
-    _, messages, sources = served.client().predict("Why did Mao distrust Khrushchev?", [], "extractive",
+    messages, sources = served.client().predict("Why did Mao distrust Khrushchev?", "extractive",
                                                         api_name="/chat")
     reply = messages[-1]["content"]
     reply = reply if isinstance(reply, str) else str(reply)
@@ -196,7 +197,7 @@ def test_markup_in_a_source_is_shown_as_text(tmp_path):
     source.write_text(MARKUP_DOC, encoding="utf-8")
     server = Served(Settings(index_dir=tmp_path / "index", source_or_none=source))
     try:
-        _, messages, sources = server.client().predict("What tag was found in the archive in 1950?", [],
+        messages, sources = server.client().predict("What tag was found in the archive in 1950?",
                                                         "extractive", api_name="/chat")
         reply = str(messages[-1]["content"])
         for html_text in (reply, sources):
@@ -238,3 +239,46 @@ def test_a_busy_port_is_one_clear_line(capsys):
         port = busy.getsockname()[1]
         assert web.main(["--port", str(port)]) == 1
     assert capsys.readouterr().err.strip() == f"error: port {port} is in use: use --port or PORT=."
+
+
+def test_questions_sent_at_once_are_all_answered_each_after_its_question(served):
+    """Two calls of one session at the same time (the browser test covers the order of typed questions)."""
+    client = served.client()
+    jobs = [client.submit(q, "extractive", api_name="/chat")
+            for q in ("When did Gorbachev visit Beijing?", "What is the capital of France?")]
+    finals = [job.result(timeout=120)[0] for job in jobs]
+    messages = max(finals, key=len)
+    texts = [plain(m["content"] if isinstance(m["content"], str) else " ".join(p["text"] for p in m["content"]))
+             for m in messages]
+    assert len(texts) == 4
+    replies = dict(zip(texts[0::2], texts[1::2]))
+    assert "May 1989" in replies["When did Gorbachev visit Beijing?"]
+    assert "does not say" in replies["What is the capital of France?"]
+
+
+def test_an_error_turn_keeps_every_message_with_its_own_turn():
+    conversation = web.Conversation()
+    broken = conversation.add("\u200b\u200b")
+    broken.error = "Please type a question."
+    answered = conversation.add("When did Gorbachev visit Beijing?")
+    answered.answer = Answer("When did Gorbachev visit Beijing?", "In May 1989. [1]", False, [1], [])
+    messages = conversation.messages()
+    assert len(messages) == 4 and "Please type a question." in messages[1]["content"]
+    assert conversation.turn_of(3) is answered and conversation.turn_of(1) is broken
+    assert conversation.turn_of(4) is None
+    assert conversation.context(conversation.add("and then?")) == ["When did Gorbachev visit Beijing?"]
+    conversation.reset()
+    assert conversation.messages() == [] and conversation.turn_of(0) is None
+
+
+def test_a_stale_index_is_served_at_once_and_rebuilt_in_the_background(tmp_path):
+    settings = project_copy(tmp_path)
+    source = settings.source_or_none
+    source.write_text(source.read_text(encoding="utf-8") + "\n\nAftermath\n\nThe archive of the talks opened "
+                      "to historians in 2031, long after the events.\n", encoding="utf-8")
+    service = web.ChatService(settings)
+    assert service.background is not None  # serving already; the rebuild runs beside it
+    assert "May 1989" in service.ask_json("When did Gorbachev visit Beijing?")["answer"]
+    service.background.join(timeout=300)
+    assert service.message.startswith("Rebuilt:") and "stale" not in service.status()
+    assert "2031" in service.ask_json("When did the archive of the talks open to historians?")["answer"]

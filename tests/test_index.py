@@ -233,7 +233,7 @@ def test_corrupt_index_files_get_a_clear_message(capsys, small_index: Path, dama
         load_index(small_index)
     code, err = _run_cli(capsys, "search", "tea", "--index", str(small_index))
     assert code == 1 and err.startswith("error: ") and "Traceback" not in err
-    assert "rebuild with `rag build --force`" in err
+    assert f"rebuild with `rag build --index {small_index} --force`" in err
 
 
 def test_missing_index_tells_how_to_build(capsys, tmp_path: Path):
@@ -297,3 +297,18 @@ def test_trailing_back_matter_is_reported_not_silently_dropped(small_index: Path
     assert manifest["skipped"] == [{"source": "tea.txt", "section": "References", "chars": 43}]
     report = build_index(small_source, small_index, FakeEmbedder(), force=True)
     assert "left out 1 trailing back-matter section (References; 43 characters)" in report.summary()
+
+
+def test_advice_names_the_index_it_is_about(capsys, small_index: Path, small_source: Path, fake_embedder_name):
+    (small_index / "manifest.json").write_text("{not json")
+    code, err = _run_cli(capsys, "search", "tea", "--index", str(small_index))
+    assert code == 1 and f"rebuild with `rag build --index {small_index} --force`" in err
+
+
+def test_a_deleted_source_asks_for_one_instead_of_a_rebuild(capsys, small_index: Path, small_source: Path,
+                                                            fake_embedder_name):
+    small_source.unlink()
+    code = main(["info", "--index", str(small_index)])
+    out = capsys.readouterr().out
+    assert code == 0 and "Source not found" in out
+    assert f"`rag build --index {small_index} --source PATH`" in out

@@ -9,6 +9,8 @@ from pathlib import Path
 import numpy as np
 import pytest
 
+from rag import Pipeline
+from rag.errors import IndexCorrupt
 from rag.store.index import Staleness, build_index, read_manifest, stale_reasons
 
 from conftest import ROOT, FakeEmbedder
@@ -72,6 +74,8 @@ def test_an_index_built_from_other_weights_is_stale_with_its_reason(tmp_path: Pa
     assert reason.kind == Staleness.MODEL
     assert reason.message == ("built with other weights of fake-hash-embedder (sha256 aaaaaaaaaaaa, "
                               "now bbbbbbbbbbbb)")
+    with pytest.raises(IndexCorrupt, match="built from other weights of fake-hash-embedder"):
+        Pipeline.load(tmp_path / "index", OtherWeights("b" * 64))
 
 
 @pytest.mark.parametrize("lengths, size, batches", [

@@ -11,6 +11,9 @@ import ipaddress
 import logging
 import os
 import sys
+import threading
+from collections import OrderedDict
+from dataclasses import dataclass
 from pathlib import Path
 
 import gradio as gr
@@ -81,9 +84,15 @@ class ChatService:
         self.settings = settings
         self.message = ""  # the last rebuild's summary
         self.error = ""  # the last rebuild's error, until the next rebuild
-        self.service = RagService.start(settings, embedder, answerers)
+        # A usable index is served at once, even when stale; the rebuild then runs in the background.
+        self.service = RagService.start(settings, embedder, answerers, build_if_stale=False)
         if self.service.last_build is not None:
             self.message = f"Index built at start: {self.service.last_build.summary()}"
+        self.background: threading.Thread | None = None
+        if self.service.status().source_changed:
+            self.message = "The source changed: rebuilding in the background; answers come from the previous index."
+            self.background = threading.Thread(target=self.rebuild, daemon=True, name="rebuild-at-start")
+            self.background.start()
         local = self.pipeline.answerers.get("local")
         if local is not None:
             local.load_in_background()  # about a minute; the status bar says so meanwhile
@@ -151,10 +160,82 @@ class ChatService:
             raise gr.Error(str(exc)) from None
 
 
+@dataclass
+class Turn:
+    question: str
+    answer: Answer | None = None
+    error: str | None = None  # a question that could not be asked (empty, too long...)
+    partial: str = ""  # the answer's text while it streams
+    started: bool = False
+
+
+class Conversation:
+    """One chat: its turns, in order. Every turn is two messages (question, reply), so a clicked message
+    maps to its turn whatever failed before it."""
+
+    def __init__(self) -> None:
+        self.turns: list[Turn] = []
+        self.lock = threading.Lock()
+
+    def add(self, question: str) -> Turn:
+        self.turns.append(Turn(question))
+        return self.turns[-1]
+
+    def reset(self) -> None:
+        self.turns = []
+
+    def pending(self):
+        """The questions not yet taken up, oldest first (a generator: ones added meanwhile join in)."""
+        while True:
+            waiting = next((t for t in self.turns if not t.started), None)
+            if waiting is None:
+                return
+            yield waiting
+
+    def context(self, turn: Turn) -> list[str]:
+        """The earlier questions that were answered: what a follow-up may lean on."""
+        return [t.question for t in self.turns[:self.turns.index(turn)] if t.answer is not None]
+
+    def turn_of(self, message_index) -> Turn | None:
+        if not isinstance(message_index, int) or not 0 <= message_index // 2 < len(self.turns):
+            return None
+        return self.turns[message_index // 2]
+
+    def messages(self) -> list[dict]:
+        out = []
+        for t in self.turns:
+            out.append({"role": "user", "content": render.escape_text(t.question)})
+            if t.answer is not None:
+                reply = render.answer_html(t.answer)
+            elif t.error is not None:
+                reply = f'<div class="refusal">{render.escape_text(t.error)}</div>'
+            else:
+                reply = render.escape_text(t.partial) or "…"
+            out.append({"role": "assistant", "content": reply})
+        return out
+
+
+class Conversations:
+    """Conversations by browser session, the oldest forgotten beyond `most`."""
+
+    def __init__(self, most: int = 1000) -> None:
+        self.most = most
+        self._by_session: OrderedDict[str, Conversation] = OrderedDict()
+        self._lock = threading.Lock()
+
+    def get(self, session: str) -> Conversation:
+        with self._lock:
+            conversation = self._by_session.pop(session, None) or Conversation()
+            self._by_session[session] = conversation
+            while len(self._by_session) > self.most:
+                self._by_session.popitem(last=False)
+            return conversation
+
+
 def build_app(service: ChatService) -> gr.Blocks:
     title = service.pipeline.index.manifest.get("title") or "the document"
     with gr.Blocks(title=f"Ask: {title}", analytics_enabled=False) as app:
-        answers = gr.State([])  # one Answer per assistant message, in order
+        conversations = Conversations()  # per browser session: the turns every view is drawn from
         with gr.Row():
             gr.Markdown(f"## Ask: {render.escape_text(title)}")
         status = gr.HTML(render.status_html(service.status()), elem_id="status")
@@ -181,42 +262,55 @@ def build_app(service: ChatService) -> gr.Blocks:
             with gr.Column(scale=2):
                 sources = gr.HTML(render.sources_html(None), elem_id="sources", label="Sources")
 
-        def respond(text: str, messages: list, history: list[Answer], answerer_name: str | None = None):
-            messages = list(messages or [])
-            if not (text or "").strip():
-                yield gr.skip(), messages, history, gr.skip()
-                return
-            messages.append({"role": "user", "content": render.escape_text(text)})
-            messages.append({"role": "assistant", "content": "…"})
-            yield "", messages, history, gr.skip()
-            so_far = ""
-            try:
-                turns = [a.question for a in history]
-                for piece in service.pipeline.ask_stream(text, history=turns, answerer=answerer_name):
-                    if isinstance(piece, Answer):
-                        answer = piece
-                        continue
-                    so_far += piece
-                    messages[-1] = {"role": "assistant", "content": render.escape_text(so_far)}
-                    yield "", messages, history, gr.skip()
-            except RagError as exc:
-                messages[-1] = {"role": "assistant", "content": f'<div class="refusal">{render.escape_text(str(exc))}</div>'}
-                yield "", messages, history, gr.skip()
-                return
-            except Exception:
-                log.exception("answering failed")
-                messages[-1] = {"role": "assistant", "content": "Something went wrong while answering; "
-                                                                "the error was logged. Please try again."}
-                yield "", messages, history, gr.skip()
-                return
-            messages[-1] = {"role": "assistant", "content": render.answer_html(answer)}
-            yield "", messages, history + [answer], render.sources_html(answer)
+        def session(request: gr.Request | None) -> Conversation:
+            return conversations.get(request.session_hash if request else "")
 
-        def select(history: list[Answer], event: gr.SelectData):
-            turn = event.index // 2 if isinstance(event.index, int) else None
-            if turn is None or turn >= len(history):
-                return gr.skip()
-            return render.sources_html(history[turn])
+        def take_question(text: str, request: gr.Request = None):
+            """Add the question to the conversation and clear the box at once (no queue): a question typed
+            while another is being answered waits its turn; it is never dropped."""
+            if not (text or "").strip():
+                return gr.skip(), gr.skip()
+            conversation = session(request)
+            conversation.add(text)
+            return "", conversation.messages()
+
+        def answer_pending(answerer_name: str | None = None, request: gr.Request = None):
+            """Answer every waiting question in order, under the session's lock, drawing the chat from
+            the one conversation state each time."""
+            conversation = session(request)
+            last = None
+            with conversation.lock:
+                for turn in conversation.pending():
+                    turn.started = True
+                    try:
+                        for piece in service.pipeline.ask_stream(turn.question, history=conversation.context(turn),
+                                                                 answerer=answerer_name):
+                            if isinstance(piece, Answer):
+                                turn.answer = piece
+                            else:
+                                turn.partial += piece
+                                yield conversation.messages(), gr.skip()
+                    except RagError as exc:
+                        turn.error = str(exc)
+                    except Exception:
+                        log.exception("answering failed")
+                        turn.error = "Something went wrong while answering; the error was logged. Please try again."
+                    last = turn
+                yield conversation.messages(), render.sources_html(last.answer) if last else gr.skip()
+
+        def chat_api(text: str, answerer_name: str | None = None, request: gr.Request = None):
+            """The two steps in one call, for programs (gradio_client's /chat)."""
+            take_question(text, request)
+            yield from answer_pending(answerer_name, request)
+
+        def select(event: gr.SelectData, request: gr.Request = None):
+            conversation = conversations.get(request.session_hash if request else "")
+            turn = conversation.turn_of(event.index)
+            return render.sources_html(turn.answer) if turn is not None else gr.skip()
+
+        def reset(request: gr.Request = None):
+            conversations.get(request.session_hash if request else "").reset()
+            return [], render.sources_html(None)
 
         def do_rebuild(progress=gr.Progress(track_tqdm=True)):
             progress(0, desc="Rebuilding the index")
@@ -226,14 +320,19 @@ def build_app(service: ChatService) -> gr.Blocks:
                 info["message"] = outcome  # a click that started no rebuild says so
             return render.status_html(info)
 
-        submit_events = dict(fn=respond, inputs=[question, chatbot, answers, answerer],
-                             outputs=[question, chatbot, answers, sources], concurrency_limit=4,
-                             concurrency_id="chat")
-        question.submit(**submit_events, api_visibility="private")
-        send.click(**submit_events, api_name="chat", api_visibility="undocumented")  # tests read the chat HTML
-        chatbot.select(select, inputs=[answers], outputs=[sources], api_visibility="private")
-        clear.click(lambda: ([], [], render.sources_html(None)), outputs=[chatbot, answers, sources],
-                    api_visibility="private")
+        # Two steps: `ask` records the question and clears the box at once; `answer_pending` answers
+        # whatever waits, in order. trigger_mode="multiple": no submission is ignored while one is pending.
+        for trigger in (question.submit, send.click):
+            trigger(take_question, inputs=[question], outputs=[question, chatbot], queue=False, trigger_mode="multiple",
+                    api_visibility="private").then(
+                answer_pending, inputs=[answerer], outputs=[chatbot, sources], concurrency_limit=8,
+                concurrency_id="chat", api_visibility="private")
+        api_button = gr.Button(visible=False)
+        api_button.click(chat_api, inputs=[question, answerer], outputs=[chatbot, sources], concurrency_limit=8,
+                         concurrency_id="chat", api_name="chat", api_visibility="undocumented")  # tests read the HTML
+        chatbot.select(select, outputs=[sources], api_visibility="private")
+        clear.click(reset, outputs=[chatbot, sources], api_visibility="private")
+        chatbot.clear(reset, outputs=[chatbot, sources], api_visibility="private")  # the chat's own clear icon
         rebuild.click(do_rebuild, outputs=[status], api_name="rebuild", concurrency_limit=2,
                       concurrency_id="rebuild")
         gr.Timer(10).tick(lambda: render.status_html(service.status()), outputs=[status], api_visibility="private")
