@@ -30,12 +30,15 @@ class Passage:
     sentence_rows: list[int] = field(default_factory=list, repr=False)  # their rows in the index's vectors
     used_sentences: list[list[int]] = field(default_factory=list)
     similarity: float = 0.0  # cosine of the passage and the question: a score a person can read
+    page: int | None = None  # the page it starts on, for paged sources (PDF)
+    last_page: int | None = None  # the page its last sentence starts on
     chunk_ids: list[str] = field(default_factory=list)  # more than one when overlapping neighbours merged
 
     def to_json(self) -> dict:
         return {"n": self.n, "chunk_id": self.chunk_id, "source": self.source, "section": self.section,
                 "text": self.text, "start": self.start, "end": self.end, "score": round(self.score, 6),
-                "similarity": round(self.similarity, 4), "retrievers": self.retrievers, "used_sentences": self.used_sentences,
+                "similarity": round(self.similarity, 4), "page": self.page,
+                "last_page": self.last_page, "retrievers": self.retrievers, "used_sentences": self.used_sentences,
                 "chunk_ids": self.chunk_ids}
 
 

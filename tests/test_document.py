@@ -139,3 +139,8 @@ def test_packing_invariants(sentences, max_chars):
     for a, b in zip(groups, groups[1:]):
         assert split.index(b[0]) <= split.index(a[-1]) + 1  # no gap between neighbours
         assert split.index(b[0]) > split.index(a[0])  # always moving forward
+
+
+def test_a_document_titled_like_back_matter_is_still_indexed():
+    sections = parse("# Notes\n\nThe garden gate sticks in winter.\n", markdown=True)
+    assert [(s.title, s.skipped) for s in sections] == [("Notes", False)]

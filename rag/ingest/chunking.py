@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import hashlib
 from dataclasses import asdict, dataclass, field
+from typing import Callable
 
 from rag.ingest.document import Section, Sentence
 
@@ -26,6 +27,8 @@ class Chunk:
     text: str  # cleaned
     sentences: list[Sentence] = field(default_factory=list)
     sentence_rows: list[int] = field(default_factory=list)  # rows in the index's sentence vectors
+    page: int | None = None  # the page it starts on, for paged formats (PDF)
+    last_page: int | None = None  # the page its last sentence starts on
 
     def embed_text(self) -> str:
         return f"{self.section}: {self.text}"
@@ -68,7 +71,8 @@ def pack(sentences: list[Sentence], settings: ChunkSettings) -> list[list[Senten
     return groups
 
 
-def chunk_sections(sections: list[Section], source: str, settings: ChunkSettings) -> list[Chunk]:
+def chunk_sections(sections: list[Section], source: str, settings: ChunkSettings,
+                   page_at: Callable[[int], int | None] | None = None) -> list[Chunk]:
     chunks = []
     for section in sections:
         if section.skipped:
@@ -78,5 +82,7 @@ def chunk_sections(sections: list[Section], source: str, settings: ChunkSettings
             chunks.append(Chunk(
                 id=chunk_id(section.title, text), source=source, section=section.title,
                 start=group[0].start, end=group[-1].end, text=text, sentences=group,
+                page=page_at(group[0].start) if page_at else None,
+                last_page=page_at(group[-1].start) if page_at else None,
             ))
     return chunks

@@ -160,7 +160,7 @@ def parse(raw: str, markdown: bool = False, lead_title: str = "Introduction") ->
             continue
         sections[-1].sentences.extend(split_sentences(masked, start, end))
     sections = [s for s in sections if s.sentences or s.title.lower() in BACK_MATTER]
-    for section in reversed(sections):  # only the back matter that closes the document
+    for section in reversed(sections[1:]):  # only back matter that closes the document, never its opening
         if section.title.lower() not in BACK_MATTER:
             break
         section.skipped = True

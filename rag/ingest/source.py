@@ -1,4 +1,5 @@
-"""Reading the source document(s): a .txt or .md file, or a folder of them."""
+"""Reading the source document(s): one file, or a folder of them, each read by its suffix's reader
+(rag.ingest.readers: text, Markdown, PDF, HTML)."""
 from __future__ import annotations
 
 import hashlib
@@ -7,33 +8,38 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from rag.errors import SourceError
-
-SUFFIXES = {".txt", ".md", ".markdown"}
+from rag.ingest import readers
 
 
 @dataclass(frozen=True)
 class SourceFile:
     path: Path
     name: str  # stable id of the file: its name relative to the source root
-    raw: str
-    sha256: str
+    raw: str  # the text that is indexed: the file itself, or the text extracted from it
+    sha256: str  # of the file's bytes
+    extracted: readers.Extracted | None = None
 
     @property
     def markdown(self) -> bool:
-        return self.path.suffix.lower() in {".md", ".markdown"}
+        return bool(self.extracted and self.extracted.markdown)
+
+    def page_at(self, offset: int) -> int | None:
+        return self.extracted.page_at(offset) if self.extracted else None
 
 
 def source_files(source: Path) -> list[Path]:
     """The files a source path stands for, in a stable order."""
+    known = readers.suffixes()
     if not source.exists():
         raise SourceError(f"Source not found: {source}")
     if source.is_dir():
-        files = sorted(p for p in source.rglob("*") if p.is_file() and p.suffix.lower() in SUFFIXES)
+        files = sorted(p for p in source.rglob("*") if p.is_file() and p.suffix.lower() in known
+                       and not any(part.startswith(".") for part in p.relative_to(source).parts))
         if not files:
-            raise SourceError(f"Source folder {source} holds no .txt or .md file.")
+            raise SourceError(f"Source folder {source} holds no file of a type this reads ({', '.join(known)}).")
         return files
-    if source.suffix.lower() not in SUFFIXES:
-        raise SourceError(f"Source {source} is not a .txt or .md file.")
+    if source.suffix.lower() not in known:
+        raise SourceError(f"Source {source} is not a file type this reads ({', '.join(known)}).")
     return [source]
 
 
@@ -42,17 +48,8 @@ def read_file(path: Path, name: str) -> SourceFile:
         data = path.read_bytes()
     except OSError as exc:
         raise SourceError(f"Cannot read source {path}: {exc.strerror or exc}.") from None
-    if b"\x00" in data:
-        raise SourceError(f"Source {path} looks like a binary file, not text.")
-    try:
-        raw = data.decode("utf-8")
-    except UnicodeDecodeError as exc:
-        raise SourceError(f"Source {path} is not UTF-8 text (bad byte at position {exc.start}).") from None
-    if raw.startswith("\ufeff"):  # a BOM would shift every offset by one character
-        raw = raw[1:]
-    if not raw.strip():
-        raise SourceError(f"Source {path} is empty.")
-    return SourceFile(path, name, raw, hashlib.sha256(data).hexdigest())
+    extracted = readers.read(data, path)
+    return SourceFile(path, name, extracted.text, hashlib.sha256(data).hexdigest(), extracted)
 
 
 def read_source(source: Path) -> list[SourceFile]:

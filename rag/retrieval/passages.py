@@ -60,5 +60,7 @@ def to_passage(n: int, group: Group, index, query_vector: np.ndarray | None) -> 
         text=" ".join(s.text for s in sentences), start=sentences[0].start, end=sentences[-1].end,
         score=group.best.score, retrievers=sorted({r for h in group.hits for r in h.retrievers}),
         sentences=sentences, sentence_rows=[row for row, _ in ordered], similarity=similarity,
+        page=min((h.chunk.page for h in group.hits if h.chunk.page), default=None),
+        last_page=max((h.chunk.last_page for h in group.hits if h.chunk.last_page), default=None),
         chunk_ids=[h.chunk.id for h in group.hits],
     )

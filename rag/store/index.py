@@ -117,7 +117,7 @@ def build_index(source: Path, index_dir: Path, embedder: Embedder, settings: Chu
         skipped: list[dict] = []  # trailing back matter, left out and reported
         for f in files:
             sections = parse(f.raw, markdown=f.markdown)
-            chunks += chunk_sections(sections, f.name, settings)
+            chunks += chunk_sections(sections, f.name, settings, f.page_at)
             skipped += [{"source": f.name, "section": s.title, "chars": s.chars} for s in sections if s.skipped]
         if not chunks:
             raise SourceError(f"Source {source} holds no indexable text.")
@@ -158,6 +158,11 @@ def build_index(source: Path, index_dir: Path, embedder: Embedder, settings: Chu
                 for (key_source, text), key in zip(sentences, sentence_keys):
                     f.write(json.dumps({"source": key_source[0], "start": key_source[1], "end": key_source[2],
                                         "text": text, "key": key}, ensure_ascii=False) + "\n")
+            for f in files:  # the text offsets refer to, where it is not the file itself
+                if f.extracted is not None and f.extracted.extracted:
+                    copy = tmp / "extracted" / f"{f.name}.txt"
+                    copy.parent.mkdir(parents=True, exist_ok=True)
+                    copy.write_text(f.raw, encoding="utf-8")
             np.save(tmp / "chunk_vectors.npy", chunk_vectors, allow_pickle=False)
             np.save(tmp / "sentence_vectors.npy", sentence_vectors, allow_pickle=False)
             (tmp / "words.json").write_text(json.dumps(vocabulary, ensure_ascii=False) + "\n", encoding="utf-8")

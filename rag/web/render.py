@@ -41,6 +41,12 @@ def sources_html(answer: Answer | None) -> str:
     return heading + "".join(_card(p, p.n in answer.citations) for p in answer.passages)
 
 
+def pages(p: Passage) -> str:
+    if not p.page:
+        return ""
+    return f" page {p.page}" if p.last_page in (None, p.page) else f" pages {p.page}–{p.last_page}"
+
+
 def _card(p: Passage, cited: bool) -> str:
     used = {(start, end) for start, end in p.used_sentences}
     body = " ".join(
@@ -52,8 +58,8 @@ def _card(p: Passage, cited: bool) -> str:
     return (f'<div class="{classes}" id="source-{p.n}" data-n="{p.n}">'
             f'<div class="card-head"><span class="card-n">[{p.n}]</span> '
             f'<span class="card-section">{html.escape(p.section)}</span></div>'
-            f'<div class="card-meta">score {p.score:.4f} · found by {html.escape(found_by)} · '
-            f'{html.escape(p.source)} chars {p.start}–{p.end}</div>'
+            f'<div class="card-meta">rank {p.n} · similarity {p.similarity:.2f} · found by {html.escape(found_by)} · '
+            f'{html.escape(p.source)}{pages(p)} · chars {p.start}–{p.end}</div>'
             f'<div class="card-text">{body}</div></div>')
 
 

@@ -1,0 +1,100 @@
+"""Readers by suffix: text, Markdown, PDF (page numbers), HTML (main content, headings as sections)."""
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from rag.errors import SourceError
+from rag.ingest import readers
+from rag.ingest.document import clean, mask_debris
+from rag.store.index import build_index, load_index
+
+from conftest import FakeEmbedder
+
+
+def make_pdf(pages: list[str]) -> bytes:
+    """A minimal PDF with one line of Helvetica text a page (an empty string: a page with no text layer)."""
+    objects = ["<< /Type /Catalog /Pages 2 0 R >>", None, "<< /Type /Font /Subtype /Type1 /BaseFont /Helvetica >>"]
+    kids = []
+    for text in pages:
+        stream = f"BT /F1 12 Tf 72 720 Td ({text}) Tj ET" if text else ""
+        objects.append(f"<< /Length {len(stream)} >>\nstream\n{stream}\nendstream")
+        content = len(objects)
+        objects.append(f"<< /Type /Page /Parent 2 0 R /MediaBox [0 0 612 792] /Contents {content} 0 R "
+                       "/Resources << /Font << /F1 3 0 R >> >> >>")
+        kids.append(f"{len(objects)} 0 R")
+    objects[1] = f"<< /Type /Pages /Kids [{' '.join(kids)}] /Count {len(kids)} >>"
+    out, offsets = b"%PDF-1.4\n", []
+    for number, body in enumerate(objects, 1):
+        offsets.append(len(out))
+        out += f"{number} 0 obj\n{body}\nendobj\n".encode("latin-1")
+    xref = len(out)
+    out += f"xref\n0 {len(objects) + 1}\n0000000000 65535 f \n".encode()
+    out += "".join(f"{o:010d} 00000 n \n" for o in offsets).encode()
+    out += f"trailer\n<< /Size {len(objects) + 1} /Root 1 0 R >>\nstartxref\n{xref}\n%%EOF\n".encode()
+    return out
+
+
+HTML = b"""<html><head><title>Kettle guide</title><script>var tracking = 1;</script></head>
+<body><nav><a href="/">Home</a> | <a href="/shop">Shop</a></nav>
+<main><h1>Kettle guide</h1><p>Fill the kettle with fresh water every morning.</p>
+<h2>Descaling</h2><p>Descale the kettle with citric acid once a month.</p><ul><li>Rinse it twice.</li></ul></main>
+<footer>Copyright 2026</footer></body></html>"""
+
+
+@pytest.mark.parametrize("name, data, text, markdown, pages", [
+    ("a.txt", b"\xef\xbb\xbfPlain text here.", "Plain text here.", False, ()),  # the BOM goes, offsets hold
+    ("a.md", b"# Title\n\nBody text.", "# Title\n\nBody text.", True, ()),
+    ("a.pdf", make_pdf(["First page text.", "Second page text."]), "First page text.\n\nSecond page text.",
+     False, (0, 18)),
+    ("a.html", HTML, "# Kettle guide\n\nFill the kettle with fresh water every morning.\n\n## Descaling\n\n"
+                     "Descale the kettle with citric acid once a month.\n\nRinse it twice.\n", True, ()),
+])
+def test_each_reader(name, data, text, markdown, pages):
+    extracted = readers.read(data, Path(name))
+    assert extracted.text == text and extracted.markdown is markdown and extracted.pages == pages
+
+
+@pytest.mark.parametrize("name, data, message", [
+    ("scan.pdf", make_pdf(["", ""]), "has no text layer (a scanned image?)"),
+    ("broken.pdf", b"%PDF-1.4 this is not really a PDF", "is not a readable PDF"),
+    ("a.docx", b"PK\x03\x04", "is not a file type this reads"),
+    ("a.txt", b"\xff\xfe bad", "is not UTF-8 text"),
+    ("a.txt", b"a\x00b", "looks like a binary file"),
+    ("a.html", b"<html><script>x()</script></html>", "is empty"),
+])
+def test_unreadable_files_get_a_clear_message(name, data, message):
+    with pytest.raises(SourceError, match=message.replace("(", r"\(").replace(")", r"\)").replace("?", r"\?")):
+        readers.read(data, Path(name))
+
+
+def test_pages_of_offsets():
+    extracted = readers.Extracted("one\n\ntwo\n\nthree", pages=(0, 5, 10))
+    assert [extracted.page_at(o) for o in (0, 4, 5, 12)] == [1, 1, 2, 3]
+    assert readers.Extracted("x").page_at(0) is None
+
+
+def test_a_folder_of_pdf_html_and_markdown_is_indexed_with_pages_and_exact_offsets(tmp_path: Path):
+    folder = tmp_path / "docs"
+    folder.mkdir()
+    (folder / "manual.pdf").write_bytes(make_pdf(["The boiler starts at six in the morning.",
+                                                  "The pump is serviced every spring by the caretaker."]))
+    (folder / "kettle.html").write_bytes(HTML)
+    (folder / "notes.md").write_text("# Notes\n\nThe garden gate sticks in winter.\n", encoding="utf-8")
+    build_index(folder, tmp_path / "index", FakeEmbedder())
+    index = load_index(tmp_path / "index")
+    by_source = {}
+    for chunk in index.chunks:
+        by_source.setdefault(chunk.source, []).append(chunk)
+    assert sorted(by_source) == ["kettle.html", "manual.pdf", "notes.md"]
+    assert {c.section for c in by_source["kettle.html"]} == {"Kettle guide", "Descaling"}
+    pump = next(c for c in by_source["manual.pdf"] if "pump" in c.text)
+    assert (pump.page, pump.last_page) == (1, 2) and all(c.page is None for c in by_source["notes.md"])
+    for source, chunks in by_source.items():
+        stored = tmp_path / "index" / "extracted" / f"{source}.txt"
+        raw = stored.read_text(encoding="utf-8") if stored.exists() else (folder / source).read_text(encoding="utf-8")
+        assert (source == "notes.md") is not stored.exists()  # only extracted text is stored
+        for chunk in chunks:
+            for s in chunk.sentences:
+                assert clean(mask_debris(raw[s.start:s.end])) == s.text
