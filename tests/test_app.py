@@ -282,3 +282,56 @@ def test_a_stale_index_is_served_at_once_and_rebuilt_in_the_background(tmp_path)
     service.background.join(timeout=300)
     assert service.message.startswith("Rebuilt:") and "stale" not in service.status()
     assert "2031" in service.ask_json("When did the archive of the talks open to historians?")["answer"]
+
+
+def test_documents_uploaded_in_the_chat_are_answered_from_and_removed(tmp_path):
+    from gradio_client import handle_file
+    from test_readers import HTML, make_pdf
+
+    pdf, html_page, scan = tmp_path / "boiler manual.pdf", tmp_path / "kettle.html", tmp_path / "scan.pdf"
+    pdf.write_bytes(make_pdf(["The boiler of the Ruritanian embassy starts at six in the morning.",
+                              "The embassy pump is serviced every spring by a caretaker named Olek Varga."]))
+    html_page.write_bytes(HTML)
+    scan.write_bytes(make_pdf([""]))
+    server = Served(project_copy(tmp_path / "project"))
+    try:
+        client = server.client()
+        status, documents, _, _ = client.predict([handle_file(str(pdf)), handle_file(str(html_page)),
+                                                  handle_file(str(scan))], api_name="/upload")
+        assert "Added boiler manual.pdf, kettle.html" in plain(status)
+        assert "Not added: Source scan.pdf has no text layer (a scanned image?)" in plain(status)
+        server.service.background.join(timeout=300)
+        folder = tmp_path / "project" / "data" / "documents"
+        assert sorted(p.name for p in folder.iterdir()) == ["boiler manual.pdf", "kettle.html",
+                                                            "sino-soviet-relations.txt"]
+        assert [name for name, _ in server.service.documents()] == sorted(p.name for p in folder.iterdir())
+        data = client.predict("Who services the embassy pump?", 5, None, api_name="/ask")
+        assert "Olek Varga" in data["answer"]
+        cited = data["passages"][data["citations"][0] - 1]
+        assert cited["source"] == "boiler manual.pdf" and (cited["page"], cited["last_page"]) == (1, 2)
+        assert "May 1989" in client.predict("When did Gorbachev visit Beijing?", 5, None, api_name="/ask")["answer"]
+
+        status, _, _ = client.predict("boiler manual.pdf", api_name="/remove")
+        assert "Removed boiler manual.pdf" in plain(status)
+        server.service.background.join(timeout=300)
+        data = client.predict("Who services the embassy pump?", 5, None, api_name="/ask")
+        assert "Olek Varga" not in data["answer"]
+        assert all(p["source"] != "boiler manual.pdf" for p in data["passages"])
+    finally:
+        server.close()
+
+
+@pytest.mark.parametrize("name, safe", [
+    ("notes.md", "notes.md"), ("../../etc/passwd.txt", "passwd.txt"), ("..\\\\..\\\\win.md", "win.md"),
+    ("/abs/path/ok.pdf", "ok.pdf"), ("tool.exe", None), ("", None), ("what?.html", "what_.html"),
+])
+def test_upload_names_never_leave_the_documents_folder(name, safe):
+    assert web.safe_name(name) == safe
+
+
+def test_an_upload_over_the_size_limit_is_refused(tmp_path):
+    big = tmp_path / "big.txt"
+    big.write_text("Words here. " * 2000, encoding="utf-8")
+    service = web.ChatService(project_copy(tmp_path / "project"))
+    assert service.add_documents([big], max_bytes=1000) == "Not added: big.txt is larger than 0 MB."
+    assert not (tmp_path / "project" / "data" / "documents").exists()

@@ -41,14 +41,19 @@ def server(tmp_path_factory):
 
 
 @pytest.fixture(scope="module")
-def page(server):
+def browser():
     with sync_api.sync_playwright() as p:
         browser = p.chromium.launch(executable_path=CHROMIUM, headless=True, args=CHROMIUM_ARGS)
-        page = browser.new_page(viewport={"width": 1400, "height": 950})
-        page.set_default_timeout(60_000)
-        page.goto(server.url)
-        yield page
+        yield browser
         browser.close()
+
+
+@pytest.fixture(scope="module")
+def page(server, browser):
+    page = browser.new_page(viewport={"width": 1400, "height": 950})
+    page.set_default_timeout(60_000)
+    page.goto(server.url)
+    return page
 
 
 def test_ask_read_cited_answer_click_marker_and_rebuild(page, server):
@@ -110,3 +115,48 @@ def test_ask_read_cited_answer_click_marker_and_rebuild(page, server):
     page.locator("#rebuild").click()
     expect(page.locator("#status")).to_contain_text("reused", timeout=120_000)
     page.screenshot(path=str(ARTIFACTS / "after-rebuild.png"), full_page=True)
+
+
+def test_upload_a_pdf_and_a_page_ask_see_the_page_remove_it(tmp_path, browser):
+    from test_app import Served, project_copy
+    from test_readers import HTML, make_pdf
+
+    pdf, html_page = tmp_path / "boiler manual.pdf", tmp_path / "kettle.html"
+    pdf.write_bytes(make_pdf(["The boiler of the Ruritanian embassy starts at six in the morning.",
+                              "The embassy pump is serviced every spring by a caretaker named Olek Varga."]))
+    html_page.write_bytes(HTML)
+    server = Served(project_copy(tmp_path / "project"))
+    expect = sync_api.expect
+    expect.set_options(timeout=60_000)
+    try:
+        # one browser for the module; this test has its own page and server
+        page = browser.new_page(viewport={"width": 1400, "height": 1100})
+        page.goto(server.url)
+        page.get_by_text("Documents", exact=True).click()
+        page.locator("#upload input[type=file]").set_input_files([str(pdf), str(html_page)])
+        expect(page.locator("#documents")).to_contain_text("boiler manual.pdf", timeout=120_000)
+        expect(page.locator("#documents")).to_contain_text("kettle.html")
+
+        page.locator("#question textarea").fill("Who services the embassy pump?")
+        page.locator("#ask").click()
+        expect(page.locator("#chat")).to_contain_text("Olek Varga")
+        expect(page.locator("#sources")).to_contain_text("boiler manual.pdf pages 1–2")
+        page.screenshot(path=str(ARTIFACTS / "upload.png"), full_page=True)
+
+        page.locator("#remove-choice input").fill("boiler manual.pdf")
+        page.locator("#remove-choice input").press("Enter")
+        page.locator("#remove").click()
+        expect(page.locator("#status")).to_contain_text("Removed boiler manual.pdf")
+        expect(page.locator("#documents")).not_to_contain_text("boiler manual.pdf", timeout=120_000)
+        page.locator("#question textarea").fill("Who services the embassy pump?")
+        page.locator("#ask").click()
+        page.wait_for_function(  # the second reply is in: two of the question, and no "…" pending
+            "() => { const t = document.querySelector('#chat').innerText;"
+            " return t.split('Who services the embassy pump?').length === 3 && !t.trim().endsWith('…'); }",
+            timeout=120_000)
+        last_reply = page.locator("#chat").inner_text().split("Who services the embassy pump?")[-1]
+        assert "Olek Varga" not in last_reply
+        expect(page.locator("#sources")).not_to_contain_text("boiler manual.pdf")
+        page.close()
+    finally:
+        server.close()

@@ -10,6 +10,8 @@ import argparse
 import ipaddress
 import logging
 import os
+import re
+import shutil
 import sys
 import threading
 from collections import OrderedDict
@@ -22,12 +24,21 @@ from rag.web import render
 from rag.answer import Answer
 from rag.answering import registry
 from rag.errors import QuestionError, RagError
+from rag.ingest import readers
 from rag.pipeline import Pipeline, check_k
 from rag.service import RagService, RebuildBusy
 from rag.settings import Settings
 from rag.store.index import skipped_note
 
 log = logging.getLogger("rag.app")
+MAX_UPLOAD_BYTES = 20_000_000
+
+
+def safe_name(name: str) -> str | None:
+    """A file name that can only land inside the documents folder: no folders, no dot files, no odd
+    characters; None when nothing usable is left."""
+    base = re.sub(r"[^\w.\- ]", "_", Path(str(name).replace("\\", "/")).name).strip(" .")
+    return base if base and not base.startswith(".") and Path(base).suffix.lower() in readers.suffixes() else None
 
 def example_questions(index, most: int = 5) -> list[str]:
     """Questions from the document's own section titles, so the examples fit whatever is indexed."""
@@ -148,6 +159,67 @@ class ChatService:
             self.message, self.error = f"Rebuilt: {report.summary()}", ""
         return self.error or self.message
 
+    # -- documents brought in through the chat
+
+    def documents_folder(self) -> Path:
+        """Where uploads go: the source folder, or for a single-file source `data/documents/` beside the
+        index, which then becomes the source with that file as its first entry."""
+        source = self.source
+        return source if source.is_dir() else Path(self.settings.index_dir).parent / "data" / "documents"
+
+    def documents(self) -> list[tuple[str, int]]:
+        """(file name, chunks) of every indexed file."""
+        counts: dict[str, int] = {}
+        for chunk in self.pipeline.index.chunks:
+            counts[chunk.source] = counts.get(chunk.source, 0) + 1
+        return sorted(counts.items())
+
+    def add_documents(self, uploads: list[Path], max_bytes: int = MAX_UPLOAD_BYTES) -> str:
+        """Check each file (type, size, a readable text), copy it into the documents folder under a safe
+        name, and rebuild in the background; answers keep coming meanwhile. Returns what happened."""
+        folder = self.documents_folder()
+        accepted, refused = [], []
+        for upload in uploads:
+            name = safe_name(upload.name)
+            try:
+                if name is None:
+                    raise RagError(f"{upload.name!r} is not a usable file name.")
+                if upload.stat().st_size > max_bytes:
+                    raise RagError(f"{name} is larger than {max_bytes // 1_000_000} MB.")
+                readers.read(upload.read_bytes(), Path(name))  # a scanned PDF or a binary file is refused now
+            except (RagError, OSError) as exc:
+                refused.append(str(exc).rstrip("."))
+                continue
+            accepted.append((upload, name))
+        if accepted:
+            source = self.source
+            folder.mkdir(parents=True, exist_ok=True)
+            if not source.is_dir() and not (folder / source.name).exists():
+                shutil.copy2(source, folder / source.name)  # the document served so far stays in
+            for upload, name in accepted:
+                shutil.copyfile(upload, folder / name)
+            self.settings.source_or_none = folder
+            self.rebuild_in_background()
+        parts = [f"Added {', '.join(n for _, n in accepted)}; updating the index." if accepted else ""]
+        parts += [f"Not added: {reason}." for reason in refused]
+        return " ".join(p for p in parts if p) or "No file was given."
+
+    def remove_document(self, name: str) -> str:
+        folder = self.documents_folder()
+        files = {p.name: p for p in folder.glob("*") if p.is_file()} if folder.is_dir() else {}
+        if name not in files:
+            return f"{name} is not among the documents."
+        if len(files) == 1:
+            return "The last document cannot be removed: add another first."
+        files[name].unlink()
+        self.settings.source_or_none = folder
+        self.rebuild_in_background()
+        return f"Removed {name}; updating the index."
+
+    def rebuild_in_background(self) -> None:
+        self.background = threading.Thread(target=self.rebuild, daemon=True, name="rebuild")
+        self.background.start()
+
     def ask_json(self, question: str, k: int = 5, history: list[str] | None = None,
                  answerer: str | None = None) -> dict:
         """The `/ask` API: the JSON answer of `rag ask --json`."""
@@ -259,6 +331,17 @@ def build_app(service: ChatService) -> gr.Blocks:
                     clear = gr.Button("Clear chat", size="sm", elem_id="clear")
                     rebuild = gr.Button("Rebuild index", size="sm", elem_id="rebuild")
                 gr.Examples(example_questions(service.pipeline.index), inputs=[question], label="Examples")
+                with gr.Accordion("Documents", open=False, elem_id="documents-panel"):
+                    documents = gr.HTML(render.documents_html(service.documents()), elem_id="documents")
+                    upload = gr.File(label=f"Add documents ({', '.join(readers.suffixes())}; up to "
+                                           f"{MAX_UPLOAD_BYTES // 1_000_000} MB each)",
+                                     file_count="multiple", file_types=readers.suffixes(), type="filepath",
+                                     elem_id="upload")
+                    with gr.Row():
+                        to_remove = gr.Dropdown([name for name, _ in service.documents()], label="Remove a document",
+                                                elem_id="remove-choice", interactive=True, scale=3,
+                                                allow_custom_value=True)  # remove_document checks the name
+                        remove = gr.Button("Remove", size="sm", elem_id="remove", scale=1)
             with gr.Column(scale=2):
                 sources = gr.HTML(render.sources_html(None), elem_id="sources", label="Sources")
 
@@ -335,7 +418,26 @@ def build_app(service: ChatService) -> gr.Blocks:
         chatbot.clear(reset, outputs=[chatbot, sources], api_visibility="private")  # the chat's own clear icon
         rebuild.click(do_rebuild, outputs=[status], api_name="rebuild", concurrency_limit=2,
                       concurrency_id="rebuild")
-        gr.Timer(10).tick(lambda: render.status_html(service.status()), outputs=[status], api_visibility="private")
+        def refresh(message: str = ""):
+            info = service.status()
+            if message:
+                info["message"] = message
+            names = [name for name, _ in service.documents()]
+            return (render.status_html(info), render.documents_html(service.documents()),
+                    gr.update(choices=names, value=None))
+
+        def on_upload(files: list[str] | None):
+            outcome = service.add_documents([Path(f) for f in files or []])
+            return (*refresh(outcome), None)
+
+        def on_remove(name: str | None):
+            return refresh(service.remove_document(name) if name else "Choose a document to remove.")
+
+        upload.upload(on_upload, inputs=[upload], outputs=[status, documents, to_remove, upload],
+                      api_name="upload", concurrency_limit=2, concurrency_id="rebuild")
+        remove.click(on_remove, inputs=[to_remove], outputs=[status, documents, to_remove], api_name="remove",
+                     concurrency_limit=2, concurrency_id="rebuild")
+        gr.Timer(5).tick(lambda: refresh()[:2], outputs=[status, documents], api_visibility="private")
         app.load(lambda: render.status_html(service.status()), outputs=[status], api_visibility="private")
         gr.api(service.ask_json, api_name="ask",
                api_description="Answer a question; returns the JSON answer with passages and citations.")

@@ -63,6 +63,13 @@ def _card(p: Passage, cited: bool) -> str:
             f'<div class="card-text">{body}</div></div>')
 
 
+def documents_html(documents: list[tuple[str, int]]) -> str:
+    """The indexed files, each with its passage count."""
+    rows = "".join(f'<li><span class="doc-name">{html.escape(name)}</span> · {n} passage{"s" if n != 1 else ""}</li>'
+                   for name, n in documents)
+    return f'<ul class="documents">{rows}</ul>'
+
+
 def status_html(info: dict) -> str:
     """The status bar: what is being served, and whether the source changed since the build."""
     parts = [f"<b>{html.escape(info['source'])}</b>"]
