@@ -9,7 +9,7 @@ PORT ?= 7860
 .PHONY: run test index chat bench eval fit clean
 
 run: $(VENV)/.installed index
-	$(BIN)/python app.py --host $(HOST) --port $(PORT)
+	$(BIN)/python app.py --host $(HOST) --port $(PORT) --watch
 
 chat: $(VENV)/.installed index
 	$(BIN)/rag chat

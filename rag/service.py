@@ -120,3 +120,63 @@ class RagService:
             return report
         finally:
             self._rebuilding.release()
+
+
+class SourceWatcher:
+    """Calls `on_change` once the files under `path` (a file, or a folder) have stopped changing for
+    `debounce` seconds: an editor's save is several events, and a copy of many files more."""
+
+    def __init__(self, path: Path, on_change, debounce: float = 2.0) -> None:
+        from rag.ingest import readers
+
+        self.path = Path(path).resolve()
+        self.folder = self.path if self.path.is_dir() else self.path.parent
+        self.on_change, self.debounce = on_change, debounce
+        self.suffixes = set(readers.suffixes())
+        self._timer: threading.Timer | None = None
+        self._lock = threading.Lock()
+        self._observer = None
+
+    def relevant(self, changed: str) -> bool:
+        path = Path(changed)
+        if self.path.is_file() or not self.path.exists():
+            return path.resolve() == self.path
+        inside = path.resolve().is_relative_to(self.folder)
+        return inside and path.suffix.lower() in self.suffixes and not any(
+            part.startswith(".") for part in path.relative_to(self.folder).parts)
+
+    def changed(self, changed: str) -> None:
+        if not self.relevant(changed):
+            return
+        with self._lock:
+            if self._timer is not None:
+                self._timer.cancel()
+            self._timer = threading.Timer(self.debounce, self.on_change)
+            self._timer.daemon = True
+            self._timer.start()
+
+    def start(self) -> SourceWatcher:
+        from watchdog.events import FileSystemEventHandler
+        from watchdog.observers import Observer
+
+        watcher = self
+
+        class Handler(FileSystemEventHandler):
+            def on_any_event(self, event) -> None:
+                if not event.is_directory:
+                    watcher.changed(event.src_path)
+                    if getattr(event, "dest_path", None):
+                        watcher.changed(event.dest_path)
+
+        self._observer = Observer()
+        self._observer.schedule(Handler(), str(self.folder), recursive=self.path.is_dir())
+        self._observer.daemon = True
+        self._observer.start()
+        return self
+
+    def stop(self) -> None:
+        if self._observer is not None:
+            self._observer.stop()
+        with self._lock:
+            if self._timer is not None:
+                self._timer.cancel()

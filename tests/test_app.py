@@ -37,8 +37,8 @@ def project_copy(tmp: Path) -> Settings:
 
 
 class Served:
-    def __init__(self, settings: Settings, auth=None) -> None:
-        self.service = web.ChatService(settings)
+    def __init__(self, settings: Settings, auth=None, watch: bool = False) -> None:
+        self.service = web.ChatService(settings, watch=watch)
         self.app = web.build_app(self.service)
         self.port = free_port()
         web.launch(self.app, "127.0.0.1", self.port, auth=auth, block=False)
@@ -335,3 +335,33 @@ def test_an_upload_over_the_size_limit_is_refused(tmp_path):
     service = web.ChatService(project_copy(tmp_path / "project"))
     assert service.add_documents([big], max_bytes=1000) == "Not added: big.txt is larger than 0 MB."
     assert not (tmp_path / "project" / "data" / "documents").exists()
+
+
+def test_a_watched_source_edited_on_disk_is_rebuilt(tmp_path):
+    settings = project_copy(tmp_path)
+    service = web.ChatService(settings, watch=True)
+    try:
+        source = settings.source_or_none
+        source.write_text(source.read_text(encoding="utf-8") + "\n\nAftermath\n\nA museum of the border talks "
+                          "opened in Harbin in 2032, after the events.\n", encoding="utf-8")
+        for _ in range(600):  # the watcher waits for the writes to settle, then rebuilds
+            if service.message.startswith("Rebuilt:"):
+                break
+            time.sleep(0.2)
+        assert service.message.startswith("Rebuilt:") and "embedded" in service.message
+        assert "stale" not in service.status()
+        assert "2032" in service.ask_json("When did the museum of the border talks open in Harbin?")["answer"]
+    finally:
+        service.watcher.stop()
+
+
+@pytest.mark.parametrize("changed, relevant", [
+    ("docs/new.md", True), ("docs/sub/page.html", True), ("docs/.hidden.md", False), ("docs/image.png", False),
+    ("elsewhere/new.md", False),
+])
+def test_which_changes_the_watcher_reacts_to(tmp_path, changed, relevant):
+    from rag.service import SourceWatcher
+
+    (tmp_path / "docs").mkdir()
+    watcher = SourceWatcher(tmp_path / "docs", on_change=lambda: None)
+    assert watcher.relevant(str(tmp_path / changed)) is relevant

@@ -117,7 +117,7 @@ def test_ask_read_cited_answer_click_marker_and_rebuild(page, server):
     page.screenshot(path=str(ARTIFACTS / "after-rebuild.png"), full_page=True)
 
 
-def test_upload_a_pdf_and_a_page_ask_see_the_page_remove_it(tmp_path, browser):
+def test_upload_a_pdf_and_a_page_ask_see_the_page_remove_it_and_edit_one_on_disk(tmp_path, browser):
     from test_app import Served, project_copy
     from test_readers import HTML, make_pdf
 
@@ -125,7 +125,7 @@ def test_upload_a_pdf_and_a_page_ask_see_the_page_remove_it(tmp_path, browser):
     pdf.write_bytes(make_pdf(["The boiler of the Ruritanian embassy starts at six in the morning.",
                               "The embassy pump is serviced every spring by a caretaker named Olek Varga."]))
     html_page.write_bytes(HTML)
-    server = Served(project_copy(tmp_path / "project"))
+    server = Served(project_copy(tmp_path / "project"), watch=True)
     expect = sync_api.expect
     expect.set_options(timeout=60_000)
     try:
@@ -157,6 +157,13 @@ def test_upload_a_pdf_and_a_page_ask_see_the_page_remove_it(tmp_path, browser):
         last_reply = page.locator("#chat").inner_text().split("Who services the embassy pump?")[-1]
         assert "Olek Varga" not in last_reply
         expect(page.locator("#sources")).not_to_contain_text("boiler manual.pdf")
+
+        # Edited on disk: the watcher rebuilds and the status bar and the list say so.
+        kettle = tmp_path / "project" / "data" / "documents" / "kettle.html"
+        kettle.write_bytes(HTML.replace(b"</main>", b"<h2>Storage</h2><p>Store the kettle dry and empty.</p></main>"))
+        expect(page.locator("#documents")).to_contain_text("kettle.html · 3 passages", timeout=120_000)
+        expect(page.locator("#status")).to_contain_text("Rebuilt:")
         page.close()
     finally:
+        server.service.watcher.stop()
         server.close()

@@ -14,6 +14,7 @@ import re
 import shutil
 import sys
 import threading
+import time
 from collections import OrderedDict
 from dataclasses import dataclass
 from pathlib import Path
@@ -26,7 +27,7 @@ from rag.answering import registry
 from rag.errors import QuestionError, RagError
 from rag.ingest import readers
 from rag.pipeline import Pipeline, check_k
-from rag.service import RagService, RebuildBusy
+from rag.service import RagService, RebuildBusy, SourceWatcher
 from rag.settings import Settings
 from rag.store.index import skipped_note
 
@@ -91,7 +92,7 @@ document.addEventListener('click', function (event) {
 class ChatService:
     """The shared service behind the UI, plus what the page shows of the last rebuild."""
 
-    def __init__(self, settings: Settings, embedder=None, answerers: dict | None = None) -> None:
+    def __init__(self, settings: Settings, embedder=None, answerers: dict | None = None, watch: bool = False) -> None:
         self.settings = settings
         self.message = ""  # the last rebuild's summary
         self.error = ""  # the last rebuild's error, until the next rebuild
@@ -104,6 +105,19 @@ class ChatService:
             self.message = "The source changed: rebuilding in the background; answers come from the previous index."
             self.background = threading.Thread(target=self.rebuild, daemon=True, name="rebuild-at-start")
             self.background.start()
+        self.watcher: SourceWatcher | None = None
+        if watch:
+            self.watch()
+
+    def watch(self) -> None:
+        """Rebuild in the background when the source files change on disk (debounced)."""
+        if self.watcher is not None:
+            self.watcher.stop()
+        self.watcher = SourceWatcher(self.source, self.rebuild_if_changed).start()
+
+    def rebuild_if_changed(self) -> None:
+        if not self.service.status().fresh:
+            self.rebuild()
         local = self.pipeline.answerers.get("local")
         if local is not None:
             local.load_in_background()  # about a minute; the status bar says so meanwhile
@@ -156,7 +170,7 @@ class ChatService:
             log.exception("rebuild failed")
             self.message, self.error = "", f"Rebuild failed ({exc.__class__.__name__}), still serving the previous index."
         else:
-            self.message, self.error = f"Rebuilt: {report.summary()}", ""
+            self.message, self.error = f"Rebuilt: {report.summary()} (at {time.strftime('%H:%M:%S')})", ""
         return self.error or self.message
 
     # -- documents brought in through the chat
@@ -200,6 +214,8 @@ class ChatService:
                 shutil.copyfile(upload, folder / name)
             self.settings.source_or_none = folder
             self.rebuild_in_background()
+            if self.watcher is not None:
+                self.watch()  # the source may now be the documents folder
         parts = [f"Added {', '.join(n for _, n in accepted)}; updating the index." if accepted else ""]
         parts += [f"Not added: {reason}." for reason in refused]
         return " ".join(p for p in parts if p) or "No file was given."
@@ -486,6 +502,8 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--answerer", choices=registry.names(), help="the default answerer")
     parser.add_argument("--base-url", help="an OpenAI-compatible endpoint (or RAG_OPENAI_BASE_URL)")
     parser.add_argument("--model", help="openai: model name; local: folder, .gguf file or gemma3-270m")
+    parser.add_argument("--watch", action="store_true", help="rebuild in the background when the source files "
+                                                             "change on disk (make run turns it on)")
     args = parser.parse_args(argv)
     try:
         auth = parse_auth(args.auth)
@@ -502,7 +520,8 @@ def main(argv: list[str] | None = None) -> int:
     logging.basicConfig(level=logging.INFO, format="%(levelname)s %(name)s: %(message)s")
     try:
         service = ChatService(Settings.from_env(source=args.source, index_dir=args.index, answerer=args.answerer,
-                                                base_url=args.base_url, model=args.model))
+                                                base_url=args.base_url, model=args.model),
+                              watch=args.watch)
     except RagError as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 1
