@@ -56,22 +56,28 @@ class OnnxMiniLM:
         self.batch_size = batch_size
         self.cache = cache
         self._loaded = None
+        self._provenance: dict | None = None  # read once: the status bar asks for it every few seconds
+        self._folder: Path | None = None
         self._lock = threading.Lock()
 
     # -- the artifact
 
     def folder(self) -> Path:
-        model_dir = Path(MiniLMEmbedder.model_path())
-        key = file_sha256(model_dir / "model.safetensors")[:16]
-        return (self.cache or cache_root()) / "onnx" / f"all-minilm-l6-v2-{key}"
+        if self._folder is None:
+            model_dir = Path(MiniLMEmbedder.model_path())
+            key = file_sha256(model_dir / "model.safetensors")[:16]  # 90 MB: hashed once per process
+            self._folder = (self.cache or cache_root()) / "onnx" / f"all-minilm-l6-v2-{key}"
+        return self._folder
 
     def provenance(self) -> dict:
         """The exported file's record, exporting and checking it first if needed."""
-        folder = self.folder()
-        record = folder / "provenance.json"
-        if not record.exists():
-            export(Path(MiniLMEmbedder.model_path()), folder)
-        return json.loads(record.read_text(encoding="utf-8"))
+        if self._provenance is None:
+            folder = self.folder()
+            record = folder / "provenance.json"
+            if not record.exists():
+                export(Path(MiniLMEmbedder.model_path()), folder)
+            self._provenance = json.loads(record.read_text(encoding="utf-8"))
+        return self._provenance
 
     def load(self):
         with self._lock:
