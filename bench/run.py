@@ -92,7 +92,7 @@ def cold_app() -> dict:
 def builds() -> dict:
     """From scratch, then after editing one paragraph: as the CLI runs them (model load included) and
     the build alone (model already loaded)."""
-    from rag.store.embedder import create_embedder
+    from rag.store.embedders import create_embedder
     from rag.store.index import build_index
 
     folder = WORK / "build"
@@ -337,7 +337,7 @@ def main() -> int:
     r["build"] = builds()
     print("warm asking...", flush=True)
     r["warm"] = warm()
-    from rag.store.embedder import create_embedder
+    from rag.store.embedders import create_embedder
 
     embedder = create_embedder()
     questions = [json.loads(line)["question"] for line in QUESTIONS.read_text().splitlines() if line.strip()]

@@ -242,7 +242,7 @@ def main(argv: list[str] | None = None) -> int:
                         help=f"comma-separated, from: {', '.join(FEATURES)}")
     parser.add_argument("--hidden-weight", type=float, default=0.5)
     args = parser.parse_args(argv)
-    from rag.store.embedder import create_embedder
+    from rag.store.embedders import create_embedder
 
     features = tuple(f.strip() for f in args.features.split(",") if f.strip())
     if set(features) - set(FEATURES):

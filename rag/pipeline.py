@@ -17,7 +17,8 @@ from rag.answer import Answer, Answerer, Passage, Reply, finalize, refusal, repl
 from rag.answering.evidence import AnswerabilityModel, DocumentStats, EvidenceJudge
 from rag.answering.extractive import ExtractiveAnswerer
 from rag.answering.query import Query, analyse
-from rag.store.embedder import Embedder, create_embedder
+from rag.store.embedder import Embedder
+from rag.store.embedders import create_embedder
 from rag.errors import AnswererError, IndexCorrupt, QuestionError
 from rag.store.index import Index, load_index
 from rag.retrieval.hybrid import RetrievalMode, retrieve

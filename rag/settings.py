@@ -19,7 +19,7 @@ class Settings:
     index_dir: Path = DEFAULT_INDEX
     source_or_none: Path | None = None  # given by flag or $RAG_SOURCE; None: what the index was built from
     chunking: ChunkSettings = field(default_factory=ChunkSettings)
-    embedder: str = "minilm"  # a name in rag.store.embedder.EMBEDDERS
+    embedder: str = "minilm"  # a name in rag.store.embedders.EMBEDDERS
     answerer: str = "extractive"  # a name in rag.answering.registry.ANSWERERS
     openai_base_url: str | None = None
     openai_model: str | None = None
@@ -51,7 +51,7 @@ class Settings:
         return registry.configured(self)
 
     def create_embedder(self):
-        from rag.store.embedder import create_embedder
+        from rag.store.embedders import create_embedder
 
         return create_embedder(self.embedder)
 

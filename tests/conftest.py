@@ -7,7 +7,8 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from rag.store.embedder import offline_environment, register_embedder
+from rag.store.embedder import offline_environment
+from rag.store.embedders import register_embedder
 from rag.terms import terms
 
 offline_environment()  # as the entry points do, before any test imports gradio or transformers
@@ -59,7 +60,7 @@ References
 @pytest.fixture
 def fake_embedder_name(monkeypatch):
     """The fake, registered by name the way a plugin would be, and chosen through the environment."""
-    from rag.store.embedder import EMBEDDERS
+    from rag.store.embedders import EMBEDDERS
 
     register_embedder("fake", FakeEmbedder)
     monkeypatch.setenv("RAG_EMBEDDER", "fake")

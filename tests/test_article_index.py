@@ -3,7 +3,7 @@ from __future__ import annotations
 
 import pytest
 
-from rag.store.embedder import create_embedder
+from rag.store.embedders import create_embedder
 from rag.store.index import load_index, read_manifest, stale_reasons
 
 from conftest import ARTICLE, ROOT

@@ -1,11 +1,11 @@
-"""Embedders turn texts into L2-normalised float32 rows. Built-ins and test fakes register by name in the
-same table (`register_embedder`), and settings pick one by name (`RAG_EMBEDDER`, default "minilm": the
-ONNX Runtime copy of all-MiniLM-L6-v2; "minilm-torch" is the sentence-transformers original)."""
+"""What an embedder is (texts -> L2-normalised float32 rows), and the sentence-transformers original of
+all-MiniLM-L6-v2 that the served ONNX copy is checked against. The table of embedders by name is
+`rag.store.embedders`."""
 from __future__ import annotations
 
 import os
 import threading
-from typing import Callable, Protocol
+from typing import Protocol
 
 import numpy as np
 
@@ -71,27 +71,3 @@ class MiniLMEmbedder:
         vectors = self.model().encode(list(texts), batch_size=self.batch_size, normalize_embeddings=True,
                                       show_progress_bar=False, convert_to_numpy=True)
         return np.asarray(vectors, dtype=np.float32)
-
-
-EMBEDDERS: dict[str, Callable[[], Embedder]] = {}
-
-
-def register_embedder(name: str, factory: Callable[[], Embedder]) -> None:
-    """Make an embedder available by name (the built-in below; tests register their fake the same way)."""
-    EMBEDDERS[name] = factory
-
-
-def create_embedder(name: str = "minilm") -> Embedder:
-    if name not in EMBEDDERS:
-        raise RagError(f"Unknown embedder {name!r}: choose from {', '.join(EMBEDDERS)}.")
-    return EMBEDDERS[name]()
-
-
-def _onnx_minilm() -> Embedder:
-    from rag.store.onnx_embedder import OnnxMiniLM
-
-    return OnnxMiniLM()
-
-
-register_embedder("minilm", _onnx_minilm)  # the default: ONNX Runtime, no PyTorch when serving
-register_embedder("minilm-torch", MiniLMEmbedder)  # the reference it is checked against
