@@ -60,9 +60,9 @@ class RagService:
         stale unless `build_if_stale` is off (the app serves a stale index and rebuilds it meanwhile).
         A failed build still serves the previous index when one loads."""
         embedder = embedder or settings.create_embedder()
-        built = None
+        built, index = None, None
         if build_if_needed:
-            reasons = cls._reasons_or_error(settings, embedder)
+            index, reasons = cls._loaded_and_reasons(settings, embedder)
             if reasons and not build_if_stale and all(isinstance(r, StaleReason) for r in reasons):
                 reasons = []  # a usable index: serve it as it is
             if reasons:
@@ -70,9 +70,10 @@ class RagService:
                 try:
                     built = build_index(settings.source(cls._manifest_or_none(settings)), settings.index_dir,
                                         embedder, settings.chunking)
+                    index = None  # the new one is loaded below
                 except RagError as exc:
                     log.warning("could not build: %s", exc)
-        pipeline = Pipeline(load_index(settings.index_dir), embedder,
+        pipeline = Pipeline(index or load_index(settings.index_dir), embedder,
                             answerers if answerers is not None else settings.answerers(), settings.answerer)
         service = cls(settings, pipeline, embedder)
         service.last_build = built
@@ -85,14 +86,20 @@ class RagService:
         except RagError:
             return None
 
+    @classmethod
+    def _reasons_or_error(cls, settings: Settings, embedder) -> list:
+        return cls._loaded_and_reasons(settings, embedder)[1]
+
     @staticmethod
-    def _reasons_or_error(settings: Settings, embedder) -> list:
+    def _loaded_and_reasons(settings: Settings, embedder) -> tuple:
+        """(the index as loaded, or None, and why it needs a build): status validates what it will load,
+        not just the manifest, and start serves that same load rather than reading the folder twice."""
         try:
-            manifest = read_manifest(settings.index_dir)
-            load_index(settings.index_dir)  # status validates what it will load, not just the manifest
-            return stale_reasons(manifest, settings.source(manifest), embedder, settings.chunking)
+            index = load_index(settings.index_dir)
+            manifest = index.manifest
+            return index, stale_reasons(manifest, settings.source(manifest), embedder, settings.chunking)
         except (IndexMissing, IndexCorrupt) as exc:
-            return [str(exc)]
+            return None, [str(exc)]
 
     @property
     def source(self) -> Path:
