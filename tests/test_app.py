@@ -17,6 +17,7 @@ gradio_client = pytest.importorskip("gradio_client")
 from rag.answer import Answer  # noqa: E402
 from rag.errors import RagError  # noqa: E402
 from rag.web import app as web  # noqa: E402
+from rag.web import server  # noqa: E402
 from rag.web.render import plain  # noqa: E402
 from rag.settings import Settings  # noqa: E402
 
@@ -37,18 +38,22 @@ def project_copy(tmp: Path) -> Settings:
 
 
 class Served:
-    def __init__(self, settings: Settings, auth=None, watch: bool = False) -> None:
+    """The app as `python app.py` serves it (FastAPI with the chat mounted), in a thread on a free port."""
+
+    def __init__(self, settings: Settings, auth=None, watch: bool = False, token: str | None = None,
+                 **server_options) -> None:
         self.service = web.ChatService(settings, watch=watch)
         self.app = web.build_app(self.service)
         self.port = free_port()
-        web.launch(self.app, "127.0.0.1", self.port, auth=auth, block=False)
+        self.running = server.serve(server.create_server(self.service, self.app, auth, token, **server_options),
+                                    "127.0.0.1", self.port, block=False)
         self.url = f"http://127.0.0.1:{self.port}/"
 
     def client(self, auth=None):
         return gradio_client.Client(self.url, auth=auth, verbose=False)
 
     def close(self) -> None:
-        self.app.close()
+        self.running.close()
 
 
 @pytest.fixture(scope="module")

@@ -30,6 +30,7 @@ from rag.pipeline import Pipeline, check_k
 from rag.service import RagService, RebuildBusy, SourceWatcher
 from rag.settings import Settings
 from rag.store.index import skipped_note
+from rag.web.server import create_server, serve
 
 log = logging.getLogger("rag.app")
 MAX_UPLOAD_BYTES = 20_000_000
@@ -236,16 +237,34 @@ class ChatService:
         self.background = threading.Thread(target=self.rebuild, daemon=True, name="rebuild")
         self.background.start()
 
+    def answer_json(self, question: object, k: object = 5, history: object = None,
+                    answerer: object = None) -> dict:
+        """The answer JSON of `rag ask --json`, for `/api/ask` and Gradio's `/ask`; a RagError when the
+        input is not usable."""
+        if history is not None and not (isinstance(history, list) and all(isinstance(h, str) for h in history)):
+            raise QuestionError("history must be a list of earlier questions.")
+        if answerer is not None and not isinstance(answerer, str):
+            raise QuestionError("answerer must be the name of an answerer.")
+        return self.pipeline.ask(question, check_k(k), history=history, answerer=answerer or None).to_json()
+
     def ask_json(self, question: str, k: int = 5, history: list[str] | None = None,
                  answerer: str | None = None) -> dict:
-        """The `/ask` API: the JSON answer of `rag ask --json`."""
+        """Gradio's `/ask` (for gradio_client): the same answer JSON, errors as a Gradio error."""
         try:
-            if history is not None and not (isinstance(history, list) and all(isinstance(h, str) for h in history)):
-                raise QuestionError("history must be a list of earlier questions.")
-            return self.pipeline.ask(question, check_k(k), history=history, answerer=answerer or None).to_json()
+            return self.answer_json(question, k, history, answerer)
         except RagError as exc:
             log.info("bad /ask request: %s", exc)
             raise gr.Error(str(exc)) from None
+
+    def status_json(self) -> dict:
+        """`/api/status`: the index being served and whether it matches its source."""
+        state = self.service.status()
+        manifest = state.manifest
+        return {"title": manifest.get("title"), "fresh": state.fresh,
+                "stale": [str(r) for r in state.reasons],
+                "documents": [{"name": name, "chunks": chunks} for name, chunks in self.documents()],
+                "chunks": manifest["counts"]["chunks"], "model": manifest["model"]["name"],
+                "built_at": manifest["built_at"], "message": self.message, "error": self.error}
 
 
 @dataclass
@@ -526,16 +545,11 @@ def main(argv: list[str] | None = None) -> int:
         print(f"error: {exc}", file=sys.stderr)
         return 1
     service.embedder.embed(["warm up"])  # load the model before the first question
-    print(f"Serving the chat at http://{args.host}:{args.port}", flush=True)
-    launch(build_app(service), args.host, args.port, auth)
+    print(f"Serving the chat at http://{args.host}:{args.port} (JSON API: POST /api/ask, GET /api/status)",
+          flush=True)
+    serve(create_server(service, build_app(service), auth, token=os.environ.get("RAG_API_TOKEN")),
+          args.host, args.port)
     return 0
-
-
-def launch(app: gr.Blocks, host: str, port: int, auth: tuple[str, str] | None = None, block: bool = True):
-    """Start the server (tests use block=False and app.close())."""
-    return app.queue(default_concurrency_limit=4).launch(
-        server_name=host, server_port=port, auth=auth, share=False, css=CSS, head=HEAD, show_error=False,
-        footer_links=["api"], theme=gr.themes.Soft(), prevent_thread_lock=not block, quiet=not block)
 
 
 if __name__ == "__main__":

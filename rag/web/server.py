@@ -1,0 +1,239 @@
+"""The HTTP server: one FastAPI application with the Gradio chat mounted at `/` and a plain JSON API
+beside it, for programs that want one request per answer rather than Gradio's queue protocol.
+
+    POST /api/ask     {"question": "...", "k": 5, "history": ["..."], "answerer": "extractive"}
+                      -> the answer JSON of `rag ask --json`; errors -> {"error": "..."} with a 4xx status
+    GET  /api/status  -> the index being served (source, chunks, model, build time, fresh or stale)
+
+Guards in front of every route, before a body is read: a size cap per request (small for questions,
+larger only for the chat's upload route) and, when auth is on, a per-client backoff on failed logins.
+With auth on, the API takes the same user and password (HTTP Basic) or `Authorization: Bearer $RAG_API_TOKEN`.
+"""
+from __future__ import annotations
+
+import base64
+import hmac
+import json
+import logging
+import threading
+import time
+from dataclasses import dataclass
+
+import gradio as gr
+import uvicorn
+from fastapi import FastAPI, Request
+from fastapi.concurrency import run_in_threadpool
+from fastapi.responses import JSONResponse
+
+from rag.errors import RagError
+
+log = logging.getLogger("rag.server")
+
+
+@dataclass(frozen=True)
+class Limits:
+    """Request body caps in bytes, checked before the body is read. Uploads are only taken on Gradio's
+    upload route, which the chat's Documents panel uses; every other request carries a question at most."""
+    body: int = 32_000
+    upload: int = 100_000_000
+    upload_paths: tuple[str, ...] = ("/gradio_api/upload", "/upload")
+
+    def cap(self, path: str) -> int:
+        return self.upload if path.rstrip("/") in self.upload_paths else self.body
+
+
+class BodyTooLarge(Exception):
+    pass
+
+
+def too_large(limit: int) -> JSONResponse:
+    return JSONResponse({"error": f"The request is larger than this server takes ({limit:,} bytes)."},
+                        status_code=413)
+
+
+class BodyCap:
+    """ASGI middleware: refuse a request whose declared length is over the cap without reading it, and
+    stop one that streams past the cap (no Content-Length) as soon as it does."""
+
+    def __init__(self, app, limits: Limits) -> None:
+        self.app, self.limits = app, limits
+
+    async def __call__(self, scope, receive, send):
+        if scope["type"] != "http":
+            return await self.app(scope, receive, send)
+        limit = self.limits.cap(scope["path"])
+        length = dict(scope["headers"]).get(b"content-length")
+        if length is not None:
+            try:
+                declared = int(length)
+            except ValueError:
+                declared = limit + 1
+            if declared > limit:
+                return await too_large(limit)(scope, receive, send)
+        seen = 0
+        started = False
+
+        async def counted_receive():
+            nonlocal seen
+            message = await receive()
+            if message["type"] == "http.request":
+                seen += len(message.get("body", b""))
+                if seen > limit:
+                    raise BodyTooLarge
+            return message
+
+        async def tracked_send(message):
+            nonlocal started
+            if message["type"] == "http.response.start":
+                started = True
+            await send(message)
+
+        try:
+            await self.app(scope, counted_receive, tracked_send)
+        except BodyTooLarge:
+            if not started:
+                await too_large(limit)(scope, receive, send)
+
+
+class LoginThrottle:
+    """ASGI middleware for `/login`: after `free_failures` wrong passwords in a row from one client, each
+    further attempt must wait `base_delay * 2**n` seconds (at most `max_delay`); a success clears it."""
+
+    def __init__(self, app, free_failures: int = 5, base_delay: float = 1.0, max_delay: float = 300.0,
+                 clock=time.monotonic) -> None:
+        self.app = app
+        self.free_failures, self.base_delay, self.max_delay, self.clock = free_failures, base_delay, max_delay, clock
+        self.failures: dict[str, tuple[int, float]] = {}  # client -> (failures in a row, time of the last)
+        self.lock = threading.Lock()
+
+    def wait_for(self, client: str) -> float:
+        count, last = self.failures.get(client, (0, 0.0))
+        if count < self.free_failures:
+            return 0.0
+        delay = min(self.base_delay * 2 ** (count - self.free_failures), self.max_delay)
+        return max(0.0, last + delay - self.clock())
+
+    async def __call__(self, scope, receive, send):
+        if scope["type"] != "http" or scope["method"] != "POST" or scope["path"].rstrip("/") != "/login":
+            return await self.app(scope, receive, send)
+        client = (scope.get("client") or ("?", 0))[0]
+        with self.lock:
+            wait = self.wait_for(client)
+        if wait > 0:
+            response = JSONResponse({"error": f"Too many failed logins: try again in {wait:.0f} s."},
+                                    status_code=429, headers={"Retry-After": str(max(1, round(wait)))})
+            return await response(scope, receive, send)
+        status = 0
+
+        async def watched_send(message):
+            nonlocal status
+            if message["type"] == "http.response.start":
+                status = message["status"]
+            await send(message)
+
+        await self.app(scope, receive, watched_send)
+        with self.lock:
+            if status == 200:
+                self.failures.pop(client, None)
+            else:
+                count, _ = self.failures.get(client, (0, 0.0))
+                self.failures[client] = (count + 1, self.clock())
+
+
+def credentials_ok(header: str | None, auth: tuple[str, str] | None, token: str | None) -> bool:
+    """HTTP Basic with the app's user and password, or a bearer token; anything goes when auth is off."""
+    if auth is None:
+        return True
+    if not header:
+        return False
+    scheme, _, value = header.partition(" ")
+    if scheme.lower() == "bearer":
+        return bool(token) and hmac.compare_digest(value.strip(), token)
+    if scheme.lower() == "basic":
+        try:
+            user, _, password = base64.b64decode(value.strip()).decode("utf-8").partition(":")
+        except ValueError:
+            return False
+        return hmac.compare_digest(user, auth[0]) & hmac.compare_digest(password, auth[1])
+    return False
+
+
+def create_server(service, blocks: gr.Blocks, auth: tuple[str, str] | None = None, token: str | None = None,
+                  limits: Limits = Limits(), login_throttle: dict | None = None) -> FastAPI:
+    """The FastAPI application: the JSON API first, then the chat mounted at `/` (same auth)."""
+    from rag.web.app import CSS, HEAD, MAX_UPLOAD_BYTES
+
+    server = FastAPI(docs_url=None, redoc_url=None, openapi_url=None)
+
+    def refused(request: Request) -> JSONResponse | None:
+        if credentials_ok(request.headers.get("authorization"), auth, token):
+            return None
+        return JSONResponse({"error": "This server needs a user and password (HTTP Basic) or a bearer token."},
+                            status_code=401, headers={"WWW-Authenticate": 'Basic realm="rag"'})
+
+    @server.post("/api/ask")
+    async def api_ask(request: Request):
+        """One question, one JSON answer; the work runs in the thread pool so requests overlap."""
+        if (denied := refused(request)) is not None:
+            return denied
+        try:
+            body = json.loads(await request.body() or b"null")
+        except ValueError:
+            body = None
+        if not isinstance(body, dict):
+            return JSONResponse({"error": 'Send a JSON object such as {"question": "...", "k": 5}.'},
+                                status_code=400)
+        unknown = set(body) - {"question", "k", "history", "answerer"}
+        if unknown:
+            return JSONResponse({"error": f"Unknown field(s): {', '.join(sorted(unknown))}; the fields are "
+                                          "question, k, history and answerer."}, status_code=400)
+        try:
+            return await run_in_threadpool(service.answer_json, body.get("question"), body.get("k", 5),
+                                           body.get("history"), body.get("answerer"))
+        except RagError as exc:
+            log.info("bad /api/ask request: %s", exc)
+            return JSONResponse({"error": str(exc)}, status_code=400)
+
+    @server.get("/api/status")
+    def api_status(request: Request):
+        if (denied := refused(request)) is not None:
+            return denied
+        return service.status_json()
+
+    blocks.queue(default_concurrency_limit=4)
+    gr.mount_gradio_app(server, blocks, path="", auth=auth, css=CSS, head=HEAD, theme=gr.themes.Soft(),
+                        show_error=False, footer_links=["api"], max_file_size=MAX_UPLOAD_BYTES)
+    server.add_middleware(BodyCap, limits=limits)
+    if auth is not None:
+        server.add_middleware(LoginThrottle, **(login_throttle or {}))
+    return server
+
+
+class Running:
+    """A server started in a thread (tests, benchmarks): `close()` stops it."""
+
+    def __init__(self, server: uvicorn.Server, thread: threading.Thread) -> None:
+        self.server, self.thread = server, thread
+
+    def close(self) -> None:
+        self.server.should_exit = True
+        self.thread.join(timeout=10)
+
+
+def serve(application: FastAPI, host: str, port: int, block: bool = True) -> Running | None:
+    """Run the application with uvicorn; with block=False in a thread, returned once it accepts requests."""
+    config = uvicorn.Config(application, host=host, port=port, log_level="warning" if block else "error",
+                            access_log=False, timeout_graceful_shutdown=2)
+    server = uvicorn.Server(config)
+    if block:
+        server.run()
+        return None
+    thread = threading.Thread(target=server.run, daemon=True, name=f"server-{port}")
+    thread.start()
+    deadline = time.monotonic() + 30
+    while not server.started:
+        if not thread.is_alive() or time.monotonic() > deadline:
+            raise RagError(f"The server on {host}:{port} did not start.")
+        time.sleep(0.02)
+    return Running(server, thread)
+

@@ -1,0 +1,227 @@
+"""The JSON API beside the chat (`POST /api/ask`, `GET /api/status`) and the guards in front of every
+route: body caps before reading, auth, and the backoff on failed logins."""
+from __future__ import annotations
+
+import base64
+import re
+import socket
+import threading
+
+import httpx
+import pytest
+
+from rag.web.server import Limits, LoginThrottle, credentials_ok
+
+from test_app import Served, check_answer_json, project_copy
+
+AUTH = ("ann", "s3cret")
+
+
+def basic(user: str, password: str) -> str:
+    return "Basic " + base64.b64encode(f"{user}:{password}".encode()).decode()
+
+
+# -- the pieces, table-driven
+
+@pytest.mark.parametrize("header, token, ok", [
+    (None, None, False),
+    ("", "tok", False),
+    (basic("ann", "s3cret"), None, True),
+    (basic("ann", "wrong"), None, False),
+    (basic("bob", "s3cret"), None, False),
+    ("Basic not-base64!!", None, False),
+    ("Bearer tok", "tok", True),
+    ("Bearer tok", None, False),
+    ("Bearer other", "tok", False),
+    ("Digest x", "tok", False),
+])
+def test_which_credentials_open_the_api(header, token, ok):
+    assert credentials_ok(header, AUTH, token) is ok
+
+
+def test_without_auth_the_api_is_open():
+    assert credentials_ok(None, None, None) is True
+
+
+@pytest.mark.parametrize("path, cap", [
+    ("/api/ask", 32_000),
+    ("/gradio_api/queue/join", 32_000),
+    ("/gradio_api/upload", 100_000_000),
+    ("/gradio_api/upload/", 100_000_000),
+    ("/gradio_api/uploads", 32_000),
+])
+def test_only_the_upload_route_takes_large_bodies(path, cap):
+    assert Limits().cap(path) == cap
+
+
+@pytest.mark.parametrize("failures, seconds_since, wait", [
+    (0, 0.0, 0.0),
+    (4, 0.0, 0.0),  # the first free_failures attempts are not slowed
+    (5, 0.0, 1.0),
+    (6, 0.0, 2.0),
+    (7, 1.5, 2.5),
+    (5, 2.0, 0.0),  # waited long enough
+    (40, 0.0, 300.0),  # capped
+])
+def test_login_backoff_grows_with_failures_in_a_row(failures, seconds_since, wait):
+    now = 1000.0
+    throttle = LoginThrottle(app=None, clock=lambda: now)
+    throttle.failures["1.2.3.4"] = (failures, now - seconds_since)
+    assert throttle.wait_for("1.2.3.4") == pytest.approx(wait)
+    assert throttle.wait_for("5.6.7.8") == 0.0
+
+
+# -- the running server
+
+@pytest.fixture(scope="module")
+def served(tmp_path_factory):
+    server = Served(project_copy(tmp_path_factory.mktemp("api")))
+    yield server
+    server.close()
+
+
+@pytest.fixture(scope="module")
+def guarded(tmp_path_factory):
+    server = Served(project_copy(tmp_path_factory.mktemp("api-auth")), auth=AUTH, token="tok",
+                    login_throttle={"free_failures": 3, "base_delay": 30.0})
+    yield server
+    server.close()
+
+
+@pytest.mark.slow
+def test_api_ask_answers_in_one_request(served):
+    reply = httpx.post(served.url + "api/ask", json={"question": "When did Gorbachev visit Beijing?", "k": 5})
+    assert reply.status_code == 200
+    data = reply.json()
+    assert "1989" in data["answer"] and not data["refused"]
+    check_answer_json(data)
+
+
+@pytest.mark.slow
+def test_api_ask_takes_a_history_for_follow_ups(served):
+    data = httpx.post(served.url + "api/ask", json={"question": "When did they enter?",
+                                                    "history": ["Who did Mao send to Korea?"]}).json()
+    assert "korea" in data["query"]
+    check_answer_json(data)
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("body, message", [
+    ({"question": ""}, "Please type a question"),
+    ({"k": 5}, "The question must be text"),
+    ({"question": "Who?", "k": 0}, "k must be a whole number from 1 to 20"),
+    ({"question": "Who?", "k": 3.7}, "k must be a whole number from 1 to 20"),
+    ({"question": "Who?", "history": "Mao"}, "history must be a list"),
+    ({"question": "Who?", "answerer": "nobody"}, "Unknown answerer"),
+    ({"question": "Who?", "kk": 3}, "Unknown field(s): kk"),
+    (["Who?"], "Send a JSON object"),
+])
+def test_api_ask_bad_input_is_a_400_with_a_message(served, body, message):
+    reply = httpx.post(served.url + "api/ask", json=body)
+    assert reply.status_code == 400
+    assert message in reply.json()["error"]
+
+
+@pytest.mark.slow
+def test_api_ask_invalid_json_is_a_400(served):
+    reply = httpx.post(served.url + "api/ask", content=b"{not json", headers={"content-type": "application/json"})
+    assert reply.status_code == 400 and "JSON object" in reply.json()["error"]
+
+
+@pytest.mark.slow
+def test_api_status_describes_the_index(served):
+    data = httpx.get(served.url + "api/status").json()
+    assert data["fresh"] is True and data["stale"] == []
+    assert data["chunks"] > 10 and data["title"]
+    assert data["documents"][0]["name"] == "sino-soviet-relations.txt"
+
+
+def raw_request(port: int, head: str) -> bytes:
+    """Send request headers only, so a body can be declared without being sent; read the whole reply."""
+    with socket.create_connection(("127.0.0.1", port), timeout=10) as s:
+        s.sendall(head.encode())
+        reply = b""
+        while b"\r\n\r\n" not in reply or len(reply.partition(b"\r\n\r\n")[2]) < int(
+                re.search(rb"content-length: (\d+)", reply, re.I).group(1)):
+            piece = s.recv(4096)
+            if not piece:
+                break
+            reply += piece
+        return reply
+
+
+@pytest.mark.slow
+def test_a_large_declared_body_is_refused_before_it_is_read(served):
+    head = (f"POST /api/ask HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\n"
+            f"Content-Length: 200000000\r\n\r\n")
+    reply = raw_request(served.port, head)  # 200 MB announced, none of it sent: the answer comes anyway
+    assert reply.startswith(b"HTTP/1.1 413")
+    assert b"larger than this server takes" in reply
+
+
+@pytest.mark.slow
+def test_a_streamed_body_is_stopped_at_the_cap(served):
+    def chunks():
+        for _ in range(100):
+            yield b"x" * 1000
+
+    reply = httpx.post(served.url + "api/ask", content=chunks())  # no Content-Length: chunked
+    assert reply.status_code == 413
+
+
+@pytest.mark.slow
+def test_uploads_over_the_cap_are_refused_and_questions_cannot_upload(served):
+    head = "POST /gradio_api/upload HTTP/1.1\r\nHost: x\r\nContent-Type: multipart/form-data; boundary=b\r\n" \
+           "Content-Length: 150000000\r\n\r\n"
+    assert raw_request(served.port, head).startswith(b"HTTP/1.1 413")
+    join = httpx.post(served.url + "gradio_api/queue/join", content=b"x" * 50_000,
+                      headers={"content-type": "application/json"})
+    assert join.status_code == 413
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("headers, status", [
+    ({}, 401),
+    ({"Authorization": basic("ann", "wrong")}, 401),
+    ({"Authorization": basic(*AUTH)}, 200),
+    ({"Authorization": "Bearer tok"}, 200),
+])
+def test_with_auth_the_api_needs_credentials(guarded, headers, status):
+    ask = httpx.post(guarded.url + "api/ask", json={"question": "When did Gorbachev visit Beijing?"},
+                     headers=headers)
+    state = httpx.get(guarded.url + "api/status", headers=headers)
+    assert (ask.status_code, state.status_code) == (status, status)
+
+
+@pytest.mark.slow
+def test_failed_logins_are_slowed_per_client(guarded):
+    attempts = [httpx.post(guarded.url + "login", data={"username": "ann", "password": f"guess{i}"}).status_code
+                for i in range(5)]
+    assert attempts == [400, 400, 400, 429, 429]
+
+
+@pytest.mark.slow
+def test_concurrent_api_questions_during_a_rebuild_all_get_valid_answers(served):
+    questions = ["When did Gorbachev visit Beijing?", "Who did Mao send to Korea?",
+                 "What was the Sino-Soviet border conflict?", "Who was the first woman on the Moon?"]
+    failures: list[str] = []
+
+    def user(n: int) -> None:
+        with httpx.Client(timeout=60) as client:
+            for i in range(6):
+                reply = client.post(served.url + "api/ask", json={"question": questions[(n + i) % len(questions)]})
+                if reply.status_code != 200:
+                    failures.append(reply.text)
+                    continue
+                try:
+                    check_answer_json(reply.json())
+                except AssertionError:
+                    failures.append(f"invalid citations: {reply.text[:200]}")
+
+    users = [threading.Thread(target=user, args=(n,)) for n in range(8)]
+    for t in users:
+        t.start()
+    served.service.rebuild()
+    for t in users:
+        t.join()
+    assert failures == []
