@@ -19,10 +19,10 @@ import threading
 import time
 from dataclasses import dataclass
 
+import anyio
 import gradio as gr
 import uvicorn
 from fastapi import FastAPI, Request
-from fastapi.concurrency import run_in_threadpool
 from fastapi.responses import JSONResponse
 
 from rag.errors import RagError
@@ -159,11 +159,16 @@ def credentials_ok(header: str | None, auth: tuple[str, str] | None, token: str 
 
 
 def create_server(service, blocks: gr.Blocks, auth: tuple[str, str] | None = None, token: str | None = None,
-                  limits: Limits = Limits(), login_throttle: dict | None = None) -> FastAPI:
-    """The FastAPI application: the JSON API first, then the chat mounted at `/` (same auth)."""
+                  limits: Limits = Limits(), login_throttle: dict | None = None, api_workers: int = 4) -> FastAPI:
+    """The FastAPI application: the JSON API first, then the chat mounted at `/` (same auth).
+
+    `api_workers`: API answers computed at once. More waiting requests queue in the event loop instead
+    of filling the thread pool the chat's own events run in, so a person in the browser is not queued
+    behind every program (the answering is CPU-bound: two cores gain nothing from more threads)."""
     from rag.web.app import CSS, HEAD, MAX_UPLOAD_BYTES
 
     server = FastAPI(docs_url=None, redoc_url=None, openapi_url=None)
+    workers = anyio.CapacityLimiter(api_workers)
 
     def refused(request: Request) -> JSONResponse | None:
         if credentials_ok(request.headers.get("authorization"), auth, token):
@@ -188,8 +193,8 @@ def create_server(service, blocks: gr.Blocks, auth: tuple[str, str] | None = Non
             return JSONResponse({"error": f"Unknown field(s): {', '.join(sorted(unknown))}; the fields are "
                                           "question, k, history and answerer."}, status_code=400)
         try:
-            return await run_in_threadpool(service.answer_json, body.get("question"), body.get("k", 5),
-                                           body.get("history"), body.get("answerer"))
+            return await anyio.to_thread.run_sync(service.answer_json, body.get("question"), body.get("k", 5),
+                                                  body.get("history"), body.get("answerer"), limiter=workers)
         except RagError as exc:
             log.info("bad /api/ask request: %s", exc)
             return JSONResponse({"error": str(exc)}, status_code=400)

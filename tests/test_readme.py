@@ -1,0 +1,247 @@
+"""Every command and snippet in the README, run as written (placeholders filled in), in a copy of the
+project so nothing in the repository changes.
+
+`readme_commands()` reads the README; each command must be in RUNS (how it is run and what its output
+must show) or in NOT_RUN (with the reason), so a command added to the README without a test fails here.
+"""
+from __future__ import annotations
+
+import json
+import os
+import re
+import shutil
+import signal
+import subprocess
+import sys
+import time
+from http.server import ThreadingHTTPServer
+from pathlib import Path
+
+import httpx
+import pytest
+
+from conftest import ROOT
+
+pytestmark = pytest.mark.slow
+
+README = ROOT / "README.md"
+BIN = Path(sys.executable).parent
+QUESTION = "When did Gorbachev visit Beijing?"
+
+
+def readme_commands(text: str) -> list[str]:
+    """Command lines: indented lines and ```bash lines that start with a command (comments dropped)."""
+    out, fence = [], None
+    for line in text.splitlines():
+        if line.startswith("```"):
+            fence = line[3:].strip() if fence is None else None
+            continue
+        if fence == "bash" and line.strip() and not line.startswith("#") or \
+                fence is None and re.match(r" {4}(make|rag|python|\.venv/bin/|curl) ", line):
+            out.append(re.split(r"\s+# ", line.strip())[0])
+    return out
+
+
+def readme_snippets(text: str, language: str) -> list[str]:
+    return re.findall(rf"```{language}\n(.*?)```", text, re.S)
+
+
+def as_run(command: str) -> str:
+    """Optional parts `[--x Y]` included; README placeholders left for the run to fill."""
+    return re.sub(r"\[([^\]]+)\]", r"\1", command)
+
+
+# README command -> (stdin, strings the output must hold). The command runs in bash, in the project
+# copy, with .venv/bin first on PATH and RAG_INDEX / RAG_SOURCE pointing at copies.
+RUNS: dict[str, tuple[str | None, list[str]]] = {
+    f'rag ask "{QUESTION}"': (None, ["1989", "[1]"]),
+    'rag ask "..." --json': (None, ['"refused": false', '"citations"']),
+    "rag ask --batch questions.jsonl --json": (None, ['"question": "Who did Mao send to Korea?"']),
+    "rag chat": (f"{QUESTION}\nAnd why?\n", ["1989"]),
+    'rag search "Gorbachev Beijing summit" -k 5 [--json]': (None, ['"section"', "1989"]),
+    "rag build [--source PATH] [--index DIR] [--force]": (None, ["embedded"]),
+    "rag info": (None, ["fresh"]),
+    "rag eval --suite data/eval": (None, ["chernobyl", "photosynthesis", "mean over documents"]),
+    "python -m rag.fit --loo": (None, ["leave-one-document-out"]),
+    ".venv/bin/rag build --source path/to/notes.md": (None, ["embedded"]),
+    'rag ask --answerer openai --base-url http://localhost:11434/v1 --model llama3.2 "Why did Mao distrust Khrushchev?"':
+        (None, ["[1]"]),
+    'rag ask --answerer openai --base-url http://localhost:8080/v1 --model local "Why did Mao distrust Khrushchev?"':
+        (None, ["[1]"]),
+    'rag ask --answerer openai --base-url http://localhost:8000/v1 --model Qwen/Qwen2.5-1.5B-Instruct "..."':
+        (None, ["[1]"]),
+}
+SERVERS = {"make run": "make run", ".venv/bin/python app.py": ".venv/bin/python app.py"}  # started, asked, stopped
+CURL = 'curl -s http://127.0.0.1:7860/api/ask -H "Content-Type: application/json" -d \'{"question": "When did Gorbachev visit Beijing?", "k": 5}\''
+NOT_RUN = {
+    "make test": "it is the command that runs this test (CI runs it in a fresh clone)",
+    ".venv/bin/pip install -e '.[local-llm]'": "downloads Gemma 3 270M; test_generative covers the backend with "
+                                                "a tiny model, and runs Gemma when the extra is installed",
+    'rag ask --answerer local --model gemma3-270m "When did Gorbachev visit Beijing?"': "needs the local-llm extra",
+    'rag ask --answerer local --model path/to/model-folder-or-file.gguf "..."': "needs the local-llm extra and a model",
+}
+
+
+def test_every_readme_command_is_run_or_says_why_not():
+    commands = readme_commands(README.read_text(encoding="utf-8"))
+    assert len(commands) >= 15
+    unknown = [c for c in commands if c not in RUNS and c not in SERVERS and c not in NOT_RUN and c != CURL]
+    assert unknown == []
+
+
+@pytest.fixture(scope="module")
+def project(tmp_path_factory) -> dict:
+    """A copy of the index and data with the repository's tools linked in, and the environment to use it."""
+    work = tmp_path_factory.mktemp("readme")
+    shutil.copytree(ROOT / "index", work / "index")
+    shutil.copytree(ROOT / "data", work / "data")
+    for name in (".venv", "app.py", "Makefile", "pyproject.toml"):
+        (work / name).symlink_to(ROOT / name)
+    (work / "questions.jsonl").write_text(
+        json.dumps({"question": "Who did Mao send to Korea?"}) + "\n" + json.dumps({"question": QUESTION}) + "\n")
+    notes = work / "path" / "to" / "notes.md"
+    notes.parent.mkdir(parents=True)
+    notes.write_text("# Field notes\n\n## The bridge\n\nThe old stone bridge over the Vell river was built in 1788 "
+                     "by the mason Otto Brandt. It was repaired after the flood of 1911.\n")
+    env = {**os.environ, "PATH": f"{BIN}:{os.environ['PATH']}", "RAG_INDEX": str(work / "index"),
+           "RAG_SOURCE": str(work / "data" / "sino-soviet-relations.txt"), "PYTHONUNBUFFERED": "1"}
+    return {"work": work, "env": env}
+
+
+@pytest.fixture(scope="module")
+def llm_endpoint():
+    """An OpenAI-compatible server on loopback that answers any model name with a cited sentence."""
+    from test_generative import ScriptedServer, sse
+
+    class AnyModel(ScriptedServer):
+        def do_POST(self) -> None:
+            self.rfile.read(int(self.headers["Content-Length"]))
+            self._send(200, "text/event-stream", sse("The passages answer it. [1]"))
+
+    server = ThreadingHTTPServer(("127.0.0.1", 0), AnyModel)
+    server.daemon_threads = True
+    import threading
+
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    yield f"http://127.0.0.1:{server.server_address[1]}/v1"
+    server.shutdown()
+
+
+def filled(command: str, project: dict, endpoint: str) -> str:
+    work = project["work"]
+    command = as_run(command).replace('"..."', f'"{QUESTION}"')
+    command = command.replace("--source PATH", f"--source {work / 'data' / 'sino-soviet-relations.txt'}")
+    command = command.replace("--index DIR", f"--index {work / 'other-index'}")
+    command = re.sub(r"http://localhost:\d+/v1", endpoint, command)
+    if command.startswith("python -m rag.fit"):
+        command += f" --out {work / 'answerability.json'} --work {work / 'fit'}"  # not over the shipped model
+    if command.startswith(".venv/bin/rag build --source path/to/notes.md"):
+        command += f" --index {work / 'notes-index'}"  # the article's copy stays for the other commands
+    return command
+
+
+@pytest.mark.parametrize("command", list(RUNS))
+def test_readme_command(command, project, llm_endpoint):
+    stdin, expected = RUNS[command]
+    run = subprocess.run(["bash", "-c", filled(command, project, llm_endpoint)], input=stdin, capture_output=True,
+                         text=True, cwd=project["work"], env=project["env"], timeout=900)
+    assert run.returncode == 0, run.stderr[-2000:]
+    for piece in expected:
+        assert piece in run.stdout + run.stderr
+
+
+def free_port() -> int:
+    from test_app import free_port as port
+
+    return port()
+
+
+def start(command: str, project: dict, port: int, env: dict | None = None) -> subprocess.Popen:
+    env = {**project["env"], "RAG_PORT": str(port), "PORT": str(port), **(env or {})}
+    return subprocess.Popen(["bash", "-c", command], cwd=project["work"], env=env, stdout=subprocess.PIPE,
+                            stderr=subprocess.STDOUT, text=True, start_new_session=True)
+
+
+def wait_for(url: str, process: subprocess.Popen, seconds: float = 180) -> None:
+    deadline = time.monotonic() + seconds
+    while time.monotonic() < deadline:
+        if process.poll() is not None:
+            raise AssertionError(f"the server exited: {process.stdout.read()[-2000:]}")
+        try:
+            if httpx.get(url + "/api/status", timeout=2).status_code == 200:
+                return
+        except httpx.HTTPError:
+            pass
+        time.sleep(0.2)
+    raise AssertionError(f"no answer from {url} in {seconds} s")
+
+
+def stop(process: subprocess.Popen) -> None:
+    os.killpg(process.pid, signal.SIGTERM)
+    try:
+        process.wait(timeout=20)
+    except subprocess.TimeoutExpired:
+        os.killpg(process.pid, signal.SIGKILL)
+
+
+@pytest.mark.parametrize("command, title", [
+    ("make run", "Sino-Soviet relations"),
+    (".venv/bin/python app.py", "Field notes"),
+])
+def test_readme_server_commands_serve_the_chat(command, title, project):
+    env = {}
+    if command.endswith("app.py"):  # "Another document": the index built from notes.md
+        subprocess.run(["bash", "-c", filled(".venv/bin/rag build --source path/to/notes.md", project, "")],
+                       cwd=project["work"], env=project["env"], check=True, capture_output=True)
+        env = {"RAG_INDEX": str(project["work"] / "notes-index")}
+    port = free_port()
+    process = start(SERVERS[command] + (f" PORT={port}" if command == "make run" else ""), project, port, env)
+    try:
+        url = f"http://127.0.0.1:{port}"
+        wait_for(url, process)
+        assert httpx.get(url + "/api/status").json()["title"] == title
+        assert title in httpx.get(url + "/").text
+    finally:
+        stop(process)
+
+
+def test_readme_curl_and_python_snippets_against_the_app(project):
+    port = free_port()
+    process = start(".venv/bin/python app.py", project, port)
+    try:
+        url = f"http://127.0.0.1:{port}"
+        wait_for(url, process)
+        curl = subprocess.run(["bash", "-c", CURL.replace("127.0.0.1:7860", f"127.0.0.1:{port}")],
+                              capture_output=True, text=True, timeout=60)
+        assert "1989" in json.loads(curl.stdout)["answer"]
+        client_snippet, pipeline_snippet = readme_snippets(README.read_text(encoding="utf-8"), "python")
+        shown = subprocess.run([sys.executable, "-c", client_snippet.replace("127.0.0.1:7860", f"127.0.0.1:{port}")],
+                               capture_output=True, text=True, cwd=project["work"], env=project["env"], timeout=120)
+        assert shown.returncode == 0, shown.stderr[-2000:]
+        assert "19 October 1950" in shown.stdout and shown.stdout.rstrip().endswith("[1]")
+    finally:
+        stop(process)
+    shown = subprocess.run([sys.executable, "-c", pipeline_snippet], capture_output=True, text=True,
+                           cwd=project["work"], env=project["env"], timeout=120)
+    assert shown.returncode == 0, shown.stderr[-2000:]
+    assert "1989" in shown.stdout and "'citations': [1" in shown.stdout
+
+
+def test_readme_answer_schema_names_every_field_of_the_answer_json():
+    from rag import Pipeline
+
+    block = re.search(r"The answer JSON.*?```\n(.*?)```", README.read_text(encoding="utf-8"), re.S).group(1)
+    documented = set(re.findall(r'"(\w+)":', block))
+    data = Pipeline.load(ROOT / "index").ask(QUESTION).to_json()
+    actual = set(data) | set(data["passages"][0]) | set(data["timings_ms"])
+    assert documented == actual
+
+
+def test_readme_question_format_is_what_the_evaluation_reads(tmp_path):
+    from rag import evaluate
+
+    block = re.search(r"```json\n(.*?)```", README.read_text(encoding="utf-8"), re.S).group(1)
+    lines = [json.loads(line) for line in re.findall(r"^\{.*?\}$", block.replace("\n ", " "), re.M)]
+    path = tmp_path / "q.jsonl"
+    path.write_text("\n".join(json.dumps(line) for line in lines) + "\n")
+    assert [q["id"] for q in evaluate.load_questions(path)] == ["q1", "q2"]
