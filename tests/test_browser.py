@@ -132,10 +132,12 @@ def test_upload_a_pdf_and_a_page_ask_see_the_page_remove_it_and_edit_one_on_disk
         # one browser for the module; this test has its own page and server
         page = browser.new_page(viewport={"width": 1400, "height": 1100})
         page.goto(server.url)
+        expect(page.locator("#heading")).to_contain_text("Ask: Sino-Soviet relations")
         page.get_by_text("Documents", exact=True).click()
         page.locator("#upload input[type=file]").set_input_files([str(pdf), str(html_page)])
         expect(page.locator("#documents")).to_contain_text("boiler manual.pdf", timeout=120_000)
         expect(page.locator("#documents")).to_contain_text("kettle.html")
+        expect(page.locator("#heading")).to_contain_text("Ask: 3 documents")  # the page follows the index
 
         page.locator("#question textarea").fill("Who services the embassy pump?")
         page.locator("#ask").click()
@@ -148,6 +150,7 @@ def test_upload_a_pdf_and_a_page_ask_see_the_page_remove_it_and_edit_one_on_disk
         page.locator("#remove").click()
         expect(page.locator("#status")).to_contain_text("Removed boiler manual.pdf")
         expect(page.locator("#documents")).not_to_contain_text("boiler manual.pdf", timeout=120_000)
+        expect(page.locator("#heading")).to_contain_text("Ask: 2 documents")
         page.locator("#question textarea").fill("Who services the embassy pump?")
         page.locator("#ask").click()
         page.wait_for_function(  # the second reply is in: two of the question, and no "…" pending

@@ -42,6 +42,11 @@ def safe_name(name: str) -> str | None:
     base = re.sub(r"[^\w.\- ]", "_", Path(str(name).replace("\\", "/")).name).strip(" .")
     return base if base and not base.startswith(".") and Path(base).suffix.lower() in readers.suffixes() else None
 
+def heading_of(service: ChatService) -> str:
+    """The page heading: the served index's title, which becomes "N documents" once uploads join it."""
+    return f"## Ask: {render.escape_text(service.pipeline.index.manifest.get('title') or 'the document')}"
+
+
 def example_questions(index, most: int = 5) -> list[str]:
     """Questions from the document's own section titles, so the examples fit whatever is indexed."""
     titles = list(dict.fromkeys(c.section for c in index.chunks if c.section.lower() != "introduction"))
@@ -344,7 +349,7 @@ def build_app(service: ChatService) -> gr.Blocks:
     with gr.Blocks(title=f"Ask: {title}", analytics_enabled=False) as app:
         conversations = Conversations()  # per browser session: the turns every view is drawn from
         with gr.Row():
-            gr.Markdown(f"## Ask: {render.escape_text(title)}")
+            heading = gr.Markdown(heading_of(service), elem_id="heading")
         status = gr.HTML(render.status_html(service.status()), elem_id="status")
         with gr.Row(equal_height=False):
             with gr.Column(scale=3):
@@ -459,7 +464,7 @@ def build_app(service: ChatService) -> gr.Blocks:
                 info["message"] = message
             names = [name for name, _ in service.documents()]
             return (render.status_html(info), render.documents_html(service.documents()),
-                    gr.update(choices=names, value=None))
+                    heading_of(service), gr.update(choices=names, value=None))
 
         def on_upload(files: list[str] | None):
             outcome = service.add_documents([Path(f) for f in files or []])
@@ -468,11 +473,12 @@ def build_app(service: ChatService) -> gr.Blocks:
         def on_remove(name: str | None):
             return refresh(service.remove_document(name) if name else "Choose a document to remove.")
 
-        upload.upload(on_upload, inputs=[upload], outputs=[status, documents, to_remove, upload],
+        upload.upload(on_upload, inputs=[upload], outputs=[status, documents, heading, to_remove, upload],
                       api_name="upload", concurrency_limit=2, concurrency_id="rebuild")
-        remove.click(on_remove, inputs=[to_remove], outputs=[status, documents, to_remove], api_name="remove",
-                     concurrency_limit=2, concurrency_id="rebuild")
-        gr.Timer(5).tick(lambda: refresh()[:2], outputs=[status, documents], api_visibility="private")
+        remove.click(on_remove, inputs=[to_remove], outputs=[status, documents, heading, to_remove],
+                     api_name="remove", concurrency_limit=2, concurrency_id="rebuild")
+        # The background rebuild ends after the upload returns: the tick brings the page up to date.
+        gr.Timer(5).tick(lambda: refresh()[:3], outputs=[status, documents, heading], api_visibility="private")
         app.load(lambda: render.status_html(service.status()), outputs=[status], api_visibility="private")
         gr.api(service.ask_json, api_name="ask",
                api_description="Answer a question; returns the JSON answer with passages and citations.")
