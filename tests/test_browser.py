@@ -170,3 +170,72 @@ def test_upload_a_pdf_and_a_page_ask_see_the_page_remove_it_and_edit_one_on_disk
     finally:
         server.service.watcher.stop()
         server.close()
+
+
+# The effective text and background colours of an element: the first ancestor with an opaque background.
+COLOURS_JS = """(el) => {
+  const rgb = s => (s.match(/[\\d.]+/g) || []).map(Number);
+  let bg = null, node = el;
+  while (node && node.nodeType === 1) {
+    const c = rgb(getComputedStyle(node).backgroundColor);
+    if (c.length === 3 || (c.length === 4 && c[3] > 0.9)) { bg = c.slice(0, 3); break; }
+    node = node.parentElement;
+  }
+  return {text: rgb(getComputedStyle(el).color).slice(0, 3), background: bg || [255, 255, 255]};
+}"""
+
+
+def contrast(a: list[float], b: list[float]) -> float:
+    def luminance(rgb):
+        channels = [c / 255 for c in rgb]
+        channels = [c / 12.92 if c <= 0.03928 else ((c + 0.055) / 1.055) ** 2.4 for c in channels]
+        return 0.2126 * channels[0] + 0.7152 * channels[1] + 0.0722 * channels[2]
+
+    high, low = sorted((luminance(a), luminance(b)), reverse=True)
+    return (high + 0.05) / (low + 0.05)
+
+
+@pytest.mark.parametrize("theme", ["light", "dark"])
+def test_answer_text_is_readable_copyable_and_labelled_as_plain_text(server, browser, theme):
+    context = browser.new_context(viewport={"width": 1400, "height": 950}, color_scheme=theme)
+    context.grant_permissions(["clipboard-read", "clipboard-write"], origin=server.url.rstrip("/"))
+    page = context.new_page()
+    page.set_default_timeout(60_000)
+    page.goto(server.url + f"?__theme={theme}")
+    page.locator("#question textarea").fill("Why did Mao distrust Khrushchev's policy?")
+    page.locator("#ask").click()
+    expect = sync_api.expect
+    expect(page.locator("#sources mark").first).to_be_visible()
+    expect(page.locator("#chat a.cite").first).to_be_visible()
+    page.screenshot(path=str(ARTIFACTS / f"theme-{theme}.png"), full_page=True)
+    panel, examples = page.locator("#sources").bounding_box(), page.get_by_text("Examples", exact=True).bounding_box()
+    assert panel["y"] + panel["height"] <= examples["y"]  # the panel scrolls; it does not spill over
+
+    for selector in ("#sources mark", "#chat a.cite", "#sources .card-n", "#sources .card-meta",
+                     "#sources .card-text", "#status .status"):
+        colours = page.locator(selector).first.evaluate(COLOURS_JS)
+        assert contrast(colours["text"], colours["background"]) >= 4.5, (theme, selector, colours)
+
+    answer = page.locator('#chat [data-testid="bot"]').last
+    label = answer.get_attribute("aria-label")
+    assert label.startswith("bot's message: ") and "[1]" in label
+    assert "<" not in label and "&#" not in label
+    question_label = page.locator('#chat [data-testid="user"]').first.get_attribute("aria-label")
+    assert question_label == "user's message: Why did Mao distrust Khrushchev's policy?"
+
+    page.locator('#chat .bot-row + .message-buttons button[aria-label="Copy message"]').last.click()
+    copied = page.evaluate("navigator.clipboard.readText()")
+    assert copied.endswith("[1]") and "Khrushchev" in copied
+    assert "<" not in copied and "&#" not in copied
+    context.close()
+
+
+def test_on_a_phone_the_sources_follow_the_chat_and_examples_are_whole(server, browser):
+    page = browser.new_page(viewport={"width": 390, "height": 844}, is_mobile=True)
+    page.goto(server.url)
+    sources, examples = page.locator("#sources"), page.get_by_text("Examples", exact=True)
+    sync_api.expect(examples).to_be_visible()
+    assert sources.bounding_box()["y"] < examples.bounding_box()["y"]
+    shown = page.locator(".gallery-item").all_inner_texts()
+    assert shown and not any(text.endswith("...") for text in shown), shown
+    page.close()

@@ -47,36 +47,58 @@ def heading_of(service: ChatService) -> str:
     return f"## Ask: {render.escape_text(service.pipeline.index.manifest.get('title') or 'the document')}"
 
 
-def example_questions(index, most: int = 5) -> list[str]:
-    """Questions from the document's own section titles, so the examples fit whatever is indexed."""
+def example_questions(index, most: int = 5, max_chars: int = 60) -> list[str]:
+    """Questions from the document's own section titles, so the examples fit whatever is indexed. Each is
+    at most `max_chars` long (Gradio cuts longer example text mid-word): the shorter wording is used
+    for a long title, and a title too long for both is passed over."""
     titles = list(dict.fromkeys(c.section for c in index.chunks if c.section.lower() != "introduction"))
-    return [f"What does the document say about {title}?" for title in titles[:most]] or \
-        ["What is this document about?"]
+    out = []
+    for title in titles:
+        fitting = [q for q in (f"What does the document say about {title}?", f"What about {title}?")
+                   if len(q) <= max_chars]
+        if fitting:
+            out.append(fitting[0])
+    return out[:most] or ["What is this document about?"]
+
 
 CSS = """
-#sources { max-height: 78vh; overflow-y: auto; }
-.status { font-size: 0.85em; opacity: 0.9; }
+#sources { max-height: 78vh; overflow-y: auto !important; }  /* Gradio sets the block inline to visible */
+.status { font-size: 0.85em; }
 .status-warning { color: #b45309; font-weight: 600; margin-top: 4px; }
 .status-error { color: #b91c1c; font-weight: 600; margin-top: 4px; }
 .status-message { color: #15803d; margin-top: 4px; }
 .sources-heading { font-weight: 600; margin: 4px 0 8px; }
 .sources-heading.refused { color: #b45309; }
-.sources-empty { opacity: 0.7; padding: 8px; }
+.sources-empty { color: #4b5563; padding: 8px; }
 .source-card { border: 1px solid var(--border-color-primary); border-radius: 8px; padding: 10px 12px;
                margin-bottom: 10px; transition: box-shadow 0.3s, border-color 0.3s; scroll-margin: 12px; }
 .source-card.cited { border-left: 4px solid #2563eb; }
 .source-card.marked { border-color: #f59e0b; box-shadow: 0 0 0 3px rgba(245, 158, 11, 0.45); }
 .card-head { font-weight: 600; }
-.card-n { color: #2563eb; }
-.card-meta { font-size: 0.8em; opacity: 0.75; margin: 2px 0 6px; }
-.card-text mark { background: #fde68a; color: inherit; padding: 0 2px; border-radius: 3px; }
+.card-n { color: #1d4ed8; }
+.card-meta { font-size: 0.8em; color: #4b5563; margin: 2px 0 6px; }
+.card-text mark { background: #fde68a; color: #1c1917; padding: 0 2px; border-radius: 3px; }
 .refusal { border-left: 4px solid #f59e0b; padding-left: 8px; font-style: italic; }
-.notice { font-size: 0.85em; opacity: 0.8; margin-top: 6px; }
-a.cite { text-decoration: none; font-weight: 600; color: #2563eb; cursor: pointer; }
+.notice { font-size: 0.85em; color: #4b5563; margin-top: 6px; }
+a.cite { text-decoration: none; font-weight: 600; color: #1d4ed8; cursor: pointer; }
+/* Dark theme: the same roles in colours that keep a 4.5:1 contrast on its dark backgrounds. One
+   selector per rule: Gradio's scoping of custom CSS rewrites only the first selector of a list. */
+.dark .card-n { color: #93c5fd; }
+.dark a.cite { color: #93c5fd; }
+.dark .source-card.cited { border-left-color: #93c5fd; }
+.dark .status-warning { color: #fbbf24; }
+.dark .sources-heading.refused { color: #fbbf24; }
+.dark .status-error { color: #fca5a5; }
+.dark .status-message { color: #86efac; }
+.dark .card-meta { color: #9ca3af; }
+.dark .sources-empty { color: #9ca3af; }
+.dark .notice { color: #9ca3af; }
 """
 
 # Clicking [n] in an answer brings card n into view and marks it. The panel may be re-rendered by the
 # same click (selecting that answer), so the mark is applied again once it has settled.
+# A message is HTML (links for [n], escaped text); what a person copies, and what a screen reader is
+# told, is its visible text: the answer with its [n] markers, no markup and no entities.
 HEAD = """
 <script>
 document.addEventListener('click', function (event) {
@@ -91,6 +113,35 @@ document.addEventListener('click', function (event) {
   };
   mark(); setTimeout(mark, 400); setTimeout(mark, 1200);
 }, true);
+
+function ragMessageText(row) {
+  var content = row && row.querySelector('.message-content');
+  return content ? content.innerText.replace(/\\s+/g, ' ').trim() : '';
+}
+
+document.addEventListener('click', function (event) {
+  var button = event.target.closest && event.target.closest('#chat button[aria-label="Copy message"]');
+  if (!button) return;
+  var holder = button.closest('.message-buttons');
+  var row = holder && holder.previousElementSibling;
+  if (!row || !row.classList.contains('message-row')) return;
+  event.stopPropagation();  // Gradio's own handler would copy the HTML source
+  var text = ragMessageText(row);
+  var done = function () { button.setAttribute('title', 'Copied'); setTimeout(function () {
+    button.setAttribute('title', 'Copy message'); }, 1500); };
+  if (navigator.clipboard) { navigator.clipboard.writeText(text).then(done); }
+}, true);
+
+function ragPlainLabels() {
+  document.querySelectorAll('#chat [data-testid="bot"], #chat [data-testid="user"]').forEach(function (m) {
+    var who = m.getAttribute('data-testid') === 'bot' ? "bot's message: " : "user's message: ";
+    var content = m.querySelector('.message-content');
+    var label = who + (content ? content.innerText.replace(/\\s+/g, ' ').trim() : '');
+    if (m.getAttribute('aria-label') !== label) m.setAttribute('aria-label', label);
+  });
+}
+new MutationObserver(ragPlainLabels).observe(document.documentElement,
+  {subtree: true, childList: true, characterData: true, attributes: true, attributeFilter: ['aria-label']});
 </script>
 """
 
@@ -353,7 +404,7 @@ def build_app(service: ChatService) -> gr.Blocks:
         status = gr.HTML(render.status_html(service.status()), elem_id="status")
         with gr.Row(equal_height=False):
             with gr.Column(scale=3):
-                chatbot = gr.Chatbot(label="Chat", elem_id="chat", height=560, sanitize_html=True,
+                chatbot = gr.Chatbot(label="Chat", show_label=False, elem_id="chat", height=560, sanitize_html=True,
                                      buttons=["copy"], feedback_options=None,
                                      placeholder="Ask anything about the document. Every claim in an answer "
                                                  "cites a numbered passage on the right.")
@@ -370,20 +421,21 @@ def build_app(service: ChatService) -> gr.Blocks:
                 with gr.Row():
                     clear = gr.Button("Clear chat", size="sm", elem_id="clear")
                     rebuild = gr.Button("Rebuild index", size="sm", elem_id="rebuild")
-                gr.Examples(example_questions(service.pipeline.index), inputs=[question], label="Examples")
-                with gr.Accordion("Documents", open=False, elem_id="documents-panel"):
-                    documents = gr.HTML(render.documents_html(service.documents()), elem_id="documents")
-                    upload = gr.File(label=f"Add documents ({', '.join(readers.suffixes())}; up to "
-                                           f"{MAX_UPLOAD_BYTES // 1_000_000} MB each)",
-                                     file_count="multiple", file_types=readers.suffixes(), type="filepath",
-                                     elem_id="upload")
-                    with gr.Row():
-                        to_remove = gr.Dropdown([name for name, _ in service.documents()], label="Remove a document",
-                                                elem_id="remove-choice", interactive=True, scale=3,
-                                                allow_custom_value=True)  # remove_document checks the name
-                        remove = gr.Button("Remove", size="sm", elem_id="remove", scale=1)
             with gr.Column(scale=2):
                 sources = gr.HTML(render.sources_html(None), elem_id="sources", label="Sources")
+        # Below both columns, so that on a phone the sources follow the chat directly.
+        gr.Examples(example_questions(service.pipeline.index), inputs=[question], label="Examples")
+        with gr.Accordion("Documents", open=False, elem_id="documents-panel"):
+            documents = gr.HTML(render.documents_html(service.documents()), elem_id="documents")
+            upload = gr.File(label=f"Add documents ({', '.join(readers.suffixes())}; up to "
+                                   f"{MAX_UPLOAD_BYTES // 1_000_000} MB each)",
+                             file_count="multiple", file_types=readers.suffixes(), type="filepath",
+                             elem_id="upload")
+            with gr.Row():
+                to_remove = gr.Dropdown([name for name, _ in service.documents()], label="Remove a document",
+                                        elem_id="remove-choice", interactive=True, scale=3,
+                                        allow_custom_value=True)  # remove_document checks the name
+                remove = gr.Button("Remove", size="sm", elem_id="remove", scale=1)
 
         def session(request: gr.Request | None) -> Conversation:
             return conversations.get(request.session_hash if request else "")
