@@ -37,12 +37,17 @@ class Pipeline:
         if index.manifest["model"]["name"] != self.embedder.name:
             raise IndexCorrupt(f"The index was built with {index.model}, not {self.embedder.name}: "
                                "rebuild it with `rag build --force`.")
-        built_from = index.manifest.get("embedding", {}).get("weights_sha256")
-        if built_from and hasattr(self.embedder, "describe"):
-            now = self.embedder.describe().get("weights_sha256")
-            if now and now != built_from:
+        built_with = index.manifest.get("embedding", {})
+        if built_with and hasattr(self.embedder, "describe"):
+            now = self.embedder.describe()
+            if now.get("weights_sha256") and built_with.get("weights_sha256") not in (None, now["weights_sha256"]):
                 raise IndexCorrupt(f"The index was built from other weights of {index.model} (sha256 "
-                                   f"{built_from[:12]}, now {now[:12]}): rebuild it with `rag build --force`.")
+                                   f"{built_with['weights_sha256'][:12]}, now {now['weights_sha256'][:12]}): "
+                                   "rebuild it with `rag build --force`.")
+            if built_with.get("precision", "fp32") != now.get("precision", "fp32"):
+                raise IndexCorrupt(f"The index was built with {built_with.get('precision', 'fp32')} embeddings, "
+                                   f"not {now.get('precision', 'fp32')}: rebuild it with `rag build --force` "
+                                   "or choose the embedder it was built with (RAG_EMBEDDER).")
         self.answerers = {"extractive": ExtractiveAnswerer(), **(answerers or {})}
         self.default = default
         self.answerer(default)  # unknown names fail now, not at the first question

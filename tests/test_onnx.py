@@ -55,14 +55,15 @@ def test_rag_info_loads_no_model():
 
 
 class OtherWeights(FakeEmbedder):
-    """The same model name, other weights."""
+    """The same model name, other weights (or the same weights at another precision)."""
 
-    def __init__(self, weights: str) -> None:
+    def __init__(self, weights: str, precision: str | None = None) -> None:
         super().__init__()
-        self.weights = weights
+        self.weights, self.precision = weights, precision
 
     def describe(self) -> dict:
-        return {"runtime": "test", "weights_sha256": self.weights}
+        return {"runtime": "test", "weights_sha256": self.weights, **({"precision": self.precision}
+                                                                     if self.precision else {})}
 
 
 def test_an_index_built_from_other_weights_is_stale_with_its_reason(tmp_path: Path, small_source: Path):
@@ -76,6 +77,35 @@ def test_an_index_built_from_other_weights_is_stale_with_its_reason(tmp_path: Pa
                               "now bbbbbbbbbbbb)")
     with pytest.raises(IndexCorrupt, match="built from other weights of fake-hash-embedder"):
         Pipeline.load(tmp_path / "index", OtherWeights("b" * 64))
+
+
+def test_an_index_built_at_another_precision_is_stale_and_refused(tmp_path: Path, small_source: Path):
+    build_index(small_source, tmp_path / "index", OtherWeights("a" * 64, "fp32"))
+    manifest = read_manifest(tmp_path / "index")
+    [reason] = stale_reasons(manifest, small_source, OtherWeights("a" * 64, "int8"))
+    assert (reason.kind, reason.message) == (Staleness.MODEL, "built with fp32 embeddings, not int8")
+    with pytest.raises(IndexCorrupt, match="built with fp32 embeddings, not int8"):
+        Pipeline.load(tmp_path / "index", OtherWeights("a" * 64, "int8"))
+
+
+@pytest.mark.slow
+def test_int8_is_a_recorded_quantization_of_the_fp32_export(tmp_path):
+    """Quantized once into the cache, beside the fp32 file; its record says how close it stays."""
+    import shutil
+
+    from rag.store.onnx_embedder import OnnxMiniLM
+
+    fp32 = OnnxMiniLM()
+    cache = tmp_path / "cache"
+    shutil.copytree(fp32.folder(), cache / "onnx" / fp32.folder().name,
+                    ignore=shutil.ignore_patterns("*int8*"))
+    int8 = OnnxMiniLM(cache=cache, precision="int8")
+    described = int8.describe()
+    assert described["precision"] == "int8" and described["weights_sha256"] == fp32.describe()["weights_sha256"]
+    assert 0.8 < described["probe_min_cosine"] < 0.9999
+    assert (cache / "onnx" / fp32.folder().name / "model-int8.onnx").exists()
+    cosine = float(int8.embed(["When did Gorbachev visit Beijing?"])[0] @ fp32.embed(["When did Gorbachev visit Beijing?"])[0])
+    assert cosine > 0.9
 
 
 @pytest.mark.parametrize("lengths, size, batches", [

@@ -1,6 +1,7 @@
 """Embedders by name. Built-ins register here the way a plugin or a test's fake does (`register_embedder`);
 settings pick one by name (`RAG_EMBEDDER`): "minilm", the default, is the ONNX Runtime copy of
-all-MiniLM-L6-v2; "minilm-torch" is the sentence-transformers original it is checked against."""
+all-MiniLM-L6-v2; "minilm-int8" its int8 quantization; "minilm-torch" is the sentence-transformers original they are
+checked against."""
 from __future__ import annotations
 
 from typing import Callable
@@ -23,4 +24,5 @@ def create_embedder(name: str = "minilm") -> Embedder:
 
 
 register_embedder("minilm", OnnxMiniLM)  # the default: ONNX Runtime, no PyTorch when serving
+register_embedder("minilm-int8", lambda: OnnxMiniLM(precision="int8"))  # faster; see bench/results.md
 register_embedder("minilm-torch", MiniLMEmbedder)  # the reference it is checked against

@@ -411,11 +411,15 @@ def stale_reasons(manifest: dict, source: Path | None, embedder: Embedder,
     model = manifest["model"]
     if model["name"] != embedder.name:
         reasons.append(StaleReason(Staleness.MODEL, f"built with model {model['name']}, not {embedder.name}"))
-    built_from = manifest.get("embedding", {}).get("weights_sha256")
-    now_from = embedder.describe().get("weights_sha256") if built_from and hasattr(embedder, "describe") else None
+    built_with = manifest.get("embedding", {})
+    now_with = embedder.describe() if built_with and hasattr(embedder, "describe") else {}
+    built_from, now_from = built_with.get("weights_sha256"), now_with.get("weights_sha256")
     if built_from and now_from and built_from != now_from:
         reasons.append(StaleReason(Staleness.MODEL, f"built with other weights of {model['name']} "
                                                     f"(sha256 {built_from[:12]}, now {now_from[:12]})"))
+    if now_with and built_with.get("precision", "fp32") != now_with.get("precision", "fp32"):
+        reasons.append(StaleReason(Staleness.MODEL, f"built with {built_with.get('precision', 'fp32')} embeddings, "
+                                                    f"not {now_with.get('precision', 'fp32')}"))
     if model["dim"] != embedder.dim:
         reasons.append(StaleReason(Staleness.MODEL,
                                    f"built with {model['dim']}-dimensional vectors, not {embedder.dim}"))
