@@ -35,6 +35,7 @@ ARTICLE = ROOT / "data" / "sino-soviet-relations.txt"
 QUESTIONS = ROOT / "tests" / "data" / "questions.jsonl"
 RAG = [sys.executable, "-m", "rag.cli"]
 EXAMPLE = "When did Gorbachev visit Beijing?"
+GENERATED = "<!-- everything below is written by bench/run.py -->"
 
 
 def percentile(values, q):
@@ -243,7 +244,8 @@ def write_report(r: dict, path: Path) -> None:
         return "met" if ok else "**not met**"
 
     lines = [
-        "# Benchmarks",
+        GENERATED,
+        f"## Speed and scale ({r['date']})",
         "",
         f"Measured by `python bench/run.py` on {r['machine']}, {r['date']}; total run {r['total_min']} min.",
         "",
@@ -318,7 +320,9 @@ def write_report(r: dict, path: Path) -> None:
         "search on the same queries; the scaled corpus's near-copies are a hard case for it.",
         "",
         "![latency, throughput and size against corpus size](scale.png)", ""]
-    path.write_text("\n".join(lines), encoding="utf-8")
+    # The sections above the marker are written by hand (quality, load, int8): they are kept.
+    kept = path.read_text(encoding="utf-8").split(GENERATED)[0] if path.exists() else "# Benchmarks\n\n"
+    path.write_text(kept + "\n".join(lines), encoding="utf-8")
 
 
 def main() -> int:
