@@ -31,6 +31,21 @@ def test_onnx_vectors_match_sentence_transformers_on_the_probes():
 
 
 @pytest.mark.slow
+def test_one_word_texts_come_from_the_word_table_with_the_models_own_vectors():
+    from rag.store.onnx_embedder import OnnxMiniLM
+
+    texts = ["distrust", "the", "1989", "Khrushchev", "photosynthesis", "When did Gorbachev visit Beijing?"]
+    with_table, model_only = OnnxMiniLM(), OnnxMiniLM(word_table=False)
+    cosines = np.sum(with_table.embed(texts) * model_only.embed(texts), axis=1)
+    assert cosines.min() >= 0.99999
+    rows_of, vectors = with_table._table
+    tokenizer = with_table.load()[1]
+    in_table = [t for t in texts if len(ids := tokenizer.encode(t).ids) == 3 and ids[1] in rows_of]
+    assert in_table == ["distrust", "the", "1989"]  # one vocabulary word each; the others are several
+    assert vectors.shape == (len(rows_of), 384) and len(rows_of) > 20_000
+
+
+@pytest.mark.slow
 def test_asking_never_imports_torch():
     script = ("import sys; from rag.service import RagService; from rag.settings import Settings; "
               "s = RagService.start(Settings.from_env(), build_if_needed=False); "

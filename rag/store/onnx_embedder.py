@@ -14,6 +14,7 @@ import os
 import sys
 import threading
 import warnings
+from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
@@ -53,12 +54,15 @@ class OnnxMiniLM:
     name = MODEL_NAME
     dim = MODEL_DIM
 
-    def __init__(self, batch_size: int = 64, cache: Path | None = None, precision: str = "fp32") -> None:
+    def __init__(self, batch_size: int = 64, cache: Path | None = None, precision: str = "fp32",
+                 word_table: bool = True) -> None:
         if precision not in PRECISIONS:
             raise RagError(f"Unknown precision {precision!r}: choose from {', '.join(PRECISIONS)}.")
         self.batch_size = batch_size
         self.cache = cache
         self.precision = precision
+        self.word_table = word_table  # off for the throwaway copies that check an export
+        self._table: tuple[dict[int, int], np.ndarray] | None = None
         self._loaded = None
         self._provenance: dict | None = None  # read once: the status bar asks for it every few seconds
         self._folder: Path | None = None
@@ -109,7 +113,34 @@ class OnnxMiniLM:
                 tokenizer.enable_truncation(provenance["max_seq_length"])
                 tokenizer.no_padding()
                 self._loaded = (session, tokenizer)
+                if self.word_table:
+                    self._table = self.load_word_table(session, tokenizer)
             return self._loaded
+
+    def load_word_table(self, session, tokenizer) -> tuple[dict[int, int], np.ndarray]:
+        """The vector of every whole word of the tokenizer's vocabulary, computed once per model file
+        with this same session and kept beside it. A text that is one vocabulary word (most question
+        and document words are) is then read from it: the same vector, without a run of the model,
+        which for a short input costs about as much as for a sentence (the weights are read either way)."""
+        folder = self.folder()
+        ids_file, vectors_file = folder / f"words-{self.precision}-ids.npy", folder / f"words-{self.precision}.npy"
+        if not vectors_file.exists():
+            print("Precomputing the vocabulary's word vectors (once; about 20 s)...", file=sys.stderr, flush=True)
+            ids = np.array(sorted(i for token, i in tokenizer.get_vocab().items()
+                                  if not token.startswith("##") and not (token[0] == "[" and token[-1] == "]")),
+                           dtype=np.int32)
+            vectors = np.zeros((len(ids), self.dim), dtype=np.float32)
+            for start in range(0, len(ids), 256):  # one token each: [CLS] word [SEP], no padding
+                batch = ids[start:start + 256]
+                vectors[start:start + len(batch)] = run(session, [single_token(int(i), tokenizer) for i in batch])
+            for path, array in ((ids_file, ids), (vectors_file, vectors)):
+                tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
+                with open(tmp, "wb") as f:
+                    np.save(f, array, allow_pickle=False)
+                os.replace(tmp, path)
+        ids = np.load(ids_file, allow_pickle=False)
+        vectors = np.load(vectors_file, mmap_mode="r", allow_pickle=False)  # only the rows read are paged in
+        return {int(i): row for row, i in enumerate(ids)}, vectors
 
     def describe(self) -> dict:
         """What the index manifest records of this embedding: the fields that do not change from one
@@ -127,9 +158,31 @@ class OnnxMiniLM:
         session, tokenizer = self.load()
         encodings = tokenizer.encode_batch(list(texts))
         out = np.zeros((len(texts), self.dim), dtype=np.float32)
-        for rows in length_batches([len(e.ids) for e in encodings], self.batch_size):
+        todo = list(range(len(texts)))
+        if self._table is not None:
+            rows_of, vectors = self._table
+            found = {i: rows_of.get(e.ids[1]) for i, e in enumerate(encodings) if len(e.ids) == 3}
+            found = {i: row for i, row in found.items() if row is not None}
+            if found:
+                out[list(found)] = vectors[list(found.values())]
+                todo = [i for i in todo if i not in found]
+        for batch in length_batches([len(encodings[i].ids) for i in todo], self.batch_size):
+            rows = [todo[b] for b in batch]
             out[rows] = run(session, [encodings[i] for i in rows])
         return out
+
+
+@dataclass(frozen=True)
+class Ids:
+    """An encoding as `run` reads it."""
+    ids: list[int]
+    attention_mask: list[int]
+    type_ids: list[int]
+
+
+def single_token(token_id: int, tokenizer) -> Ids:
+    """The encoding of a text that is exactly this vocabulary entry: [CLS] token [SEP]."""
+    return Ids([tokenizer.token_to_id("[CLS]"), token_id, tokenizer.token_to_id("[SEP]")], [1, 1, 1], [0, 0, 0])
 
 
 def length_batches(lengths: list[int], size: int) -> list[list[int]]:
@@ -197,7 +250,7 @@ def export(model_dir: Path, folder: Path) -> None:
                       "onnx_sha256": file_sha256(tmp / "model.onnx"), "max_seq_length": st.max_seq_length,
                       "probe_min_cosine": 0.0}
         (tmp / "provenance.json").write_text(json.dumps(provenance), encoding="utf-8")
-        check = OnnxMiniLM(cache=folder.parent.parent)
+        check = OnnxMiniLM(cache=folder.parent.parent, word_table=False)
         check.folder = lambda: tmp  # the candidate, before it is published
         worst = float(np.min(np.sum(check.embed(list(PROBES)) * reference.embed(list(PROBES)), axis=1)))
         if worst < MIN_PROBE_COSINE:
@@ -228,9 +281,9 @@ def quantize(folder: Path, batch_size: int = 64) -> None:
 
         logging.getLogger().setLevel(logging.ERROR)  # its advice to pre-process is for image models
         quantize_dynamic(str(folder / "model.onnx"), str(target), weight_type=QuantType.QInt8)
-        fp32 = OnnxMiniLM(batch_size, cache=folder.parent.parent)
+        fp32 = OnnxMiniLM(batch_size, cache=folder.parent.parent, word_table=False)
         fp32.folder = lambda: folder
-        int8 = OnnxMiniLM(batch_size, cache=folder.parent.parent, precision="int8")
+        int8 = OnnxMiniLM(batch_size, cache=folder.parent.parent, precision="int8", word_table=False)
         int8.folder = lambda: folder
         int8.model_file = lambda: target
         int8._provenance = fp32.provenance()  # its tokenizer settings, until its own record exists
