@@ -37,7 +37,7 @@ def readme_commands(text: str) -> list[str]:
             fence = line[3:].strip() if fence is None else None
             continue
         if fence == "bash" and line.strip() and not line.startswith("#") or \
-                fence is None and re.match(r" {4}(make|rag|python|\.venv/bin/|curl) ", line):
+                fence is None and re.match(r" {4}(make|rag|python|pip|source|\.venv/bin/|curl) ", line):
             out.append(re.split(r"\s+# ", line.strip())[0])
     return out
 
@@ -63,7 +63,7 @@ RUNS: dict[str, tuple[str | None, list[str]]] = {
     "rag info": (None, ["fresh"]),
     "rag eval --suite data/eval": (None, ["chernobyl", "photosynthesis", "mean over documents"]),
     "python -m rag.fit --loo": (None, ["leave-one-document-out"]),
-    ".venv/bin/rag build --source path/to/notes.md": (None, ["embedded"]),
+    "rag build --source path/to/notes.md": (None, ["embedded"]),
     'rag ask --answerer openai --base-url http://localhost:11434/v1 --model llama3.2 "Why did Mao distrust Khrushchev?"':
         (None, ["[1]"]),
     'rag ask --answerer openai --base-url http://localhost:8080/v1 --model local "Why did Mao distrust Khrushchev?"':
@@ -71,11 +71,11 @@ RUNS: dict[str, tuple[str | None, list[str]]] = {
     'rag ask --answerer openai --base-url http://localhost:8000/v1 --model Qwen/Qwen2.5-1.5B-Instruct "..."':
         (None, ["[1]"]),
 }
-SERVERS = {"make run": "make run", ".venv/bin/python app.py": ".venv/bin/python app.py"}  # started, asked, stopped
+SERVERS = {"make run": "make run", "python app.py": "python app.py"}  # started, asked, stopped
 CURL = 'curl -s http://127.0.0.1:7860/api/ask -H "Content-Type: application/json" -d \'{"question": "When did Gorbachev visit Beijing?", "k": 5}\''
 NOT_RUN = {
     "make test": "it is the command that runs this test (CI runs it in a fresh clone)",
-    ".venv/bin/pip install -e '.[local-llm]'": "downloads Gemma 3 270M; test_generative covers the backend with "
+    "pip install -e '.[local-llm]'": "downloads Gemma 3 270M; test_generative covers the backend with "
                                                 "a tiny model, and runs Gemma when the extra is installed",
     'rag ask --answerer local --model gemma3-270m "When did Gorbachev visit Beijing?"': "needs the local-llm extra",
     'rag ask --answerer local --model path/to/model-folder-or-file.gguf "..."': "needs the local-llm extra and a model",
@@ -135,7 +135,7 @@ def filled(command: str, project: dict, endpoint: str) -> str:
     command = re.sub(r"http://localhost:\d+/v1", endpoint, command)
     if command.startswith("python -m rag.fit"):
         command += f" --out {work / 'answerability.json'} --work {work / 'fit'}"  # not over the shipped model
-    if command.startswith(".venv/bin/rag build --source path/to/notes.md"):
+    if command.startswith("rag build --source path/to/notes.md"):
         command += f" --index {work / 'notes-index'}"  # the article's copy stays for the other commands
     return command
 
@@ -186,12 +186,12 @@ def stop(process: subprocess.Popen) -> None:
 
 @pytest.mark.parametrize("command, title", [
     ("make run", "Sino-Soviet relations"),
-    (".venv/bin/python app.py", "Field notes"),
+    ("python app.py", "Field notes"),
 ])
 def test_readme_server_commands_serve_the_chat(command, title, project):
     env = {}
     if command.endswith("app.py"):  # "Another document": the index built from notes.md
-        subprocess.run(["bash", "-c", filled(".venv/bin/rag build --source path/to/notes.md", project, "")],
+        subprocess.run(["bash", "-c", filled("rag build --source path/to/notes.md", project, "")],
                        cwd=project["work"], env=project["env"], check=True, capture_output=True)
         env = {"RAG_INDEX": str(project["work"] / "notes-index")}
     port = free_port()
@@ -207,7 +207,7 @@ def test_readme_server_commands_serve_the_chat(command, title, project):
 
 def test_readme_curl_and_python_snippets_against_the_app(project):
     port = free_port()
-    process = start(".venv/bin/python app.py", project, port)
+    process = start("python app.py", project, port)
     try:
         url = f"http://127.0.0.1:{port}"
         wait_for(url, process)
