@@ -37,7 +37,7 @@ def readme_commands(text: str) -> list[str]:
             fence = line[3:].strip() if fence is None else None
             continue
         if fence == "bash" and line.strip() and not line.startswith("#") or \
-                fence is None and re.match(r" {4}(make|rag|python|pip|source|\.venv/bin/|curl) ", line):
+                fence is None and re.match(r" {4}(make|rag|python|pip|\.venv/bin/|curl) ", line):
             out.append(re.split(r"\s+# ", line.strip())[0])
     return out
 
