@@ -301,11 +301,12 @@ def test_documents_uploaded_in_the_chat_are_answered_from_and_removed(tmp_path):
     server = Served(project_copy(tmp_path / "project"))
     try:
         client = server.client()
-        status, documents, _, _ = client.predict([handle_file(str(pdf)), handle_file(str(html_page)),
-                                                  handle_file(str(scan))], api_name="/upload")
+        status, documents, _, _, _ = client.predict([handle_file(str(pdf)), handle_file(str(html_page)),
+                                                     handle_file(str(scan))], api_name="/upload")
         assert "Added boiler manual.pdf, kettle.html" in plain(status)
         assert "Not added: Source scan.pdf has no text layer (a scanned image?)" in plain(status)
         server.service.background.join(timeout=300)
+        assert web.heading_of(server.service) == "## Ask: 3 documents"
         folder = tmp_path / "project" / "data" / "documents"
         assert sorted(p.name for p in folder.iterdir()) == ["boiler manual.pdf", "kettle.html",
                                                             "sino-soviet-relations.txt"]
@@ -316,9 +317,10 @@ def test_documents_uploaded_in_the_chat_are_answered_from_and_removed(tmp_path):
         assert cited["source"] == "boiler manual.pdf" and (cited["page"], cited["last_page"]) == (1, 2)
         assert "May 1989" in client.predict("When did Gorbachev visit Beijing?", 5, None, api_name="/ask")["answer"]
 
-        status, _, _ = client.predict("boiler manual.pdf", api_name="/remove")
+        status, _, _, _ = client.predict("boiler manual.pdf", api_name="/remove")
         assert "Removed boiler manual.pdf" in plain(status)
         server.service.background.join(timeout=300)
+        assert web.heading_of(server.service) == "## Ask: 2 documents"
         data = client.predict("Who services the embassy pump?", 5, None, api_name="/ask")
         assert "Olek Varga" not in data["answer"]
         assert all(p["source"] != "boiler manual.pdf" for p in data["passages"])
