@@ -10,6 +10,8 @@ import threading
 import httpx
 import pytest
 
+gradio_client = pytest.importorskip("gradio_client")
+
 from rag.web.server import Limits, LoginThrottle, credentials_ok
 
 from test_app import Served, check_answer_json, project_copy
@@ -225,3 +227,44 @@ def test_concurrent_api_questions_during_a_rebuild_all_get_valid_answers(served)
     for t in users:
         t.join()
     assert failures == []
+
+
+@pytest.mark.slow
+def test_python_app_answers_the_api_before_the_chat_page_is_ready(tmp_path):
+    """Importing Gradio takes seconds: the JSON API answers first, "/" says the chat is starting and
+    reloads, and the chat replaces it in the same server."""
+    import subprocess
+    import sys
+    import time
+
+    from test_app import free_port
+    from conftest import ROOT
+
+    settings = project_copy(tmp_path)
+    port = free_port()
+    url = f"http://127.0.0.1:{port}/"
+    process = subprocess.Popen([sys.executable, "app.py", "--port", str(port), "--index", str(settings.index_dir),
+                                "--source", str(settings.source_or_none)], cwd=ROOT,
+                               stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    try:
+        first = None
+        deadline = time.monotonic() + 120
+        while first is None and time.monotonic() < deadline:
+            try:
+                first = httpx.post(url + "api/ask", json={"question": "When did Gorbachev visit Beijing?"}, timeout=30)
+            except httpx.HTTPError:
+                time.sleep(0.05)
+        assert first is not None and "1989" in first.json()["answer"]
+        page = httpx.get(url)
+        assert (page.status_code, httpx.get(url + "api/status").json()["chat_ready"]) == (503, False)
+        assert "Starting the chat" in page.text and 'http-equiv="refresh"' in page.text
+        while not httpx.get(url + "api/status").json()["chat_ready"] and time.monotonic() < deadline:
+            time.sleep(0.2)
+        page = httpx.get(url)
+        assert page.status_code == 200 and "Ask: Sino-Soviet relations" in page.text
+        answer = gradio_client.Client(url, verbose=False).predict("When did Gorbachev visit Beijing?", 5, None,
+                                                                  api_name="/ask")
+        assert "1989" in answer["answer"]  # Gradio's queue runs in the swapped-in application
+    finally:
+        process.terminate()
+        process.wait(timeout=20)

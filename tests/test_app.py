@@ -283,10 +283,10 @@ def test_a_stale_index_is_served_at_once_and_rebuilt_in_the_background(tmp_path)
                       "to historians in 2031, long after the events.\n", encoding="utf-8")
     service = web.ChatService(settings)
     assert service.background is not None  # serving already; the rebuild runs beside it
-    assert "May 1989" in service.ask_json("When did Gorbachev visit Beijing?")["answer"]
+    assert "May 1989" in service.answer_json("When did Gorbachev visit Beijing?")["answer"]
     service.background.join(timeout=300)
     assert service.message.startswith("Rebuilt:") and "stale" not in service.status()
-    assert "2031" in service.ask_json("When did the archive of the talks open to historians?")["answer"]
+    assert "2031" in service.answer_json("When did the archive of the talks open to historians?")["answer"]
 
 
 def test_documents_uploaded_in_the_chat_are_answered_from_and_removed(tmp_path):
@@ -357,7 +357,7 @@ def test_a_watched_source_edited_on_disk_is_rebuilt(tmp_path):
             time.sleep(0.2)
         assert service.message.startswith("Rebuilt:") and "embedded" in service.message
         assert "stale" not in service.status()
-        assert "2032" in service.ask_json("When did the museum of the border talks open in Harbin?")["answer"]
+        assert "2032" in service.answer_json("When did the museum of the border talks open in Harbin?")["answer"]
     finally:
         service.watcher.stop()
 

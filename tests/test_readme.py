@@ -158,6 +158,7 @@ def free_port() -> int:
 
 def start(command: str, project: dict, port: int, env: dict | None = None) -> subprocess.Popen:
     env = {**project["env"], "RAG_PORT": str(port), "PORT": str(port), **(env or {})}
+    env = {k: v for k, v in env.items() if v is not None}  # None: unset
     return subprocess.Popen(["bash", "-c", command], cwd=project["work"], env=env, stdout=subprocess.PIPE,
                             stderr=subprocess.STDOUT, text=True, start_new_session=True)
 
@@ -168,9 +169,9 @@ def wait_for(url: str, process: subprocess.Popen, seconds: float = 180) -> None:
         if process.poll() is not None:
             raise AssertionError(f"the server exited: {process.stdout.read()[-2000:]}")
         try:
-            if httpx.get(url + "/api/status", timeout=2).status_code == 200:
+            if httpx.get(url + "/api/status", timeout=2).json().get("chat_ready"):
                 return
-        except httpx.HTTPError:
+        except (httpx.HTTPError, ValueError):
             pass
         time.sleep(0.2)
     raise AssertionError(f"no answer from {url} in {seconds} s")
@@ -193,7 +194,8 @@ def test_readme_server_commands_serve_the_chat(command, title, project):
     if command.endswith("app.py"):  # "Another document": the index built from notes.md
         subprocess.run(["bash", "-c", filled("rag build --source path/to/notes.md", project, "")],
                        cwd=project["work"], env=project["env"], check=True, capture_output=True)
-        env = {"RAG_INDEX": str(project["work"] / "notes-index")}
+        # the index remembers its source: RAG_SOURCE (the article, for the other commands) is unset
+        env = {"RAG_INDEX": str(project["work"] / "notes-index"), "RAG_SOURCE": None}
     port = free_port()
     process = start(SERVERS[command] + (f" PORT={port}" if command == "make run" else ""), project, port, env)
     try:

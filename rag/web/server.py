@@ -5,27 +5,38 @@ beside it, for programs that want one request per answer rather than Gradio's qu
                       -> the answer JSON of `rag ask --json`; errors -> {"error": "..."} with a 4xx status
     GET  /api/status  -> the index being served (source, chunks, model, build time, fresh or stale)
 
+`python app.py` serves the JSON API as soon as the index is loaded, with a "starting" page at `/`, and
+mounts the chat once Gradio is imported (about 5 s of the start here): `Switch` swaps the application
+in place, running the chat's startup in the server's own loop.
+
 Guards in front of every route, before a body is read: a size cap per request (small for questions,
 larger only for the chat's upload route) and, when auth is on, a per-client backoff on failed logins.
 With auth on, the API takes the same user and password (HTTP Basic) or `Authorization: Bearer $RAG_API_TOKEN`.
 """
 from __future__ import annotations
 
+import argparse
+import asyncio
 import base64
 import hmac
+import ipaddress
 import json
 import logging
+import os
+import sys
 import threading
 import time
 from dataclasses import dataclass
+from pathlib import Path
 
 import anyio
-import gradio as gr
 import uvicorn
 from fastapi import FastAPI, Request
-from fastapi.responses import JSONResponse
+from fastapi.responses import HTMLResponse, JSONResponse
 
+from rag.answering import registry
 from rag.errors import RagError
+from rag.settings import Settings
 
 log = logging.getLogger("rag.server")
 
@@ -158,15 +169,13 @@ def credentials_ok(header: str | None, auth: tuple[str, str] | None, token: str 
     return False
 
 
-def create_server(service, blocks: gr.Blocks, auth: tuple[str, str] | None = None, token: str | None = None,
-                  limits: Limits = Limits(), login_throttle: dict | None = None, api_workers: int = 4) -> FastAPI:
-    """The FastAPI application: the JSON API first, then the chat mounted at `/` (same auth).
+def create_api(service, auth: tuple[str, str] | None = None, token: str | None = None, limits: Limits = Limits(),
+               login_throttle: dict | None = None, api_workers: int = 4) -> FastAPI:
+    """The JSON API and the guards, without the chat.
 
     `api_workers`: API answers computed at once. More waiting requests queue in the event loop instead
     of filling the thread pool the chat's own events run in, so a person in the browser is not queued
     behind every program (the answering is CPU-bound: two cores gain nothing from more threads)."""
-    from rag.web.app import CSS, HEAD, MAX_UPLOAD_BYTES
-
     server = FastAPI(docs_url=None, redoc_url=None, openapi_url=None)
     workers = anyio.CapacityLimiter(api_workers)
 
@@ -178,7 +187,7 @@ def create_server(service, blocks: gr.Blocks, auth: tuple[str, str] | None = Non
 
     @server.post("/api/ask")
     async def api_ask(request: Request):
-        """One question, one JSON answer; the work runs in the thread pool so requests overlap."""
+        """One question, one JSON answer; the work runs in a worker thread so requests overlap."""
         if (denied := refused(request)) is not None:
             return denied
         try:
@@ -205,13 +214,95 @@ def create_server(service, blocks: gr.Blocks, auth: tuple[str, str] | None = Non
             return denied
         return service.status_json()
 
-    blocks.queue(default_concurrency_limit=4)
-    gr.mount_gradio_app(server, blocks, path="", auth=auth, css=CSS, head=HEAD, theme=gr.themes.Soft(),
-                        show_error=False, footer_links=["api"], max_file_size=MAX_UPLOAD_BYTES)
     server.add_middleware(BodyCap, limits=limits)
     if auth is not None:
         server.add_middleware(LoginThrottle, **(login_throttle or {}))
     return server
+
+
+STARTING_PAGE = """<!doctype html><html><head><meta charset="utf-8"><meta http-equiv="refresh" content="1">
+<title>Starting the chat</title></head><body style="font-family: sans-serif; margin: 3em">
+<h2>Starting the chat…</h2><p>This page reloads by itself in a moment. The JSON API already answers:
+<code>POST /api/ask</code>.</p></body></html>"""
+
+
+def create_starting(service, auth: tuple[str, str] | None = None, token: str | None = None, **options) -> FastAPI:
+    """The API, and for every other path a page that reloads itself until the chat is mounted."""
+    server = create_api(service, auth, token, **options)
+
+    @server.get("/{path:path}")
+    def starting(path: str):
+        return HTMLResponse(STARTING_PAGE, status_code=503, headers={"Retry-After": "1"})
+
+    return server
+
+
+def create_server(service, blocks, auth: tuple[str, str] | None = None, token: str | None = None,
+                  **options) -> FastAPI:
+    """The whole application: the JSON API first, then the chat (a gr.Blocks) mounted at `/`, same auth."""
+    import gradio as gr
+
+    from rag.web.app import CSS, HEAD
+    from rag.web.service import MAX_UPLOAD_BYTES
+
+    server = create_api(service, auth, token, **options)
+    blocks.queue(default_concurrency_limit=4)
+    gr.mount_gradio_app(server, blocks, path="", auth=auth, css=CSS, head=HEAD, theme=gr.themes.Soft(),
+                        show_error=False, footer_links=["api"], max_file_size=MAX_UPLOAD_BYTES)
+    return server
+
+
+class Switch:
+    """The ASGI application uvicorn runs: at first `first` (the API and the starting page), then, once
+    `switch_to` is called from another thread, the whole application, whose startup (Gradio's queue)
+    runs inside the server's loop and whose shutdown follows the server's."""
+
+    def __init__(self, first) -> None:
+        self.current = first
+        self.loop: asyncio.AbstractEventLoop | None = None
+        self.started = threading.Event()
+        self._stopping: asyncio.Event | None = None
+
+    async def __call__(self, scope, receive, send):
+        if scope["type"] != "lifespan":
+            return await self.current(scope, receive, send)
+        while True:
+            message = await receive()
+            if message["type"] == "lifespan.startup":
+                self.loop, self._stopping = asyncio.get_running_loop(), asyncio.Event()
+                self.started.set()
+                await send({"type": "lifespan.startup.complete"})
+            elif message["type"] == "lifespan.shutdown":
+                self._stopping.set()
+                await send({"type": "lifespan.shutdown.complete"})
+                return
+
+    def switch_to(self, application: FastAPI, timeout: float = 120) -> None:
+        if not self.started.wait(timeout):
+            raise RagError("The server did not start.")
+        ready = threading.Event()
+
+        async def lifespan() -> None:
+            async with application.router.lifespan_context(application):
+                ready.set()
+                await self._stopping.wait()
+
+        asyncio.run_coroutine_threadsafe(lifespan(), self.loop)
+        if not ready.wait(timeout):
+            raise RagError("The chat did not start.")
+        self.current = application
+
+
+def mount_chat(switch: Switch, service, auth: tuple[str, str] | None, token: str | None) -> None:
+    """Import Gradio, build the chat and swap it in: run in a thread while the API already answers."""
+    try:
+        from rag.web.app import build_app
+
+        switch.switch_to(create_server(service, build_app(service), auth, token))
+        service.chat_ready = True
+        log.info("the chat is ready")
+    except Exception:
+        log.exception("the chat could not be started; the JSON API keeps answering")
 
 
 class Running:
@@ -225,7 +316,7 @@ class Running:
         self.thread.join(timeout=10)
 
 
-def serve(application: FastAPI, host: str, port: int, block: bool = True) -> Running | None:
+def serve(application, host: str, port: int, block: bool = True) -> Running | None:
     """Run the application with uvicorn; with block=False in a thread, returned once it accepts requests."""
     config = uvicorn.Config(application, host=host, port=port, log_level="warning" if block else "error",
                             access_log=False, timeout_graceful_shutdown=2)
@@ -242,3 +333,80 @@ def serve(application: FastAPI, host: str, port: int, block: bool = True) -> Run
         time.sleep(0.02)
     return Running(server, thread)
 
+
+# ---------------------------------------------------------------- command line
+
+def is_loopback(host: str) -> bool:
+    if host == "localhost":
+        return True
+    try:
+        return ipaddress.ip_address(host).is_loopback
+    except ValueError:
+        return False
+
+
+def port_is_free(host: str, port: int) -> bool:
+    import socket
+
+    with socket.socket() as s:
+        try:
+            s.bind((host, port))
+        except OSError:
+            return False
+    return True
+
+
+def parse_auth(value: str | None) -> tuple[str, str] | None:
+    if not value:
+        return None
+    user, sep, password = value.partition(":")
+    if not sep or not user or not password:
+        raise RagError("--auth must be user:password.")
+    return user, password
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description="The web chat over the indexed document.")
+    parser.add_argument("--host", default=os.environ.get("RAG_HOST", "127.0.0.1"))
+    parser.add_argument("--port", type=int, default=int(os.environ.get("RAG_PORT", "7860")))
+    parser.add_argument("--auth", default=os.environ.get("RAG_AUTH"), help="user:password (or $RAG_AUTH)")
+    parser.add_argument("--insecure", action="store_true", help="allow a non-loopback host without --auth")
+    parser.add_argument("--index", type=Path)
+    parser.add_argument("--source", type=Path)
+    parser.add_argument("--answerer", choices=registry.names(), help="the default answerer")
+    parser.add_argument("--base-url", help="an OpenAI-compatible endpoint (or RAG_OPENAI_BASE_URL)")
+    parser.add_argument("--model", help="openai: model name; local: folder, .gguf file or gemma3-270m")
+    parser.add_argument("--watch", action="store_true", help="rebuild in the background when the source files "
+                                                             "change on disk (make run turns it on)")
+    args = parser.parse_args(argv)
+    try:
+        auth = parse_auth(args.auth)
+    except RagError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 2
+    if not is_loopback(args.host) and not auth and not args.insecure:
+        print(f"error: serving on {args.host} exposes the chat and its rebuild button to the network; "
+              "give --auth user:password (or RAG_AUTH), or --insecure to do it anyway.", file=sys.stderr)
+        return 2
+    if not port_is_free(args.host, args.port):
+        print(f"error: port {args.port} is in use: use --port or PORT=.", file=sys.stderr)
+        return 1
+    logging.basicConfig(level=logging.INFO, format="%(levelname)s %(name)s: %(message)s")
+    from rag.web.service import ChatService
+
+    try:
+        service = ChatService(Settings.from_env(source=args.source, index_dir=args.index, answerer=args.answerer,
+                                                base_url=args.base_url, model=args.model),
+                              watch=args.watch)
+    except RagError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 1
+    service.embedder.embed(["warm up"])  # load the model before the first question
+    token = os.environ.get("RAG_API_TOKEN")
+    service.chat_ready = False
+    switch = Switch(create_starting(service, auth, token))
+    threading.Thread(target=mount_chat, args=(switch, service, auth, token), daemon=True, name="chat-ui").start()
+    print(f"Serving the chat at http://{args.host}:{args.port} (the JSON API, POST /api/ask and GET /api/status, "
+          "answers at once; the page follows in a few seconds)", flush=True)
+    serve(switch, args.host, args.port)
+    return 0
