@@ -69,10 +69,19 @@ class Pipeline:
         return self.answerers["extractive"]
 
     def swap(self, index: Index) -> None:
-        """Serve a newly built index; questions in flight finish on the old one."""
+        """Serve a newly built index; questions in flight finish on the old one. The index and its judge
+        are one attribute, so a question never reads one without the other."""
         judge = EvidenceJudge(DocumentStats.from_index(index), self.model, self.threshold)
         with self._lock:
-            self.index, self.judge = index, judge
+            self._served = (index, judge)
+
+    @property
+    def index(self) -> Index:
+        return self._served[0]
+
+    @property
+    def judge(self) -> EvidenceJudge:
+        return self._served[1]
 
     def answerer(self, name: str | None = None) -> Answerer:
         name = name or self.default
@@ -111,7 +120,7 @@ class Pipeline:
         began = time.perf_counter()
         k = check_k(k)
         chosen = self.answerer(answerer)
-        index, judge = self.index, self.judge  # one consistent snapshot, even across a swap
+        index, judge = self._served  # one consistent snapshot, even across a swap
         query = self.analyse(question, history, judge.stats)
         passages = self.search(query, k, retrieval, index)
         evidence = judge.decide(query, passages)

@@ -12,7 +12,7 @@ import pytest
 
 gradio_client = pytest.importorskip("gradio_client")
 
-from rag.web.server import Limits, LoginThrottle, credentials_ok
+from rag.web.server import Limits, Throttle, credentials_ok
 
 from test_app import Served, check_answer_json, project_copy
 
@@ -67,10 +67,31 @@ def test_only_the_upload_route_takes_large_bodies(path, cap):
 ])
 def test_login_backoff_grows_with_failures_in_a_row(failures, seconds_since, wait):
     now = 1000.0
-    throttle = LoginThrottle(app=None, clock=lambda: now)
+    throttle = Throttle(clock=lambda: now)
     throttle.failures["1.2.3.4"] = (failures, now - seconds_since)
     assert throttle.wait_for("1.2.3.4") == pytest.approx(wait)
     assert throttle.wait_for("5.6.7.8") == 0.0
+
+
+def test_an_attempt_counts_as_failed_until_it_succeeds():
+    throttle = Throttle(free_failures=2, clock=lambda: 0.0)
+    assert [throttle.attempt("a") for _ in range(3)] == [0.0, 0.0, 1.0]  # parallel guesses: the third waits
+    throttle.succeeded("a")
+    assert throttle.attempt("a") == 0.0 and throttle.failures["a"] == (1, 0.0)
+
+
+def test_the_throttle_remembers_a_bounded_number_of_clients():
+    throttle = Throttle(most_clients=3, clock=lambda: 0.0)
+    for client in "abcde":
+        throttle.attempt(client)
+    assert list(throttle.failures) == ["c", "d", "e"]
+
+
+def test_non_ascii_credentials_are_compared_not_crashed_on():
+    header = basic("josé", "pässword")
+    assert credentials_ok(header, ("josé", "pässword"), None) is True
+    assert credentials_ok(header, ("jose", "pässword"), None) is False
+    assert credentials_ok("Bearer tök", ("a", "b"), "tok") is False
 
 
 # -- the running server
@@ -84,7 +105,15 @@ def served(tmp_path_factory):
 
 @pytest.fixture(scope="module")
 def guarded(tmp_path_factory):
-    server = Served(project_copy(tmp_path_factory.mktemp("api-auth")), auth=AUTH, token="tok",
+    server = Served(project_copy(tmp_path_factory.mktemp("api-auth")), auth=AUTH, token="tok")
+    yield server
+    server.close()
+
+
+@pytest.fixture
+def throttled(tmp_path_factory):
+    """A fresh server whose throttle slows the fourth failure in a row for 30 s."""
+    server = Served(project_copy(tmp_path_factory.mktemp("api-throttle")), auth=AUTH,
                     login_throttle={"free_failures": 3, "base_delay": 30.0})
     yield server
     server.close()
@@ -196,10 +225,24 @@ def test_with_auth_the_api_needs_credentials(guarded, headers, status):
 
 
 @pytest.mark.slow
-def test_failed_logins_are_slowed_per_client(guarded):
-    attempts = [httpx.post(guarded.url + "login", data={"username": "ann", "password": f"guess{i}"}).status_code
-                for i in range(5)]
-    assert attempts == [400, 400, 400, 429, 429]
+def test_failed_logins_are_slowed_per_client(throttled):
+    def login(password: str, client: str = "127.0.0.1") -> int:
+        with httpx.Client(transport=httpx.HTTPTransport(local_address=client)) as http:
+            return http.post(throttled.url + "login", data={"username": "ann", "password": password}).status_code
+
+    assert [login(f"guess{i}") for i in range(5)] == [400, 400, 400, 429, 429]
+    assert login("s3cret") == 429  # even the right password waits its turn
+    assert login("guess", client="127.0.0.2") == 400  # another client is not slowed
+    assert login("s3cret", client="127.0.0.2") == 200
+
+
+@pytest.mark.slow
+def test_password_guesses_on_the_api_are_slowed_like_logins(throttled):
+    wrong = {"Authorization": basic("ann", "guess")}
+    codes = [httpx.get(throttled.url + "api/status", headers=wrong).status_code for _ in range(5)]
+    assert codes == [401, 401, 401, 429, 429]
+    right = httpx.post(throttled.url + "login", data={"username": "ann", "password": "s3cret"})
+    assert right.status_code == 429  # one count of failures per client, whichever door it knocks on
 
 
 @pytest.mark.slow
@@ -207,11 +250,13 @@ def test_concurrent_api_questions_during_a_rebuild_all_get_valid_answers(served)
     questions = ["When did Gorbachev visit Beijing?", "Who did Mao send to Korea?",
                  "What was the Sino-Soviet border conflict?", "Who was the first woman on the Moon?"]
     failures: list[str] = []
+    answered = threading.Semaphore(0)
 
     def user(n: int) -> None:
         with httpx.Client(timeout=60) as client:
-            for i in range(6):
+            for i in range(8):
                 reply = client.post(served.url + "api/ask", json={"question": questions[(n + i) % len(questions)]})
+                answered.release()
                 if reply.status_code != 200:
                     failures.append(reply.text)
                     continue
@@ -220,19 +265,70 @@ def test_concurrent_api_questions_during_a_rebuild_all_get_valid_answers(served)
                 except AssertionError:
                     failures.append(f"invalid citations: {reply.text[:200]}")
 
+    source = served.service.settings.source_or_none
+    source.write_text(source.read_text(encoding="utf-8") + "\n\nArchives\n\nThe talks' minutes were opened to "
+                      "historians in 2031.\n", encoding="utf-8")
     users = [threading.Thread(target=user, args=(n,)) for n in range(8)]
     for t in users:
         t.start()
-    served.service.rebuild()
+    for _ in range(8):
+        answered.acquire(timeout=60)  # answers are flowing: now swap the index under them
+    outcome = served.service.rebuild()
     for t in users:
         t.join()
+    assert outcome.startswith("Rebuilt:") and "embedded 0," not in outcome
     assert failures == []
+    assert "2031" in httpx.post(served.url + "api/ask", json={"question": "When were the talks' minutes opened "
+                                                                          "to historians?"}).json()["answer"]
 
 
 @pytest.mark.slow
-def test_python_app_answers_the_api_before_the_chat_page_is_ready(tmp_path):
-    """Importing Gradio takes seconds: the JSON API answers first, "/" says the chat is starting and
-    reloads, and the chat replaces it in the same server."""
+def test_the_switch_serves_the_api_and_a_starting_page_then_the_chat(tmp_path):
+    from rag.web import app as web
+    from rag.web.server import Switch, create_server, create_starting, serve
+    from test_app import free_port
+
+    service = web.ChatService(project_copy(tmp_path))
+    switch = Switch(create_starting(service))
+    port = free_port()
+    running = serve(switch, "127.0.0.1", port, block=False)
+    url = f"http://127.0.0.1:{port}/"
+    try:
+        page = httpx.get(url)
+        assert page.status_code == 503 and "Starting the chat" in page.text and 'http-equiv="refresh"' in page.text
+        assert "1989" in httpx.post(url + "api/ask", json={"question": "When did Gorbachev visit Beijing?"}).json()["answer"]
+        switch.switch_to(create_server(service, web.build_app(service)))
+        page = httpx.get(url)
+        assert page.status_code == 200 and "Ask: Sino-Soviet relations" in page.text
+        answer = gradio_client.Client(url, verbose=False).predict("When did Gorbachev visit Beijing?", 5, None,
+                                                                  api_name="/ask")
+        assert "1989" in answer["answer"]  # Gradio's queue runs in the swapped-in application
+    finally:
+        running.close()
+
+
+@pytest.mark.slow
+def test_a_chat_that_cannot_start_says_so_and_the_api_stays(tmp_path):
+    from rag.web import app as web
+    from rag.web.server import Switch, create_starting, serve
+    from test_app import free_port
+
+    service = web.ChatService(project_copy(tmp_path))
+    switch = Switch(create_starting(service))
+    running = serve(switch, "127.0.0.1", port := free_port(), block=False)
+    url = f"http://127.0.0.1:{port}/"
+    try:
+        switch.fail()
+        page = httpx.get(url)
+        assert page.status_code == 503 and "could not start" in page.text and "refresh" not in page.text
+        assert httpx.post(url + "api/ask", json={"question": "When did Gorbachev visit Beijing?"}).status_code == 200
+    finally:
+        running.close()
+
+
+@pytest.mark.slow
+def test_python_app_answers_the_api_and_then_serves_the_chat(tmp_path):
+    """`python app.py` as a person runs it: the API first, the chat once Gradio is loaded."""
     import subprocess
     import sys
     import time
@@ -255,16 +351,10 @@ def test_python_app_answers_the_api_before_the_chat_page_is_ready(tmp_path):
             except httpx.HTTPError:
                 time.sleep(0.05)
         assert first is not None and "1989" in first.json()["answer"]
-        page = httpx.get(url)
-        assert (page.status_code, httpx.get(url + "api/status").json()["chat_ready"]) == (503, False)
-        assert "Starting the chat" in page.text and 'http-equiv="refresh"' in page.text
         while not httpx.get(url + "api/status").json()["chat_ready"] and time.monotonic() < deadline:
             time.sleep(0.2)
         page = httpx.get(url)
         assert page.status_code == 200 and "Ask: Sino-Soviet relations" in page.text
-        answer = gradio_client.Client(url, verbose=False).predict("When did Gorbachev visit Beijing?", 5, None,
-                                                                  api_name="/ask")
-        assert "1989" in answer["answer"]  # Gradio's queue runs in the swapped-in application
     finally:
         process.terminate()
         process.wait(timeout=20)

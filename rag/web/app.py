@@ -86,11 +86,12 @@ document.addEventListener('click', function (event) {
   var holder = button.closest('.message-buttons');
   var row = holder && holder.previousElementSibling;
   if (!row || !row.classList.contains('message-row')) return;
+  // Without the clipboard API (plain http beyond localhost) Gradio's own fallback copies as it can.
+  if (!navigator.clipboard) return;
   event.stopPropagation();  // Gradio's own handler would copy the HTML source
-  var text = ragMessageText(row);
   var done = function () { button.setAttribute('title', 'Copied'); setTimeout(function () {
     button.setAttribute('title', 'Copy message'); }, 1500); };
-  if (navigator.clipboard) { navigator.clipboard.writeText(text).then(done); }
+  navigator.clipboard.writeText(ragMessageText(row)).then(done);
 }, true);
 
 function ragPlainLabels() {

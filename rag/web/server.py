@@ -47,7 +47,7 @@ class Limits:
     upload route, which the chat's Documents panel uses; every other request carries a question at most."""
     body: int = 32_000
     upload: int = 100_000_000
-    upload_paths: tuple[str, ...] = ("/gradio_api/upload", "/upload")
+    upload_paths: tuple[str, ...] = ("/gradio_api/upload",)
 
     def cap(self, path: str) -> int:
         return self.upload if path.rstrip("/") in self.upload_paths else self.body
@@ -106,14 +106,16 @@ class BodyCap:
                 await too_large(limit)(scope, receive, send)
 
 
-class LoginThrottle:
-    """ASGI middleware for `/login`: after `free_failures` wrong passwords in a row from one client, each
-    further attempt must wait `base_delay * 2**n` seconds (at most `max_delay`); a success clears it."""
+class Throttle:
+    """Failed logins per client: after `free_failures` in a row, each further attempt must wait
+    `base_delay * 2**n` seconds (at most `max_delay`); a success clears it. An attempt counts as failed
+    from the moment it starts, so guesses sent in parallel are slowed as well. Shared by Gradio's
+    `/login` and the API's HTTP Basic check; at most `most_clients` are remembered (oldest first out)."""
 
-    def __init__(self, app, free_failures: int = 5, base_delay: float = 1.0, max_delay: float = 300.0,
-                 clock=time.monotonic) -> None:
-        self.app = app
+    def __init__(self, free_failures: int = 5, base_delay: float = 1.0, max_delay: float = 300.0,
+                 most_clients: int = 10_000, clock=time.monotonic) -> None:
         self.free_failures, self.base_delay, self.max_delay, self.clock = free_failures, base_delay, max_delay, clock
+        self.most_clients = most_clients
         self.failures: dict[str, tuple[int, float]] = {}  # client -> (failures in a row, time of the last)
         self.lock = threading.Lock()
 
@@ -124,16 +126,43 @@ class LoginThrottle:
         delay = min(self.base_delay * 2 ** (count - self.free_failures), self.max_delay)
         return max(0.0, last + delay - self.clock())
 
+    def attempt(self, client: str) -> float:
+        """0 and the attempt counted as a failure until `succeeded`, or the seconds still to wait."""
+        with self.lock:
+            wait = self.wait_for(client)
+            if wait <= 0:
+                count, _ = self.failures.pop(client, (0, 0.0))
+                self.failures[client] = (count + 1, self.clock())
+                while len(self.failures) > self.most_clients:
+                    self.failures.pop(next(iter(self.failures)))
+            return wait
+
+    def succeeded(self, client: str) -> None:
+        with self.lock:
+            self.failures.pop(client, None)
+
+
+def too_many(wait: float) -> JSONResponse:
+    return JSONResponse({"error": f"Too many failed logins: try again in {wait:.0f} s."},
+                        status_code=429, headers={"Retry-After": str(max(1, round(wait)))})
+
+
+def client_of(scope) -> str:
+    return (scope.get("client") or ("?", 0))[0]
+
+
+class LoginThrottle:
+    """ASGI middleware for Gradio's `POST /login`: the throttle's wait, then the attempt."""
+
+    def __init__(self, app, throttle: Throttle) -> None:
+        self.app, self.throttle = app, throttle
+
     async def __call__(self, scope, receive, send):
         if scope["type"] != "http" or scope["method"] != "POST" or scope["path"].rstrip("/") != "/login":
             return await self.app(scope, receive, send)
-        client = (scope.get("client") or ("?", 0))[0]
-        with self.lock:
-            wait = self.wait_for(client)
-        if wait > 0:
-            response = JSONResponse({"error": f"Too many failed logins: try again in {wait:.0f} s."},
-                                    status_code=429, headers={"Retry-After": str(max(1, round(wait)))})
-            return await response(scope, receive, send)
+        client = client_of(scope)
+        if (wait := self.throttle.attempt(client)) > 0:
+            return await too_many(wait)(scope, receive, send)
         status = 0
 
         async def watched_send(message):
@@ -143,12 +172,8 @@ class LoginThrottle:
             await send(message)
 
         await self.app(scope, receive, watched_send)
-        with self.lock:
-            if status == 200:
-                self.failures.pop(client, None)
-            else:
-                count, _ = self.failures.get(client, (0, 0.0))
-                self.failures[client] = (count + 1, self.clock())
+        if status == 200:
+            self.throttle.succeeded(client)
 
 
 def credentials_ok(header: str | None, auth: tuple[str, str] | None, token: str | None) -> bool:
@@ -159,13 +184,14 @@ def credentials_ok(header: str | None, auth: tuple[str, str] | None, token: str 
         return False
     scheme, _, value = header.partition(" ")
     if scheme.lower() == "bearer":
-        return bool(token) and hmac.compare_digest(value.strip(), token)
+        return bool(token) and hmac.compare_digest(value.strip().encode(), token.encode())
     if scheme.lower() == "basic":
         try:
             user, _, password = base64.b64decode(value.strip()).decode("utf-8").partition(":")
         except ValueError:
             return False
-        return hmac.compare_digest(user, auth[0]) & hmac.compare_digest(password, auth[1])
+        return hmac.compare_digest(user.encode(), auth[0].encode()) & \
+            hmac.compare_digest(password.encode(), auth[1].encode())
     return False
 
 
@@ -178,9 +204,17 @@ def create_api(service, auth: tuple[str, str] | None = None, token: str | None =
     behind every program (the answering is CPU-bound: two cores gain nothing from more threads)."""
     server = FastAPI(docs_url=None, redoc_url=None, openapi_url=None)
     workers = anyio.CapacityLimiter(api_workers)
+    throttle = Throttle(**(login_throttle or {}))
 
     def refused(request: Request) -> JSONResponse | None:
+        """None when the request may go on; guesses at the password here count like failed logins."""
+        if auth is None:
+            return None
+        client = client_of(request.scope)
+        if (wait := throttle.attempt(client)) > 0:
+            return too_many(wait)
         if credentials_ok(request.headers.get("authorization"), auth, token):
+            throttle.succeeded(client)
             return None
         return JSONResponse({"error": "This server needs a user and password (HTTP Basic) or a bearer token."},
                             status_code=401, headers={"WWW-Authenticate": 'Basic realm="rag"'})
@@ -216,7 +250,7 @@ def create_api(service, auth: tuple[str, str] | None = None, token: str | None =
 
     server.add_middleware(BodyCap, limits=limits)
     if auth is not None:
-        server.add_middleware(LoginThrottle, **(login_throttle or {}))
+        server.add_middleware(LoginThrottle, throttle=throttle)
     return server
 
 
@@ -252,16 +286,22 @@ def create_server(service, blocks, auth: tuple[str, str] | None = None, token: s
     return server
 
 
+FAILED_PAGE = """<!doctype html><html><head><meta charset="utf-8"><title>The chat could not start</title></head>
+<body style="font-family: sans-serif; margin: 3em"><h2>The chat could not start.</h2><p>The error is in the
+server's log. The JSON API still answers: <code>POST /api/ask</code>.</p></body></html>"""
+
+
 class Switch:
     """The ASGI application uvicorn runs: at first `first` (the API and the starting page), then, once
     `switch_to` is called from another thread, the whole application, whose startup (Gradio's queue)
-    runs inside the server's loop and whose shutdown follows the server's."""
+    runs inside the server's loop and whose shutdown the server's own waits for."""
 
     def __init__(self, first) -> None:
         self.current = first
         self.loop: asyncio.AbstractEventLoop | None = None
         self.started = threading.Event()
         self._stopping: asyncio.Event | None = None
+        self._lifespan = None  # the swapped-in application's lifespan, a future in the server's loop
 
     async def __call__(self, scope, receive, send):
         if scope["type"] != "lifespan":
@@ -274,10 +314,16 @@ class Switch:
                 await send({"type": "lifespan.startup.complete"})
             elif message["type"] == "lifespan.shutdown":
                 self._stopping.set()
+                if self._lifespan is not None:
+                    try:
+                        await asyncio.wait_for(asyncio.wrap_future(self._lifespan), 10)
+                    except Exception:
+                        log.exception("the chat did not shut down cleanly")
                 await send({"type": "lifespan.shutdown.complete"})
                 return
 
     def switch_to(self, application: FastAPI, timeout: float = 120) -> None:
+        """Start `application` in the server's loop and serve it; raises when its startup fails."""
         if not self.started.wait(timeout):
             raise RagError("The server did not start.")
         ready = threading.Event()
@@ -287,10 +333,27 @@ class Switch:
                 ready.set()
                 await self._stopping.wait()
 
-        asyncio.run_coroutine_threadsafe(lifespan(), self.loop)
-        if not ready.wait(timeout):
-            raise RagError("The chat did not start.")
+        self._lifespan = asyncio.run_coroutine_threadsafe(lifespan(), self.loop)
+        deadline = time.monotonic() + timeout
+        while not ready.wait(0.05):
+            if self._lifespan.done():
+                self._lifespan.result()  # its exception, if it failed
+                raise RagError("The chat stopped during its startup.")
+            if time.monotonic() > deadline:
+                raise RagError("The chat did not start in time.")
         self.current = application
+
+    def fail(self) -> None:
+        """The chat will not come: say so at `/` instead of "starting" forever; the API stays."""
+        page = HTMLResponse(FAILED_PAGE, status_code=503)
+        api = self.current
+
+        async def failed(scope, receive, send):
+            if scope["type"] == "http" and not scope["path"].startswith("/api/"):
+                return await page(scope, receive, send)
+            return await api(scope, receive, send)
+
+        self.current = failed
 
 
 def mount_chat(switch: Switch, service, auth: tuple[str, str] | None, token: str | None) -> None:
@@ -303,6 +366,7 @@ def mount_chat(switch: Switch, service, auth: tuple[str, str] | None, token: str
         log.info("the chat is ready")
     except Exception:
         log.exception("the chat could not be started; the JSON API keeps answering")
+        switch.fail()
 
 
 class Running:

@@ -57,6 +57,9 @@ class ChatService:
     def __init__(self, settings: Settings, embedder=None, answerers: dict | None = None, watch: bool = False) -> None:
         self.settings = settings
         self.chat_ready = True  # False while `python app.py` is still mounting the chat UI
+        self._rebuild_state = threading.Lock()
+        self._rebuilding = False  # a rebuild runs in this process
+        self._again = False  # one was asked for meanwhile
         self.message = ""  # the last rebuild's summary
         self.error = ""  # the last rebuild's error, until the next rebuild
         # A usable index is served at once, even when stale; the rebuild then runs in the background.
@@ -122,11 +125,29 @@ class ChatService:
         return info
 
     def rebuild(self) -> str:
-        """Build from the source and swap it in; answers keep coming from the old index meanwhile."""
+        """Build from the source and swap it in; answers keep coming from the old index meanwhile. A
+        rebuild asked for while one runs is done right after it (an upload must not be left out)."""
+        with self._rebuild_state:
+            if self._rebuilding:
+                self._again = True
+                return "A rebuild is running; the index will be updated again right after it."
+            self._rebuilding = True
+        while True:
+            try:
+                outcome = self._rebuild_once()
+            except RebuildBusy as exc:  # a rebuild started elsewhere in this process
+                outcome = str(exc)
+            with self._rebuild_state:
+                again, self._again = self._again, False
+                if not again or self.service.status().fresh:  # nothing changed since it read the source
+                    self._rebuilding = False
+                    return outcome
+
+    def _rebuild_once(self) -> str:
         try:
             report = self.service.rebuild()
-        except RebuildBusy as exc:
-            return str(exc)
+        except RebuildBusy:
+            raise  # not a failure: `rebuild` says so
         except RagError as exc:
             self.message, self.error = "", f"Rebuild failed, still serving the previous index: {exc}"
         except Exception as exc:  # never lose the working index to an unexpected error
