@@ -138,6 +138,7 @@ def test_upload_a_pdf_and_a_page_ask_see_the_page_remove_it_and_edit_one_on_disk
         expect(page.locator("#documents")).to_contain_text("boiler manual.pdf", timeout=120_000)
         expect(page.locator("#documents")).to_contain_text("kettle.html")
         expect(page.locator("#heading")).to_contain_text("Ask: 3 documents")  # the page follows the index
+        expect(page.locator("#examples")).to_contain_text("say about Descaling?")  # from the new page's headings
 
         page.locator("#question textarea").fill("Who services the embassy pump?")
         page.locator("#ask").click()
@@ -238,4 +239,6 @@ def test_on_a_phone_the_sources_follow_the_chat_and_examples_are_whole(server, b
     assert sources.bounding_box()["y"] < examples.bounding_box()["y"]
     shown = page.locator(".gallery-item").all_inner_texts()
     assert shown and not any(text.endswith("...") for text in shown), shown
+    page.locator(".gallery-item").first.click()  # an example fills the question box
+    sync_api.expect(page.locator("#question textarea")).to_have_value(shown[0].strip())
     page.close()

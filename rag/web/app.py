@@ -147,7 +147,11 @@ def build_app(service: ChatService) -> gr.Blocks:
             with gr.Column(scale=2):
                 sources = gr.HTML(render.sources_html(None), elem_id="sources", label="Sources")
         # Below both columns, so that on a phone the sources follow the chat directly.
-        gr.Examples(example_questions(service.pipeline.index), inputs=[question], label="Examples")
+        # A Dataset rather than gr.Examples: its questions follow the index when documents come and go.
+        shown_examples = gr.State(example_questions(service.pipeline.index))
+        examples = gr.Dataset(components=[question], samples=[[q] for q in shown_examples.value],
+                              label="Examples", elem_id="examples")
+        examples.click(lambda sample: sample[0], inputs=[examples], outputs=[question], api_visibility="private")
         with gr.Accordion("Documents", open=False, elem_id="documents-panel"):
             documents = gr.HTML(render.documents_html(service.documents()), elem_id="documents")
             upload = gr.File(label=f"Add documents ({', '.join(readers.suffixes())}; up to "
@@ -233,6 +237,7 @@ def build_app(service: ChatService) -> gr.Blocks:
         chatbot.clear(reset, outputs=[chatbot, sources], api_visibility="private")  # the chat's own clear icon
         rebuild.click(do_rebuild, outputs=[status], api_name="rebuild", concurrency_limit=2,
                       concurrency_id="rebuild")
+
         def refresh(message: str = ""):
             info = service.status()
             if message:
@@ -252,8 +257,16 @@ def build_app(service: ChatService) -> gr.Blocks:
                       api_name="upload", concurrency_limit=2, concurrency_id="rebuild")
         remove.click(on_remove, inputs=[to_remove], outputs=[status, documents, heading, to_remove],
                      api_name="remove", concurrency_limit=2, concurrency_id="rebuild")
+        def refresh_examples(shown: list[str]):
+            """New example questions only when the index's changed, so the page does not redraw them."""
+            current = example_questions(service.pipeline.index)
+            if current == shown:
+                return gr.skip(), gr.skip()
+            return gr.Dataset(samples=[[q] for q in current]), current
+
         # The background rebuild ends after the upload returns: the tick brings the page up to date.
-        gr.Timer(5).tick(lambda: refresh()[:3], outputs=[status, documents, heading], api_visibility="private")
+        gr.Timer(5).tick(lambda shown: (*refresh()[:3], *refresh_examples(shown)), inputs=[shown_examples],
+                         outputs=[status, documents, heading, examples, shown_examples], api_visibility="private")
         app.load(lambda: render.status_html(service.status()), outputs=[status], api_visibility="private")
 
         def ask(question: str, k: int = 5, history: list[str] | None = None, answerer: str | None = None) -> dict:
