@@ -73,11 +73,11 @@ class App:
             [sys.executable, "app.py", "--port", str(self.port), "--index", str(WORK / "index"),
              "--source", str(self.source), "--watch"], cwd=ROOT, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE,
             text=True)
-        while True:
+        while True:  # the API answers first; the chat page follows once Gradio is loaded
             try:
-                if httpx.get(self.url + "/api/status", timeout=2).status_code == 200:
+                if httpx.get(self.url + "/api/status", timeout=2).json().get("chat_ready"):
                     break
-            except httpx.HTTPError:
+            except (httpx.HTTPError, ValueError):
                 pass
             if self.process.poll() is not None:
                 raise SystemExit(f"app.py exited:\n{self.process.stderr.read()[-2000:]}")
