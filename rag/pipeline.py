@@ -20,7 +20,7 @@ from rag.answering.query import Query, analyse
 from rag.store.embedder import Embedder
 from rag.store.embedders import create_embedder
 from rag.errors import AnswererError, IndexCorrupt, QuestionError
-from rag.store.index import Index, load_index
+from rag.store.index import Index, embedding_mismatches, load_index
 from rag.retrieval.hybrid import RetrievalMode, retrieve
 
 MAX_K = 20
@@ -37,17 +37,10 @@ class Pipeline:
         if index.manifest["model"]["name"] != self.embedder.name:
             raise IndexCorrupt(f"The index was built with {index.model}, not {self.embedder.name}: "
                                "rebuild it with `rag build --force`.")
-        built_with = index.manifest.get("embedding", {})
-        if built_with and hasattr(self.embedder, "describe"):
-            now = self.embedder.describe()
-            if now.get("weights_sha256") and built_with.get("weights_sha256") not in (None, now["weights_sha256"]):
-                raise IndexCorrupt(f"The index was built from other weights of {index.model} (sha256 "
-                                   f"{built_with['weights_sha256'][:12]}, now {now['weights_sha256'][:12]}): "
-                                   "rebuild it with `rag build --force`.")
-            if built_with.get("precision", "fp32") != now.get("precision", "fp32"):
-                raise IndexCorrupt(f"The index was built with {built_with.get('precision', 'fp32')} embeddings, "
-                                   f"not {now.get('precision', 'fp32')}: rebuild it with `rag build --force` "
-                                   "or choose the embedder it was built with (RAG_EMBEDDER).")
+        mismatches = embedding_mismatches(index.manifest, self.embedder)
+        if mismatches:
+            raise IndexCorrupt(f"The index was {'; '.join(mismatches)}: rebuild it with `rag build --force`"
+                               " (or choose the embedder it was built with, RAG_EMBEDDER).")
         self.answerers = {"extractive": ExtractiveAnswerer(), **(answerers or {})}
         self.default = default
         self.answerer(default)  # unknown names fail now, not at the first question

@@ -90,7 +90,7 @@ def test_an_index_built_from_other_weights_is_stale_with_its_reason(tmp_path: Pa
     assert reason.kind == Staleness.MODEL
     assert reason.message == ("built with other weights of fake-hash-embedder (sha256 aaaaaaaaaaaa, "
                               "now bbbbbbbbbbbb)")
-    with pytest.raises(IndexCorrupt, match="built from other weights of fake-hash-embedder"):
+    with pytest.raises(IndexCorrupt, match="built with other weights of fake-hash-embedder"):
         Pipeline.load(tmp_path / "index", OtherWeights("b" * 64))
 
 

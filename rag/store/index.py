@@ -404,6 +404,21 @@ class StaleReason:
         return self.message
 
 
+def embedding_mismatches(manifest: dict, embedder: Embedder) -> list[str]:
+    """How the embedding the index records differs from `embedder`'s (other weights, other precision):
+    the same model name is not enough for its vectors to be comparable."""
+    built_with = manifest.get("embedding", {})
+    now_with = embedder.describe() if built_with and hasattr(embedder, "describe") else {}
+    out = []
+    built_from, now_from = built_with.get("weights_sha256"), now_with.get("weights_sha256")
+    if built_from and now_from and built_from != now_from:
+        out.append(f"built with other weights of {manifest['model']['name']} (sha256 {built_from[:12]}, "
+                   f"now {now_from[:12]})")
+    if now_with and built_with.get("precision", "fp32") != now_with.get("precision", "fp32"):
+        out.append(f"built with {built_with.get('precision', 'fp32')} embeddings, not {now_with.get('precision', 'fp32')}")
+    return out
+
+
 def stale_reasons(manifest: dict, source: Path | None, embedder: Embedder,
                   settings: ChunkSettings = ChunkSettings(), index_dir: Path | None = None) -> list[StaleReason]:
     """Why the index no longer matches the source, model or settings; empty when fresh."""
@@ -411,15 +426,7 @@ def stale_reasons(manifest: dict, source: Path | None, embedder: Embedder,
     model = manifest["model"]
     if model["name"] != embedder.name:
         reasons.append(StaleReason(Staleness.MODEL, f"built with model {model['name']}, not {embedder.name}"))
-    built_with = manifest.get("embedding", {})
-    now_with = embedder.describe() if built_with and hasattr(embedder, "describe") else {}
-    built_from, now_from = built_with.get("weights_sha256"), now_with.get("weights_sha256")
-    if built_from and now_from and built_from != now_from:
-        reasons.append(StaleReason(Staleness.MODEL, f"built with other weights of {model['name']} "
-                                                    f"(sha256 {built_from[:12]}, now {now_from[:12]})"))
-    if now_with and built_with.get("precision", "fp32") != now_with.get("precision", "fp32"):
-        reasons.append(StaleReason(Staleness.MODEL, f"built with {built_with.get('precision', 'fp32')} embeddings, "
-                                                    f"not {now_with.get('precision', 'fp32')}"))
+    reasons += [StaleReason(Staleness.MODEL, m) for m in embedding_mismatches(manifest, embedder)]
     if model["dim"] != embedder.dim:
         reasons.append(StaleReason(Staleness.MODEL,
                                    f"built with {model['dim']}-dimensional vectors, not {embedder.dim}"))
