@@ -14,7 +14,8 @@ from pathlib import Path
 from typing import Iterator
 
 from rag.answer import Answer, Answerer, Passage, Reply, finalize, refusal, reply_of
-from rag.answering.evidence import AnswerabilityModel, DocumentStats, EvidenceJudge
+from rag.answering import bridge
+from rag.answering.evidence import AnswerabilityModel, DocumentStats, Evidence, EvidenceJudge
 from rag.answering.extractive import ExtractiveAnswerer
 from rag.answering.query import Query, analyse
 from rag.store.embedder import Embedder
@@ -22,6 +23,7 @@ from rag.store.embedders import create_embedder
 from rag.errors import AnswererError, IndexCorrupt, QuestionError
 from rag.store.index import Index, embedding_mismatches, load_index
 from rag.retrieval.hybrid import RetrievalMode, retrieve
+from rag.terms import words
 
 MAX_K = 20
 
@@ -117,6 +119,8 @@ class Pipeline:
         query = self.analyse(question, history, judge.stats)
         passages = self.search(query, k, retrieval, index)
         evidence = judge.decide(query, passages)
+        if bridge.two_step(query.text):
+            evidence = self.second_step(query, evidence, judge, k, retrieval, index)
         passages = evidence.passages
         retrieved = time.perf_counter()
         reply: Reply | None = None
@@ -143,6 +147,37 @@ class Pipeline:
         answer.timings_ms = {"retrieve": (retrieved - began) * 1000, "answer": (done - retrieved) * 1000,
                              "total": (done - began) * 1000}
         yield answer
+
+    def second_step(self, query: Query, first: Evidence, judge: EvidenceJudge, k: int,
+                    retrieval: RetrievalMode | str, index: Index) -> Evidence:
+        """A question that names its subject by a description: find the name the description fits, ask
+        the rest of the question about that name, and return the chained evidence when the judge supports
+        it with a sentence about the name; else the first. The first stands too when its best sentence already
+        speaks of the name (and is not just the one the description fits)."""
+        parts = bridge.split(query.text)
+        if parts is None:
+            return first
+        described = self.analyse(parts.description, stats=judge.stats)
+        described = dataclasses.replace(described, context=query.text)
+        candidates = judge.candidates(described, self.search(described, k, retrieval, index))
+        found = bridge.find_bridge(described, candidates, judge.stats.names)
+        if found is None:
+            return first
+        link = (found.candidate.passage.source, found.candidate.sentence.start)
+        second_query = self.analyse(parts.about(found.name), stats=judge.stats)
+        given = set(words(found.name)) - {found.key}  # "Valery" of "Valery Legasov": the text may drop it
+        second_query = dataclasses.replace(second_query, names=tuple(n for n in second_query.names if n not in given))
+        second = judge.decide(second_query, self.search(second_query, k, retrieval, index))
+        if second.refused:
+            return first
+        answer = second.supported[0]
+        if (answer.passage.source, answer.sentence.start) == link or found.key not in words(answer.sentence.text):
+            return first
+        if not first.refused:
+            best = first.supported[0]
+            if (best.passage.source, best.sentence.start) != link and found.key in words(best.sentence.text):
+                return first  # the question's own evidence already speaks of the name
+        return bridge.chain(second, found.candidate)
 
 
 def reply_of_answer(stream: Iterator[str | Answer]) -> Answer:

@@ -7,7 +7,8 @@ import pytest
 
 from rag import Pipeline
 from rag.answer import Passage
-from rag.answering.evidence import AnswerabilityModel, EvidenceJudge, initialisms, rerank
+from rag.answering.evidence import (AnswerabilityModel, EvidenceJudge, contrast, initialisms, qualifiers, rerank,
+                                   superlatives)
 from rag.ingest.document import Sentence
 from rag.store.index import load_index
 
@@ -56,6 +57,53 @@ def test_names_the_document_never_mentions(pipeline, question, unknown):
 ])
 def test_opposites(pipeline, question, sentence, opposite):
     assert signals(pipeline, question, sentence)["opposite"] == opposite
+
+
+@pytest.mark.parametrize("question, sentence, near_miss", [
+    # opposites from the lexicon
+    ("When did the board close?", "The board opened its doors in 1851.", ("close", "opened")),
+    ("When was the merchant born?", "The merchant died in 1830.", ("born", "died")),
+    # another superlative than the one asked
+    ("What is the largest tea estate?", "Vell's is the most famous tea estate.", ("largest", "most famous")),
+    ("What is the largest tea estate?", "Vell's is the largest and oldest tea estate.", None),
+    ("Which is the strongest tea?", "Assam is the most bitter tea, and the strongest.", None),
+    # a sibling: the same word with another letter, numeral or number
+    ("What does grade b tea cost?", "Grade a tea costs two crowns.", ("grade b", "Grade a")),
+    ("What did Apollo 13 carry?", "Apollo 11 carried three astronauts.", ("Apollo 13", "Apollo 11")),
+    ("What does photosystem II do?", "Photosystem I passes electrons on.", ("photosystem II", "Photosystem I")),
+    ("What does photosystem II do?", "Photosystems I and II pass electrons on.", None),
+    ("What did Apollo 13 carry?", "Apollo 13 and Apollo 11 carried astronauts.", None),
+    # nothing to contrast
+    ("Who founded the board?", "King Rudolf III founded the board.", None),
+])
+def test_near_misses(question, sentence, near_miss):
+    assert contrast(question, sentence) == near_miss
+
+
+def test_a_synonym_is_no_near_miss():
+    same = {("largest", "biggest"): 0.94}
+    similarity = lambda a, b: same.get((a, b), 0.3)
+    assert contrast("What is the largest estate?", "It is the biggest estate.", similarity) is None
+    assert contrast("What is the largest estate?", "It is the oldest estate.", similarity) == ("largest", "oldest")
+
+
+@pytest.mark.parametrize("text, found", [
+    ("the largest and most abundant", {"largest", "most abundant"}),
+    ("most of the tea, the best crop", {"best"}),  # "most of" is no superlative
+    ("an interest in the forest to the west", set()),
+])
+def test_superlatives(text, found):
+    assert superlatives(text) == found
+
+
+@pytest.mark.parametrize("text, found", [
+    ("chlorophyll b and photosystem II", {"chlorophyl": {"b"}, "photosystem": {"ii"}}),
+    ("Reactor 4 of 1986", {"reactor": {"4"}}),  # years are not qualifiers
+    ("photosystems I and II", {"photosystem": {"i", "ii"}}),
+    ("costs 2.5 crowns", {}),
+])
+def test_qualifiers(text, found):
+    assert qualifiers(text) == found
 
 
 @pytest.mark.parametrize("question, sentence, novel", [
@@ -133,3 +181,26 @@ def test_the_judge_takes_its_model_as_an_argument(pipeline):
     judge = EvidenceJudge(pipeline.judge.stats, model)
     assert judge.threshold == 0.7
     assert EvidenceJudge(pipeline.judge.stats, model, threshold=0.2).threshold == 0.2
+
+
+def one_sentence_passage(sentence: str, n: int = 1, start: int = 0) -> Passage:
+    return Passage(n, f"c{n}", "tea.txt", "Trade", sentence, start, start + len(sentence), 1.0, ["bm25"],
+                   sentences=[Sentence(start, start + len(sentence), sentence)], sentence_rows=[0], similarity=0.5)
+
+
+def test_a_near_miss_is_refused_with_what_the_document_gives_instead(small_index):
+    """Even a judge that answers anything (threshold 0) refuses when the only sentence is a near miss."""
+    pipeline = Pipeline(load_index(small_index), FakeEmbedder(), threshold=0.0)
+    query = pipeline.analyse("Which port ships the largest share of tea?")
+    evidence = pipeline.judge.decide(query, [one_sentence_passage("Strelsau ships the smallest share of tea.")])
+    assert evidence.refused
+    assert evidence.reason == "it gives “smallest”, not “largest”"
+
+
+def test_a_near_miss_gives_way_to_a_sentence_with_what_is_asked(small_index):
+    pipeline = Pipeline(load_index(small_index), FakeEmbedder(), threshold=0.0)
+    query = pipeline.analyse("Which port ships the largest share of tea?")
+    passages = [one_sentence_passage("Strelsau ships the smallest share of tea."),
+                one_sentence_passage("Zenda ships the largest share of tea by far.", n=2, start=100)]
+    evidence = pipeline.judge.decide(query, passages)
+    assert [c.sentence.text for c in evidence.supported] == ["Zenda ships the largest share of tea by far."]

@@ -16,6 +16,7 @@ import json
 import re
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Callable
 
 import numpy as np
 
@@ -24,7 +25,7 @@ from rag.answering import lexicon
 from rag.answering.query import (Query, document_names, has_date, has_day, has_new_name, quantities,
                                  years_covered, years_in)
 from rag.ingest.document import Sentence
-from rag.terms import stem, terms, words
+from rag.terms import STOPWORDS, normalize, stem, terms, words
 
 MODEL_FILE = Path(__file__).with_name("answerability.json")
 NOT_ENGLISH = "not English"  # the reason for a question in another language: the model reads English only
@@ -102,6 +103,7 @@ class Evidence:
     confidence: float = 0.0  # the model's probability that the best sentence answers the question
     reason: str | None = None  # why it was refused, when one reason stands out
     passages: list[Passage] = field(default_factory=list)  # reordered by their best sentence, renumbered
+    chain: list[Candidate] = field(default_factory=list)  # quoted with the answer, which rests on them (a bridge)
 
     @property
     def refused(self) -> bool:
@@ -231,7 +233,18 @@ class EvidenceJudge:
         confidence = float(self.model.probabilities(decision_row(candidates))[0])
         if confidence < self.threshold:
             return Evidence([], candidates, confidence, reason=self.why_not(query), passages=passages)
-        return Evidence([c for c in candidates if c.eligible], candidates, confidence, passages=passages)
+        similarity = self.word_similarity(query)
+        misses = [contrast(query.text, c.sentence.text, similarity) for c in candidates]
+        rest = [c for c, miss in zip(candidates, misses) if miss is None]
+        supported = [c for c in rest if c.eligible]  # a near miss supports nothing
+        near_miss = next((miss for c, miss in zip(candidates, misses) if c.eligible), None)
+        if near_miss:  # the closest sentence gives the lowest where the highest is asked: decide without such
+            confidence = float(self.model.probabilities(decision_row(rest))[0]) if rest else 0.0
+            if not supported or confidence < self.threshold:
+                asked, given = near_miss
+                return Evidence([], candidates, confidence, reason=f"it gives “{given}”, not “{asked}”",
+                                passages=passages)
+        return Evidence(supported, candidates, confidence, passages=passages)
 
     def why_not(self, query: Query) -> str | None:
         """A reason a person can check, when one stands out; None for a plain "does not say"."""
@@ -322,6 +335,14 @@ class EvidenceJudge:
             out.update((w, min(max(float(b), 0.0), 1.0)) for w, b in zip(missing, best))
         return out
 
+    def word_similarity(self, query: Query) -> Callable[[str, str], float]:
+        """Cosine of a question word and a document word (0 when either has no vector)."""
+        def similarity(asked: str, given: str) -> float:
+            if asked not in query.word_vectors or not self.stats.has_word(given):
+                return 0.0
+            return float(query.word_vectors[asked] @ self.stats.word_vector(given))
+        return similarity
+
     def name_known(self, name: str) -> bool:
         """The document mentions the name, as written, as a possessive, or spelled out for an initialism."""
         stems = terms(name)
@@ -356,6 +377,60 @@ class EvidenceJudge:
         return False
 
 
+SUPERLATIVE = re.compile(r"\b(?:most|least)\s+[a-z]{3,}\b|\b[a-z]{2,}est\b|\b(?:best|worst)\b")
+MARK = r"(?:[a-z]|[ivx]{1,4}|\d{1,3})\b(?![.,]\d)"
+QUALIFIED = re.compile(rf"\b([a-z]{{3,}})\s+({MARK}(?:\s*(?:,|and|or|&)\s*{MARK})*)")
+
+
+def superlatives(text: str) -> set[str]:
+    """"largest", "most abundant", "best": what a near miss swaps ("most of" is no superlative)."""
+    found = set()
+    for match in SUPERLATIVE.findall(normalize(text)):
+        parts = match.split()
+        if match in lexicon.NOT_SUPERLATIVES or (len(parts) == 2 and parts[1] in STOPWORDS):
+            continue
+        found.add(match)
+    return found
+
+
+def qualifiers(text: str) -> dict[str, set[str]]:
+    """"chlorophyll b" -> {"chlorophyl": {"b"}}; "Apollo 13", "photosystems I and II": the letters, numerals
+    or numbers that tell siblings apart, by the stem of the word they follow."""
+    out: dict[str, set[str]] = {}
+    for word, marks in QUALIFIED.findall(normalize(text)):
+        if word not in STOPWORDS and word not in lexicon.QUESTION_WORDS:
+            out.setdefault(stem(word), set()).update(m for m in re.split(r"\s*(?:,|\band\b|\bor\b|&)\s*", marks) if m)
+    return out
+
+
+def qualifier_class(mark: str) -> str:
+    return "number" if mark.isdigit() else "roman" if set(mark) <= set("ivx") else "letter"
+
+
+def contrast(question: str, sentence: str, similarity: Callable[[str, str], float] | None = None,
+             synonym: float = 0.65) -> tuple[str, str] | None:
+    """(asked, given) when the sentence gives an alternative to what the question asks and not the asked
+    thing itself: the opposite ("lowest" for "highest", "opened" for "closed"), another superlative ("most
+    abundant" for "largest"; "biggest" is the same when `similarity` of the two words reaches `synonym`),
+    or a sibling ("chlorophyll a" for "chlorophyll b"). A near miss, not an answer; else None."""
+    asked, given = set(terms(question)), set(terms(sentence))
+    for t in sorted(asked):
+        if OPPOSITE.get(t) in given and t not in given:
+            return written(t, question), written(OPPOSITE[t], sentence)
+    wanted, offered = superlatives(question), superlatives(sentence)
+    if wanted and offered and not any(
+            w == o or (similarity and similarity(w.split()[-1], o.split()[-1]) >= synonym)
+            for w in wanted for o in offered):
+        return sorted(wanted)[0], sorted(offered)[0]
+    siblings = qualifiers(sentence)
+    for word, marks in sorted(qualifiers(question).items()):
+        others = siblings.get(word, set())
+        classes = {qualifier_class(m) for m in marks}
+        if others and not others & marks and {qualifier_class(m) for m in others} <= classes:
+            return written(word, question, sorted(marks)[0]), written(word, sentence, sorted(others)[0])
+    return None
+
+
 def rerank(passages: list[Passage], candidates: list[Candidate]) -> list[Passage]:
     """Passages by their best sentence's score (eligible sentences first), ties by retrieval rank; renumbered."""
     best: dict[int, tuple[bool, float]] = {}
@@ -366,6 +441,13 @@ def rerank(passages: list[Passage], candidates: list[Candidate]) -> list[Passage
     for n, p in enumerate(ordered, 1):
         p.n = n
     return ordered
+
+
+def written(stem_: str, text: str, mark: str = "") -> str:
+    """A stem as the text writes it ("increas" -> "increased"), with its qualifier when given."""
+    tail = rf"\s+{re.escape(mark)}\b" if mark else ""
+    found = re.search(rf"\b{re.escape(stem_)}\w*{tail}", text, re.IGNORECASE)
+    return found.group() if found else f"{stem_} {mark}".strip()
 
 
 def as_written(word: str, text: str) -> str:

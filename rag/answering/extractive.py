@@ -63,6 +63,7 @@ class ExtractiveAnswerer:
         if following is not None and following.score >= self.continue_ratio * best.score \
                 and CONTINUES.match(following.sentence.text) and fits(following):
             chosen.append(following)
+        chosen += [c for c in evidence.chain if c not in chosen]  # the sentence a two-step answer rests on
         return sorted(chosen, key=lambda c: (c.passage.source, c.sentence.start))
 
 

@@ -45,6 +45,13 @@ OPPOSITES = (
     ("gain", "lose"), ("strongest", "weakest"), ("north", "south"), ("east", "west"), ("befor", "after"),
 )
 
+# Words ending in -est that are not superlatives: what the superlative check skips.
+NOT_SUPERLATIVES = frozenset("""
+interest forest rainforest west southwest northwest midwest test rest unrest suggest protest request honest
+modest harvest guest quest conquest nest chest arrest contest digest invest manifest earnest pest vest zest
+crest priest inquest behest detest attest bequest tempest lest everest budapest bucharest
+""".split())
+
 # Sentences that give a cause or a mechanism: what a "why" or "how" question asks for.
 CAUSAL = re.compile(
     r"\b(because|due to|owing to|as a result|result(?:ed|ing)? (?:in|from)|caus(?:e|ed|es|ing)|led to|lead to|"

@@ -1,0 +1,125 @@
+"""Two-step questions: "The chemist who led the delegation died on what date?" names its subject only by
+a description. The first retrieval finds the sentence that fits the description ("a delegation led by the
+chemist Valery Legasov"): the bridge. The question is then asked again with the bridge's name in place of the
+description ("Valery Legasov died on what date?"), and the evidence judge decides on that second
+question as on any other. The answer quotes both sentences.
+
+    split(question) -> Split | None;  find_bridge(description query, candidates) -> Bridge | None;
+    split.about(bridge.name) -> the second question;  chain(second evidence, bridge sentence) -> Evidence
+"""
+from __future__ import annotations
+
+import dataclasses
+import re
+from dataclasses import dataclass
+
+from rag.answering import lexicon
+from rag.answering.evidence import Candidate, Evidence
+from rag.answering.query import TOKEN, Query
+from rag.terms import STOPWORDS, terms, words
+
+# "the chemist who led ...", "a leader that refused ...", "the pathway worked out by ...": a person or thing
+# named only by what it did. Group 1 is the description's head noun phrase, group 2 the clause's first word.
+DESCRIPTION = re.compile(
+    r"\b(?:the|a|an)\s+((?:[\w'-]+\s+){0,3}?[\w'-]+)\s+(?:who|whom|whose|that|which)\s+(?!is\b|are\b|was\b|were\b)(\w+)"
+    r"|\b(?:the|a|an)\s+((?:[\w'-]+\s+){0,2}?[\w'-]+)\s+(\w+(?:ed|en))\s+(?:out\s+)?by\s+(?=[A-Z])", re.I)
+NAME_RUN = re.compile(r"(?:[A-Z][\w'’-]*\s+){0,3}[A-Z][\w'’-]*")
+WINDOW = 6  # words either side of a name that tell whether the description is about it
+CLAUSE_TERMS = 3  # content words of a relative clause taken into the description when its end is unclear
+WH_WORDS = frozenset("what which who whom whose when where how".split())
+PREPOSITIONS = frozenset("on in at to for by with from of until during since into onto".split())
+
+
+@dataclass(frozen=True)
+class Bridge:
+    name: str  # the name the description stands for, as written ("Valery Legasov")
+    key: str  # the word an answer about it must contain, lower-cased (its last word: "legasov")
+    candidate: Candidate  # the sentence that fits the description
+
+
+@dataclass(frozen=True)
+class Split:
+    description: str  # "chemist led the Soviet delegation reporting to the IAEA": what to find first
+    before: str  # the question around it: "" and "died on what date?"
+    after: str
+
+    def about(self, name: str) -> str:
+        """The question asked of the name the description stands for: "Valery Legasov died on what date?"."""
+        return re.sub(r"\s+([?.!,])", r"\1", re.sub(r"\s+", " ", f"{self.before} {name} {self.after}")).strip()
+
+
+def split(question: str) -> Split | None:
+    """The description (its head and the first `CLAUSE_TERMS` content words of its clause) and the rest
+    of the question, or None when the question names its subject."""
+    opening = re.match(r"\W*(\w+)", question)
+    for match in DESCRIPTION.finditer(question):
+        if opening and match.start() == opening.start(1) and opening.group(1).lower() in lexicon.QUESTION_WORDS:
+            continue
+        head = match.group(1) or match.group(3)
+        clause_start = match.start(2) if match.group(2) else match.start(4)
+        end = clause_end(question, clause_start)
+        return Split(f"{head} {question[clause_start:end]}", question[:match.start()].strip(),
+                     question[end:].strip(" ,"))
+    return None
+
+
+def clause_end(question: str, start: int) -> int:
+    """Where a relative clause starting at `start` ends: before the main verb when a wh-word follows
+    ("The chemist who led the delegation | died on what date?"), else after `CLAUSE_TERMS` content words."""
+    tokens = list(re.finditer(r"[\w'’-]+|[,;?!.]", question[start:]))
+    wh = next((i for i, t in enumerate(tokens) if i and t.group().lower() in WH_WORDS), None)
+    if wh is not None:
+        verb = wh - 1
+        while verb > 1 and tokens[verb].group().lower() in PREPOSITIONS:
+            verb -= 1
+        if verb > 1:
+            return start + tokens[verb - 1].end()
+    end, taken = start, 0
+    for token in tokens:
+        if not token.group()[0].isalnum() or (taken >= CLAUSE_TERMS and not token.group()[0].isupper()):
+            break  # a name is never cut: "the New Safe Confinement"
+        end = start + token.end()
+        taken += token.group().lower() not in STOPWORDS
+    return end
+
+
+def two_step(question: str) -> bool:
+    return split(question) is not None
+
+
+def find_bridge(query: Query, candidates: list[Candidate], names: frozenset[str], depth: int = 3) -> Bridge | None:
+    """`query`: the description. The name, in one of the `depth` best sentences for it, that the
+    question does not mention and whose neighbouring words share most with the description."""
+    asked = set(words(query.text)) | set(query.names) | set(words(query.context))
+    question_terms = set(query.terms)
+    best: tuple[int, int, Bridge] | None = None
+    for position, candidate in enumerate(candidates[:depth]):
+        text = candidate.sentence.text
+        for run in NAME_RUN.finditer(text):
+            parts = [p for p in TOKEN.findall(run.group()) if p.lower() not in lexicon.TITLES]
+            if not parts:
+                continue
+            key = re.sub(r"['’]s$", "", parts[-1]).lower()
+            if key in asked or key in STOPWORDS or key not in names or len(key) < 3 or lexicon.DEMONYM.search(key):
+                continue
+            around = text[max(0, run.start() - 60):run.end() + 60]
+            near = set(terms(" ".join(around.split()[:WINDOW * 2 + len(parts)])))
+            shared = len(near & question_terms)
+            if shared and (best is None or (shared, -position) > best[:2]):
+                best = (shared, -position, Bridge(" ".join(parts), key, candidate))
+    return best[2] if best else None
+
+
+def chain(second: Evidence, link: Candidate) -> Evidence:
+    """The second step's evidence with the bridge sentence quoted too: its passage joins the list (after
+    the answer's) unless already there, and the passages are renumbered."""
+    passages = list(second.passages)
+    same = next((c for c in second.candidates if (c.passage.source, c.sentence.start)
+                 == (link.passage.source, link.sentence.start)), None)
+    if same is not None:
+        link = same
+    else:
+        passages.insert(1, link.passage)
+    for n, passage in enumerate(passages, 1):
+        passage.n = n
+    return dataclasses.replace(second, passages=passages, chain=[link])

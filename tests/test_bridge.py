@@ -1,0 +1,84 @@
+"""Two-step questions: finding the description, the name it stands for, and the chained answer."""
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from rag import Pipeline
+from rag.answering.bridge import find_bridge, split
+from rag.store.index import build_index, load_index
+
+from conftest import FakeEmbedder
+
+TEA_HISTORY = """Tea in Ruritania
+
+History
+
+Tea was brought to Ruritania by the merchant Anton Vell in 1802. King Rudolf III founded the Royal Tea Board in 1851.
+
+Vell's later life
+
+Vell died in the port of Strelsau in 1830. His warehouse became a museum.
+
+Trade
+
+Most tea is sold to Graustark. A smaller share goes to Elbonia by river barge.
+"""
+
+
+@pytest.mark.parametrize("question, description, about", [
+    # a description opening the question: the rest starts at the main verb before the wh-word
+    ("The chemist who led the delegation to Vienna died on what date?",
+     "chemist led the delegation to Vienna", "N died on what date?"),
+    ("The leader who refused the treaty gave which general the go-ahead?",
+     "leader refused the treaty", "N gave which general the go-ahead?"),
+    # inside the question: three content words of the clause, the name put in its place
+    ("What sentence did the man who directed the safety test receive at the trial?",
+     "man directed the safety test", "What sentence did N receive at the trial?"),
+    # a reduced relative clause, "worked out by"
+    ("Name some crops that use the pathway worked out by Hatch and Slack.",
+     "pathway worked out by Hatch and Slack", "Name some crops that use N."),
+    # a name is never cut in half
+    ("Which companies formed the consortium that built the New Safe Confinement?",
+     "consortium built the New Safe Confinement", "Which companies formed N?"),
+])
+def test_split_finds_the_description(question, description, about):
+    parts = split(question)
+    assert parts.description == description
+    assert parts.about("N") == about
+
+
+@pytest.mark.parametrize("question", [
+    "Who led the delegation to Vienna?",  # the relative word opens the question
+    "Which treaty did Stalin refuse?",
+    "When did the board open?",
+])
+def test_questions_that_name_their_subject_are_not_split(question):
+    assert split(question) is None
+
+
+@pytest.fixture
+def tea(tmp_path: Path) -> Pipeline:
+    source = tmp_path / "tea.txt"
+    source.write_text(TEA_HISTORY, encoding="utf-8")
+    build_index(source, tmp_path / "index", FakeEmbedder())
+    # The fake embedder's similarities are not the model's: every sentence passes the threshold, so the
+    # test is about which sentences are chosen, not about the confidence.
+    return Pipeline(load_index(tmp_path / "index"), embedder=FakeEmbedder(), threshold=0.0)
+
+
+def test_the_bridge_is_the_name_the_description_fits(tea: Pipeline):
+    described = tea.analyse("merchant brought tea to Ruritania")
+    candidates = tea.judge.candidates(described, tea.search(described, 3))
+    found = find_bridge(described, candidates, tea.judge.stats.names)
+    assert found.name == "Anton Vell"
+    assert found.key == "vell"
+
+
+def test_a_two_step_question_quotes_the_bridge_and_the_answer(tea: Pipeline):
+    answer = tea.ask("In what year did the merchant who brought tea to Ruritania die?")
+    assert not answer.refused
+    assert "Vell died in the port of Strelsau in 1830. [1]" in answer.answer
+    assert "the merchant Anton Vell in 1802. [2]" in answer.answer  # who "the merchant" is
+    assert answer.citations == [2, 1]  # read in document order; the answer's passage is shown first
