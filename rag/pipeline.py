@@ -119,7 +119,7 @@ class Pipeline:
         query = self.analyse(question, history, judge.stats)
         passages = self.search(query, k, retrieval, index)
         evidence = judge.decide(query, passages)
-        if bridge.two_step(query.text):
+        if query.kind != "summary" and bridge.two_step(query.text):
             evidence = self.second_step(query, evidence, judge, k, retrieval, index)
         passages = evidence.passages
         retrieved = time.perf_counter()
@@ -152,8 +152,9 @@ class Pipeline:
                     retrieval: RetrievalMode | str, index: Index) -> Evidence:
         """A question that names its subject by a description: find the name the description fits, ask
         the rest of the question about that name, and return the chained evidence when the judge supports
-        it with a sentence about the name; else the first. The first stands too when its best sentence already
-        speaks of the name (and is not just the one the description fits)."""
+        it with another sentence about the name. The first evidence stands when its best sentence already
+        speaks of the name; it is a refusal when its best sentence only fits the description and the second
+        question is refused."""
         parts = bridge.split(query.text)
         if parts is None:
             return first
@@ -164,20 +165,22 @@ class Pipeline:
         if found is None:
             return first
         link = (found.candidate.passage.source, found.candidate.sentence.start)
-        second_query = self.analyse(parts.about(found.name), stats=judge.stats)
+        first_best = None if first.refused else first.supported[0]
+        first_is_link = first_best is not None and (first_best.passage.source, first_best.sentence.start) == link
+        if first_best is not None and not first_is_link and found.key in words(first_best.sentence.text):
+            return first  # the question's own evidence already speaks of the name
+        second_query = self.analyse(parts.about(found.name, found.candidate.sentence.text), stats=judge.stats)
         given = set(words(found.name)) - {found.key}  # "Valery" of "Valery Legasov": the text may drop it
         second_query = dataclasses.replace(second_query, names=tuple(n for n in second_query.names if n not in given))
         second = judge.decide(second_query, self.search(second_query, k, retrieval, index))
-        if second.refused:
-            return first
-        answer = second.supported[0]
-        if (answer.passage.source, answer.sentence.start) == link or found.key not in words(answer.sentence.text):
-            return first
-        if not first.refused:
-            best = first.supported[0]
-            if (best.passage.source, best.sentence.start) != link and found.key in words(best.sentence.text):
-                return first  # the question's own evidence already speaks of the name
-        return bridge.chain(second, found.candidate)
+        answer = None if second.refused else second.supported[0]
+        if answer is not None and (answer.passage.source, answer.sentence.start) != link \
+                and found.key in words(answer.sentence.text):
+            return bridge.chain(second, found.candidate)
+        if first_is_link and answer is None:
+            # The first answer only says who the description means; what is asked of them is not found.
+            return dataclasses.replace(first, supported=[], reason=None)
+        return first
 
 
 def reply_of_answer(stream: Iterator[str | Answer]) -> Answer:

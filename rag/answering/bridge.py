@@ -22,10 +22,10 @@ from rag.terms import STOPWORDS, terms, words
 # named only by what it did. Group 1 is the description's head noun phrase, group 2 the clause's first word.
 DESCRIPTION = re.compile(
     r"\b(?:the|a|an)\s+((?:[\w'-]+\s+){0,3}?[\w'-]+)\s+(?:who|whom|whose|that|which)\s+(?!is\b|are\b|was\b|were\b)(\w+)"
-    r"|\b(?:the|a|an)\s+((?:[\w'-]+\s+){0,2}?[\w'-]+)\s+(\w+(?:ed|en))\s+(?:out\s+)?by\s+(?=[A-Z])", re.I)
+    r"|\b(?:the|a|an)\s+((?:[\w'-]+\s+){0,2}?[\w'-]+)\s+(\w+(?:ed|en))\s+(?:out\s+)?by\s+(?=(?-i:[A-Z]))", re.I)
 NAME_RUN = re.compile(r"(?:[A-Z][\w'’-]*\s+){0,3}[A-Z][\w'’-]*")
 WINDOW = 6  # words either side of a name that tell whether the description is about it
-CLAUSE_TERMS = 3  # content words of a relative clause taken into the description when its end is unclear
+CLAUSE_TERMS = 3  # content words of a clause of unknown end that describe (the rest may be the question's)
 WH_WORDS = frozenset("what which who whom whose when where how".split())
 PREPOSITIONS = frozenset("on in at to for by with from of until during since into onto".split())
 
@@ -39,48 +39,69 @@ class Bridge:
 
 @dataclass(frozen=True)
 class Split:
-    description: str  # "chemist led the Soviet delegation reporting to the IAEA": what to find first
-    before: str  # the question around it: "" and "died on what date?"
+    head: str  # "chemist": the noun the description is about
+    clause: str  # "led the Soviet delegation reporting to the IAEA in Vienna"
+    before: str  # the question around the description: "" and "died on what date?"
     after: str
+    open_end: bool = False  # where the clause ends is not known yet ("Where was the man who found it born?")
 
-    def about(self, name: str) -> str:
-        """The question asked of the name the description stands for: "Valery Legasov died on what date?"."""
-        return re.sub(r"\s+([?.!,])", r"\1", re.sub(r"\s+", " ", f"{self.before} {name} {self.after}")).strip()
+    @property
+    def description(self) -> str:
+        """What to find first: "chemist led the Soviet delegation reporting to the IAEA in Vienna". Of a
+        clause of unknown end, the first `CLAUSE_TERMS` content words (a name is never cut), so that the
+        question's own verb ("... receive at the trial") does not steer the search."""
+        if not self.open_end:
+            return f"{self.head} {self.clause}"
+        kept, taken = [], 0
+        for token in self.clause.split():
+            if taken >= CLAUSE_TERMS and not token[:1].isupper():
+                break
+            kept.append(token)
+            taken += token.lower() not in STOPWORDS
+        return " ".join([self.head, *kept])
+
+    def about(self, name: str, bridge_sentence: str = "") -> str:
+        """The question asked of the name the description stands for: "Valery Legasov died on what date?".
+        A clause of unknown end ends at its last word the bridge sentence holds; the rest is the question's."""
+        rest = ""
+        if self.open_end:
+            tokens = self.clause.split()
+            covered = set(terms(bridge_sentence))
+            last = max((i for i, t in enumerate(tokens) if set(terms(t)) & covered), default=len(tokens) - 1)
+            rest = " ".join(tokens[last + 1:])
+        text = re.sub(r"\s+", " ", f"{self.before} {name} {rest} {self.after}")
+        return re.sub(r"\s+([?.!,])", r"\1", text).strip()
 
 
 def split(question: str) -> Split | None:
-    """The description (its head and the first `CLAUSE_TERMS` content words of its clause) and the rest
-    of the question, or None when the question names its subject."""
+    """The description (its head and its relative clause) and the rest of the question, or None when the
+    question names its subject."""
     opening = re.match(r"\W*(\w+)", question)
     for match in DESCRIPTION.finditer(question):
         if opening and match.start() == opening.start(1) and opening.group(1).lower() in lexicon.QUESTION_WORDS:
             continue
         head = match.group(1) or match.group(3)
         clause_start = match.start(2) if match.group(2) else match.start(4)
-        end = clause_end(question, clause_start)
-        return Split(f"{head} {question[clause_start:end]}", question[:match.start()].strip(),
-                     question[end:].strip(" ,"))
+        before = question[:match.start()].strip()
+        end = main_verb(question, clause_start)
+        if end is None:  # "What did the man who directed the test receive?": the bridge sentence will tell
+            clause = question[clause_start:].rstrip(" ?!.")
+            return Split(head, clause, before, question[clause_start + len(clause):].strip(), open_end=True)
+        return Split(head, question[clause_start:end].strip(), before, question[end:].strip(" ,"))
     return None
 
 
-def clause_end(question: str, start: int) -> int:
-    """Where a relative clause starting at `start` ends: before the main verb when a wh-word follows
-    ("The chemist who led the delegation | died on what date?"), else after `CLAUSE_TERMS` content words."""
+def main_verb(question: str, start: int) -> int | None:
+    """Where a relative clause starting at `start` ends when a wh-word follows it: before the main verb
+    ("The chemist who led the delegation | died on what date?"); None when no wh-word follows."""
     tokens = list(re.finditer(r"[\w'’-]+|[,;?!.]", question[start:]))
     wh = next((i for i, t in enumerate(tokens) if i and t.group().lower() in WH_WORDS), None)
-    if wh is not None:
-        verb = wh - 1
-        while verb > 1 and tokens[verb].group().lower() in PREPOSITIONS:
-            verb -= 1
-        if verb > 1:
-            return start + tokens[verb - 1].end()
-    end, taken = start, 0
-    for token in tokens:
-        if not token.group()[0].isalnum() or (taken >= CLAUSE_TERMS and not token.group()[0].isupper()):
-            break  # a name is never cut: "the New Safe Confinement"
-        end = start + token.end()
-        taken += token.group().lower() not in STOPWORDS
-    return end
+    if wh is None:
+        return None
+    verb = wh - 1
+    while verb > 1 and tokens[verb].group().lower() in PREPOSITIONS:
+        verb -= 1
+    return start + tokens[verb - 1].end() if verb > 1 else None
 
 
 def two_step(question: str) -> bool:
@@ -92,7 +113,7 @@ def find_bridge(query: Query, candidates: list[Candidate], names: frozenset[str]
     question does not mention and whose neighbouring words share most with the description."""
     asked = set(words(query.text)) | set(query.names) | set(words(query.context))
     question_terms = set(query.terms)
-    best: tuple[int, int, Bridge] | None = None
+    best: tuple[int, int, Bridge] | None = None  # (score, -position, bridge)
     for position, candidate in enumerate(candidates[:depth]):
         text = candidate.sentence.text
         for run in NAME_RUN.finditer(text):
@@ -104,15 +125,17 @@ def find_bridge(query: Query, candidates: list[Candidate], names: frozenset[str]
                 continue
             around = text[max(0, run.start() - 60):run.end() + 60]
             near = set(terms(" ".join(around.split()[:WINDOW * 2 + len(parts)])))
+            # A full name ("Akshaya Padhi") is likelier the person described than a place in passing ("Austin").
             shared = len(near & question_terms)
-            if shared and (best is None or (shared, -position) > best[:2]):
-                best = (shared, -position, Bridge(" ".join(parts), key, candidate))
+            score = shared + (len(parts) > 1)
+            if shared and (best is None or (score, -position) > best[:2]):
+                best = (score, -position, Bridge(" ".join(parts), key, candidate))
     return best[2] if best else None
 
 
 def chain(second: Evidence, link: Candidate) -> Evidence:
-    """The second step's evidence with the bridge sentence quoted too: its passage joins the list (after
-    the answer's) unless already there, and the passages are renumbered."""
+    """The second step's evidence with the bridge sentence quoted too: as the second step's own candidate
+    when its passages hold it, else with its passage added after the answer's; renumbered."""
     passages = list(second.passages)
     same = next((c for c in second.candidates if (c.passage.source, c.sentence.start)
                  == (link.passage.source, link.sentence.start)), None)
