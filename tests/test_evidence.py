@@ -7,8 +7,8 @@ import pytest
 
 from rag import Pipeline
 from rag.answer import Passage
-from rag.answering.evidence import (AnswerabilityModel, EvidenceJudge, contrast, initialisms, qualifiers, rerank,
-                                   superlatives)
+from rag.answering.evidence import (AnswerabilityModel, EvidenceJudge, contrast, counted_words, initialisms,
+                                   qualifiers, rerank, superlatives)
 from rag.ingest.document import Sentence
 from rag.store.index import load_index
 
@@ -104,6 +104,25 @@ def test_superlatives(text, found):
 ])
 def test_qualifiers(text, found):
     assert qualifiers(text) == found
+
+
+@pytest.mark.parametrize("question, sentence, counts", [
+    ("How many tonnes does the kingdom export?", "The kingdom exports about 4,000 tonnes each year.", 1.0),
+    ("How many sailors crew a barge?", "A barge carries about 120 sacks of grain.", 0.0),  # a number, not of sailors
+    ("How many sailors crew a barge?", "A barge has no crew at all.", 0.0),  # no number
+    ("Who founded the board?", "The board was founded in 1851.", 1.0),  # not a "how many" question
+])
+def test_the_number_counts_what_is_asked(pipeline, question, sentence, counts):
+    assert signals(pipeline, question, sentence)["counts_asked"] == counts
+
+
+@pytest.mark.parametrize("question, counted", [
+    ("How many Soviet military advisers were sent?", ("soviet", "military", "advisers")),
+    ("how many people were diagnosed", ("people", "diagnosed")),
+    ("When did the board open?", ()),
+])
+def test_counted_words(question, counted):
+    assert counted_words(question) == counted
 
 
 @pytest.mark.parametrize("question, sentence, novel", [

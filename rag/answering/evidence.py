@@ -22,7 +22,7 @@ import numpy as np
 
 from rag.answer import Passage
 from rag.answering import lexicon
-from rag.answering.query import (Query, document_names, has_date, has_day, has_new_name, quantities,
+from rag.answering.query import (QUANTITY, Query, document_names, has_date, has_day, has_new_name, quantities,
                                  years_covered, years_in)
 from rag.ingest.document import Sentence
 from rag.terms import STOPWORDS, normalize, stem, terms, words
@@ -58,6 +58,7 @@ SIGNALS = (
     "soft_weakest",     # the question word worst matched by the sentence: 1 if present, else its best cosine
     "soft_cover",       # IDF-weighted mean of those matches
     "soft_weakest_passage",  # the worst-matched question word over the passage
+    "counts_asked",     # "how many sailors": how well the words after the sentence's numbers match "sailors"
 )
 FEATURES = SIGNALS + ("score", "eligible", "gap", "dense_lead")
 # What the shipped model reads: every signal. Left out in turn (`python -m rag.fit --loo`), a
@@ -275,6 +276,7 @@ class EvidenceJudge:
                 features["soft_weakest"] = float(values.min()) if match else 1.0
                 features["soft_cover"] = float(values @ weights / weights.sum()) if match and weights.sum() else 1.0
                 features["soft_weakest_passage"] = min(passage_match.values(), default=1.0)
+                features["counts_asked"] = self.counts_asked(query, s.text)
                 year_in_sentence = bool(query.years and years_covered(query.years, years_in(s.text)))
                 eligible = not features["year_missing"] and not (
                     query.kind in ("count", "year", "date") and not features["kind_ok"])
@@ -335,6 +337,21 @@ class EvidenceJudge:
             out.update((w, min(max(float(b), 0.0), 1.0)) for w, b in zip(missing, best))
         return out
 
+    def counts_asked(self, query: Query, sentence: str, window: int = 3) -> float:
+        """For "how many X": the best match between X's words and the `window` words after each number of
+        the sentence (1 for the same stem, else their cosine); 1 for other questions. "About 120 tons" is
+        a number, but it does not count sailors."""
+        counted = counted_words(query.text)
+        if not counted:
+            return 1.0
+        similarity = self.word_similarity(query)
+        best = 0.0
+        for number in QUANTITY.finditer(sentence):
+            for word in words(sentence[number.end():number.end() + 60])[:window]:
+                for asked in counted:
+                    best = max(best, 1.0 if stem(word) == stem(asked) else similarity(asked, word))
+        return min(max(best, 0.0), 1.0)
+
     def word_similarity(self, query: Query) -> Callable[[str, str], float]:
         """Cosine of a question word and a document word (0 when either has no vector)."""
         def similarity(asked: str, given: str) -> float:
@@ -380,6 +397,15 @@ class EvidenceJudge:
 SUPERLATIVE = re.compile(r"\b(?:most|least)\s+[a-z]{3,}\b|\b[a-z]{2,}est\b|\b(?:best|worst)\b")
 MARK = r"(?:[a-z]|[ivx]{1,4}|\d{1,3})\b(?![.,]\d)"
 QUALIFIED = re.compile(rf"\b([a-z]{{3,}})\s+({MARK}(?:\s*(?:,|and|or|&)\s*{MARK})*)")
+
+
+def counted_words(question: str) -> tuple[str, ...]:
+    """"How many Soviet military advisers ..." -> ("soviet", "military", "advisers"): the first three
+    content words after "how many", among them what the answer's number must count."""
+    found = re.search(r"\bhow many\s+((?:[\w'-]+\s+){0,2}[\w'-]+)", question, re.I)
+    if not found:
+        return ()
+    return tuple(w for w in words(found.group(1)) if w not in STOPWORDS)[:3]
 
 
 def superlatives(text: str) -> set[str]:
