@@ -1,6 +1,7 @@
 """Refit the answerability model (`answerability.json`) from labelled questions, and measure it honestly.
 
-    python -m rag.fit [--suite data/eval] [--extra tests/data/*.jsonl] [--work DIR] [--loo]
+    python -m rag.fit [--suite data/eval] [--extra tests/data/*.jsonl] [--train tests/data/train-docs]
+                      [--work DIR] [--loo]
 
 A training row is the decision's input for one question (the signals of its best-ranked sentence),
 labelled 1 when the question is answerable and the answer would hold an accepted answer, 0 when the
@@ -192,33 +193,49 @@ def choose_threshold(model: AnswerabilityModel, cases: list, refusal_cost: float
 
 # ---------------------------------------------------------------- the command
 
-def load_suite(suite: Path, extra: list[Path], work: Path, embedder) -> dict[str, tuple]:
-    """document name -> (pipeline, training questions, the suite's question file): the extra question
-    files join the shipped article's training questions, never its scored ones."""
+@dataclasses.dataclass
+class FitDocument:
+    """One document of the fit: its pipeline, the questions fitted on, the file it is scored on, and
+    whether it is one of the suite's (the figures to report) or one of our own training documents."""
+    pipeline: object
+    questions: list[dict]
+    scored: Path
+    ours: bool = False
+
+
+def load_suite(suite: Path, extra: list[Path], work: Path, embedder,
+               train: Path | None = None) -> dict[str, FitDocument]:
+    """The suite's documents, and `train`'s (our own). The extra question files join the shipped
+    article's training questions, never its scored ones."""
     from rag.pipeline import Pipeline
     from rag.settings import DEFAULT_SOURCE
 
+    documents = [(doc, False) for doc in evaluate.discover(suite, DEFAULT_SOURCE)]
+    if train is not None and train.is_dir():
+        documents += [(doc, True) for doc in evaluate.discover(train)]
     out = {}
-    for doc in evaluate.discover(suite, DEFAULT_SOURCE):
+    for doc, ours in documents:
+        if doc.name in out:
+            raise ValueError(f"two documents of the fit are called {doc.name}")
         pipeline = Pipeline.load(evaluate.document_index(doc, work, embedder), embedder=embedder,
                                  model=placeholder_model())
         questions = evaluate.load_questions(doc.questions)
         if doc.article == DEFAULT_SOURCE:
             for path in extra:
                 questions += evaluate.load_questions(path)
-        out[doc.name] = (pipeline, questions, doc.questions)
+        out[doc.name] = FitDocument(pipeline, questions, doc.questions, ours)
     return out
 
 
-def leave_one_out(suite: dict[str, tuple], examples: list[Example], **options) -> dict[str, dict]:
-    """Fit on every document but one, answer the one left out with that model, score it."""
+def leave_one_out(suite: dict[str, FitDocument], examples: list[Example], **options) -> dict[str, dict]:
+    """For each document: fit on every other document, answer the one left out with that model, score it."""
     from rag.pipeline import Pipeline
 
     rows = {}
-    for name, (pipeline, _, questions_file) in suite.items():
+    for name, document in suite.items():
         model = fit([e for e in examples if e.document != name], **options)
-        held_out = Pipeline(pipeline.index, pipeline.embedder, model=model)
-        asked = evaluate.load_questions(questions_file)
+        held_out = Pipeline(document.pipeline.index, document.pipeline.embedder, model=model)
+        asked = evaluate.load_questions(document.scored)
         answers, _ = evaluate.run(held_out, asked, K)
         rows[name] = evaluate.score(asked, answers)
         rows[name]["threshold"] = model.threshold
@@ -233,6 +250,8 @@ def main(argv: list[str] | None = None) -> int:
                         default=[root / "tests" / "data" / "questions.jsonl",
                                  root / "tests" / "data" / "questions-independent.jsonl"],
                         help="more labelled questions on the shipped article (training only)")
+    parser.add_argument("--train", type=Path, default=root / "tests" / "data" / "train-docs",
+                        help="our own documents with questions: fitted on, and scored apart from the suite's")
     parser.add_argument("--work", type=Path, help="where the per-document indexes go (default: temporary)")
     parser.add_argument("--out", type=Path, default=MODEL_FILE)
     parser.add_argument("--loo", action="store_true", help="also report leave-one-document-out scores")
@@ -251,8 +270,8 @@ def main(argv: list[str] | None = None) -> int:
     embedder = create_embedder()
     with tempfile.TemporaryDirectory(prefix="rag-fit-") as tmp:
         work = args.work or Path(tmp)
-        suite = load_suite(args.suite, args.extra, work, embedder)
-        examples = [e for name, (pipeline, questions, _) in suite.items() for e in collect(pipeline, name, questions)]
+        suite = load_suite(args.suite, args.extra, work, embedder, args.train)
+        examples = [e for name, d in suite.items() for e in collect(d.pipeline, name, d.questions)]
         model = fit(examples, **options)
         args.out.write_text(json.dumps(model.to_json(), indent=1) + "\n", encoding="utf-8")
         print(f"wrote {args.out}: threshold {model.threshold}, fitted on {', '.join(model.fitted_on)}",
@@ -261,8 +280,12 @@ def main(argv: list[str] | None = None) -> int:
             print(f"  {f:<22}{w:+.3f}", file=sys.stderr)
         if args.loo:
             rows = leave_one_out(suite, examples, **options)
-            print("leave-one-document-out (each row: fitted on the other documents)")
-            print(evaluate.format_suite(rows))
+            print("leave-one-document-out (each row: fitted on all the other documents)")
+            print(evaluate.format_suite({n: r for n, r in rows.items() if not suite[n].ours}))
+            ours = {n: r for n, r in rows.items() if suite[n].ours}
+            if ours:
+                print("our own documents (tests/data/train-docs), the same way")
+                print(evaluate.format_suite(ours))
     return 0
 
 

@@ -42,3 +42,16 @@ def test_threshold_counts_a_false_refusal_as_costly():
     threshold = fit.choose_threshold(model, cases, refusal_cost=5.0)
     probability = lambda s: float(model.probabilities(at(s))[0])  # noqa: E731
     assert probability(0.4) < threshold <= probability(0.6)
+
+
+def test_our_own_documents_are_told_apart_from_the_suite(tmp_path, fake_embedder):
+    question = '{"id": "x1", "question": "Where is most tea sold?", "answerable": true, "answer_any": ["Graustark"], ' \
+               '"evidence": "Most tea is sold to Graustark.", "type": "fact"}\n'
+    for folder in ("suite/tea", "train/coffee"):
+        (tmp_path / folder).mkdir(parents=True)
+        (tmp_path / folder / "article.txt").write_text("Tea\n\nMost tea is sold to Graustark. It goes by barge.\n")
+        (tmp_path / folder / "questions.jsonl").write_text(question)
+    suite = fit.load_suite(tmp_path / "suite", [], tmp_path / "work", fake_embedder, tmp_path / "train")
+    assert (suite["tea"].scored, suite["tea"].ours) == (tmp_path / "suite" / "tea" / "questions.jsonl", False)
+    assert (suite["coffee"].scored, suite["coffee"].ours) == (tmp_path / "train" / "coffee" / "questions.jsonl", True)
+    assert [q["id"] for q in suite["coffee"].questions] == ["x1"]
