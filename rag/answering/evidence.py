@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import json
 import re
+from functools import lru_cache
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Callable
@@ -235,7 +236,8 @@ class EvidenceJudge:
         if confidence < self.threshold:
             return Evidence([], candidates, confidence, reason=self.why_not(query), passages=passages)
         similarity = self.word_similarity(query)
-        misses = [contrast(query.text, c.sentence.text, similarity) for c in candidates]
+        contrastable = may_contrast(query.text)  # most questions ask for no extreme, opposite or sibling
+        misses = [contrast(query.text, c.sentence.text, similarity) if contrastable else None for c in candidates]
         rest = [c for c, miss in zip(candidates, misses) if miss is None]
         supported = [c for c in rest if c.eligible]  # a near miss supports nothing
         near_miss = next((miss for c, miss in zip(candidates, misses) if c.eligible), None)
@@ -399,6 +401,7 @@ MARK = r"(?:[a-z]|[ivx]{1,4}|\d{1,3})\b(?![.,]\d)"
 QUALIFIED = re.compile(rf"\b([a-z]{{3,}})\s+({MARK}(?:\s*(?:,|and|or|&)\s*{MARK})*)")
 
 
+@lru_cache(maxsize=4096)
 def counted_words(question: str) -> tuple[str, ...]:
     """"How many Soviet military advisers ..." -> ("soviet", "military", "advisers"): the first three
     content words after "how many", among them what the answer's number must count."""
@@ -408,7 +411,8 @@ def counted_words(question: str) -> tuple[str, ...]:
     return tuple(w for w in words(found.group(1)) if w not in STOPWORDS)[:3]
 
 
-def superlatives(text: str) -> set[str]:
+@lru_cache(maxsize=65_536)
+def superlatives(text: str) -> frozenset[str]:
     """"largest", "most abundant", "best": what a near miss swaps ("most of" is no superlative)."""
     found = set()
     for match in SUPERLATIVE.findall(normalize(text)):
@@ -419,18 +423,25 @@ def superlatives(text: str) -> set[str]:
     return found
 
 
-def qualifiers(text: str) -> dict[str, set[str]]:
+@lru_cache(maxsize=65_536)
+def qualifiers(text: str) -> dict[str, frozenset[str]]:
     """"chlorophyll b" -> {"chlorophyl": {"b"}}; "Apollo 13", "photosystems I and II": the letters, numerals
-    or numbers that tell siblings apart, by the stem of the word they follow."""
+    or numbers that tell siblings apart, by the stem of the word they follow. Cached, like the next two:
+    the same sentences come back question after question."""
     out: dict[str, set[str]] = {}
     for word, marks in QUALIFIED.findall(normalize(text)):
         if word not in STOPWORDS and word not in lexicon.QUESTION_WORDS:
             out.setdefault(stem(word), set()).update(m for m in re.split(r"\s*(?:,|\band\b|\bor\b|&)\s*", marks) if m)
-    return out
+    return {word: frozenset(marks) for word, marks in out.items()}
 
 
 def qualifier_class(mark: str) -> str:
     return "number" if mark.isdigit() else "roman" if set(mark) <= set("ivx") else "letter"
+
+
+def may_contrast(question: str) -> bool:
+    """The question has a word a near miss could swap: one with an opposite, a superlative, a qualifier."""
+    return bool(superlatives(question) or qualifiers(question) or any(t in OPPOSITE for t in terms(question)))
 
 
 def contrast(question: str, sentence: str, similarity: Callable[[str, str], float] | None = None,
@@ -450,7 +461,7 @@ def contrast(question: str, sentence: str, similarity: Callable[[str, str], floa
         return sorted(wanted)[0], sorted(offered)[0]
     siblings = qualifiers(sentence)
     for word, marks in sorted(qualifiers(question).items()):
-        others = siblings.get(word, set())
+        others = siblings.get(word, frozenset())
         classes = {qualifier_class(m) for m in marks}
         if others and not others & marks and {qualifier_class(m) for m in others} <= classes:
             return written(word, question, sorted(marks)[0]), written(word, sentence, sorted(others)[0])
