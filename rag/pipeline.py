@@ -152,9 +152,9 @@ class Pipeline:
                     retrieval: RetrievalMode | str, index: Index) -> Evidence:
         """A question that names its subject by a description: find the name the description fits, ask
         the rest of the question about that name, and return the chained evidence when the judge supports
-        it with another sentence about the name. The first evidence stands when its best sentence already
-        speaks of the name; it is a refusal when its best sentence only fits the description and the second
-        question is refused."""
+        it with another sentence about the name. The first evidence stands (with the bridge sentence, which
+        says who is meant) when its best sentence already speaks of the name; it is a refusal when its best
+        sentence only fits the description and the second question is refused."""
         parts = bridge.split(query.text)
         if parts is None:
             return first
@@ -168,7 +168,7 @@ class Pipeline:
         first_best = None if first.refused else first.supported[0]
         first_is_link = first_best is not None and (first_best.passage.source, first_best.sentence.start) == link
         if first_best is not None and not first_is_link and found.key in words(first_best.sentence.text):
-            return first  # the question's own evidence already speaks of the name
+            return bridge.chain(first, found.candidate)  # the question's own evidence speaks of the name
         second_query = self.analyse(parts.about(found.name, found.candidate.sentence.text), stats=judge.stats)
         given = set(words(found.name)) - {found.key}  # "Valery" of "Valery Legasov": the text may drop it
         second_query = dataclasses.replace(second_query, names=tuple(n for n in second_query.names if n not in given))

@@ -7,8 +7,8 @@ import pytest
 
 from rag import Pipeline
 from rag.answer import Passage
-from rag.answering.evidence import (AnswerabilityModel, EvidenceJudge, contrast, counted_words, initialisms,
-                                   qualifiers, rerank, superlatives)
+from rag.answering.evidence import (AnswerabilityModel, EvidenceJudge, contrast, counted_words, event_missing,
+                                   initialisms, qualifiers, rerank, superlatives)
 from rag.ingest.document import Sentence
 from rag.store.index import load_index
 
@@ -114,6 +114,19 @@ def test_qualifiers(text, found):
 ])
 def test_the_number_counts_what_is_asked(pipeline, question, sentence, counts):
     assert signals(pipeline, question, sentence)["counts_asked"] == counts
+
+
+@pytest.mark.parametrize("question, sentence, missing", [
+    ("In what year was Anton Vell born?", "Anton Vell brought tea to Ruritania in 1802.", True),
+    ("In what year was Anton Vell born?", "Anton Vell was born in 1770 in Strelsau.", False),
+    ("In what year was Anton Vell born?", "Anton Vell (1770–1830) brought tea to Ruritania.", False),
+    ("When did Anton Vell die?", "Anton Vell brought tea to Ruritania in 1802.", True),
+    ("When did Anton Vell die?", "Anton Vell took his own life in 1830.", False),
+    ("When did Anton Vell die?", "Anton Vell (1770–1830) brought tea to Ruritania.", False),
+    ("How many people died in the flood?", "The flood of 1802 drowned 40 people.", False),  # not a "when"
+])
+def test_a_birth_or_death_needs_a_sentence_that_dates_one(pipeline, question, sentence, missing):
+    assert event_missing(pipeline.analyse(question), sentence) is missing
 
 
 @pytest.mark.parametrize("question, counted", [

@@ -133,11 +133,11 @@ def find_bridge(query: Query, candidates: list[Candidate], names: frozenset[str]
     return best[2] if best else None
 
 
-def chain(second: Evidence, link: Candidate) -> Evidence:
-    """The second step's evidence with the bridge sentence quoted too: as the second step's own candidate
-    when its passages hold it, else with its passage added after the answer's; renumbered."""
-    passages = list(second.passages)
-    same = next((c for c in second.candidates if (c.passage.source, c.sentence.start)
+def chain(evidence: Evidence, link: Candidate) -> Evidence:
+    """The evidence with the bridge sentence quoted too: as the evidence's own candidate when its passages
+    hold it, else with its passage added after the answer's; renumbered."""
+    passages = list(evidence.passages)
+    same = next((c for c in evidence.candidates if (c.passage.source, c.sentence.start)
                  == (link.passage.source, link.sentence.start)), None)
     if same is not None:
         link = same
@@ -145,4 +145,4 @@ def chain(second: Evidence, link: Candidate) -> Evidence:
         passages.insert(1, link.passage)
     for n, passage in enumerate(passages, 1):
         passage.n = n
-    return dataclasses.replace(second, passages=passages, chain=[link])
+    return dataclasses.replace(evidence, passages=passages, chain=[link])

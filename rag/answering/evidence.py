@@ -94,7 +94,7 @@ class Candidate:
     sentence: Sentence
     signals: dict[str, float]
     score: float = 0.0  # the ranking score
-    eligible: bool = True  # holds the kind of answer a typed question needs, and its year
+    eligible: bool = True  # holds the kind of answer a typed question needs, its year, the birth or death asked
 
 
 @dataclass
@@ -241,7 +241,10 @@ class EvidenceJudge:
         rest = [c for c, miss in zip(candidates, misses) if miss is None]
         supported = [c for c in rest if c.eligible]  # a near miss supports nothing
         near_miss = next((miss for c, miss in zip(candidates, misses) if c.eligible), None)
-        if near_miss:  # the closest sentence gives the lowest where the highest is asked: decide without such
+        if near_miss:  # the closest sentence gives the lowest where the highest is asked: only a sentence
+            asked = set(terms(near_miss[0]))  # that names the highest can answer, and the model decides again
+            rest = [c for c in rest if asked <= set(terms(c.sentence.text))]
+            supported = [c for c in rest if c.eligible]
             confidence = float(self.model.probabilities(decision_row(rest))[0]) if rest else 0.0
             if not supported or confidence < self.threshold:
                 asked, given = near_miss
@@ -281,7 +284,8 @@ class EvidenceJudge:
                 features["counts_asked"] = self.counts_asked(query, s.text)
                 year_in_sentence = bool(query.years and years_covered(query.years, years_in(s.text)))
                 eligible = not features["year_missing"] and not (
-                    query.kind in ("count", "year", "date") and not features["kind_ok"])
+                    query.kind in ("count", "year", "date") and not features["kind_ok"]) \
+                    and not event_missing(query, s.text)
                 out.append(Candidate(p, s, features, self.weights.score(features, year_in_sentence), eligible))
         # Eligible sentences first: "how many" is answered by a sentence with a number if there is one.
         return sorted(out, key=lambda c: (not c.eligible, -c.score, c.passage.n, c.sentence.start))
@@ -399,6 +403,12 @@ class EvidenceJudge:
 SUPERLATIVE = re.compile(r"\b(?:most|least)\s+[a-z]{3,}\b|\b[a-z]{2,}est\b|\b(?:best|worst)\b")
 MARK = r"(?:[a-z]|[ivx]{1,4}|\d{1,3})\b(?![.,]\d)"
 QUALIFIED = re.compile(rf"\b([a-z]{{3,}})\s+({MARK}(?:\s*(?:,|and|or|&)\s*{MARK})*)")
+
+
+def event_missing(query: Query, sentence: str) -> bool:
+    """A question about when someone was born or died, and a sentence that dates no birth or death."""
+    return query.kind in ("year", "date", "when") and any(
+        asked.search(query.text) and not given.search(sentence) for asked, given in lexicon.LIFE_EVENTS)
 
 
 @lru_cache(maxsize=4096)

@@ -52,6 +52,16 @@ modest harvest guest quest conquest nest chest arrest contest digest invest mani
 crest priest inquest behest detest attest bequest tempest lest everest budapest bucharest
 """.split())
 
+# Life events a "when" question asks about, and what a sentence needs to date one: "In what year was X
+# born?" is not answered by a sentence that dates something else X did. (question pattern, evidence pattern)
+LIFE_EVENTS = (
+    (re.compile(r"\b(?:born|birth)\b", re.I),
+     re.compile(r"\b(?:born|birth|née)\b|\(\s*(?:c\.\s*)?\d{3,4}\s*[–-]", re.I)),
+    (re.compile(r"\b(?:die|died|death)\b", re.I),
+     re.compile(r"\b(?:died|death|dead|killed|executed|murdered|perished|suicide|"
+                r"took (?:his|her|their) own li(?:fe|ves))\b|[–-]\s*\d{3,4}\s*\)", re.I)),
+)
+
 # Sentences that give a cause or a mechanism: what a "why" or "how" question asks for.
 CAUSAL = re.compile(
     r"\b(because|due to|owing to|as a result|result(?:ed|ing)? (?:in|from)|caus(?:e|ed|es|ing)|led to|lead to|"
