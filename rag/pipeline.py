@@ -23,7 +23,6 @@ from rag.store.embedders import create_embedder
 from rag.errors import AnswererError, IndexCorrupt, QuestionError
 from rag.store.index import Index, embedding_mismatches, load_index
 from rag.retrieval.hybrid import RetrievalMode, retrieve
-from rag.terms import words
 
 MAX_K = 20
 
@@ -154,7 +153,8 @@ class Pipeline:
         the rest of the question about that name, and return the chained evidence when the judge supports
         it with another sentence about the name. The first evidence stands (with the bridge sentence, which
         says who is meant) when its best sentence already speaks of the name; it is a refusal when its best
-        sentence only fits the description and the second question is refused."""
+        sentence only fits the description, holds nothing of the rest of the question, and the second
+        question is refused."""
         parts = bridge.split(query.text)
         if parts is None:
             return first
@@ -167,17 +167,20 @@ class Pipeline:
         link = (found.candidate.passage.source, found.candidate.sentence.start)
         first_best = None if first.refused else first.supported[0]
         first_is_link = first_best is not None and (first_best.passage.source, first_best.sentence.start) == link
-        if first_best is not None and not first_is_link and found.key in words(first_best.sentence.text):
+        if first_best is not None and not first_is_link and found.named_in(first_best.sentence.text):
             return bridge.chain(first, found.candidate)  # the question's own evidence speaks of the name
         second_query = self.analyse(parts.about(found.name, found.candidate.sentence.text), stats=judge.stats)
-        given = set(words(found.name)) - {found.key}  # "Valery" of "Valery Legasov": the text may drop it
-        second_query = dataclasses.replace(second_query, names=tuple(n for n in second_query.names if n not in given))
+        # The answer must name the bridge (below), by any word of its name: the text may say "Mao" where
+        # the bridge sentence says "Mao Zedong".
+        second_query = dataclasses.replace(second_query, names=tuple(
+            n for n in second_query.names if n not in found.keys))
         second = judge.decide(second_query, self.search(second_query, k, retrieval, index))
         answer = None if second.refused else second.supported[0]
         if answer is not None and (answer.passage.source, answer.sentence.start) != link \
-                and found.key in words(answer.sentence.text):
+                and found.named_in(answer.sentence.text):
             return bridge.chain(second, found.candidate)
-        if first_is_link and answer is None:
+        if first_is_link and answer is None \
+                and not judge.speaks_to(query, parts.about("", found.candidate.sentence.text), first_best):
             # The first answer only says who the description means; what is asked of them is not found.
             return dataclasses.replace(first, supported=[], reason=None)
         return first

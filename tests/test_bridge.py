@@ -33,7 +33,13 @@ Most tea is sold to Graustark. A smaller share goes to Elbonia by river barge.
      "chemist led the delegation to Vienna", "", "N died on what date?"),
     ("The leader who refused the treaty gave which general the go-ahead?",
      "leader refused the treaty", "", "N gave which general the go-ahead?"),
-    # inside the question: the clause ends at its last word the bridge sentence holds
+    ("The academy that trained the commanders was founded when?",  # the auxiliary goes with the main verb
+     "academy trained the commanders", "", "N was founded when?"),
+    # inside the question: the clause ends at the last word the bridge sentence holds before the
+    # question's own last word that it does not hold
+    ("Where did the man who humiliated the chairman send troops?",
+     "man humiliated the chairman send", "Stalin humiliated the chairman and later sent troops.",
+     "Where did N send troops?"),
     ("What sentence did the man who directed the safety test receive at the trial?",
      "man directed the safety test", "Anatoly Dyatlov directed the test.",
      "What sentence did N receive at the trial?"),
@@ -56,6 +62,9 @@ def test_split_finds_the_description(question, description, bridge_sentence, abo
     "Which treaty did Stalin refuse?",
     "When did the board open?",
     "What is the powder produced by shredding batteries called?",  # "by" a process, not by a name
+    "Why was the treaty refused by Stalin?",  # a passive question: "refused" is its own verb
+    "Name the leader who kept Mao waiting.",  # the one described is what is asked
+    "Who is the man who refused the treaty?",
 ])
 def test_questions_that_name_their_subject_are_not_split(question):
     assert split(question) is None
@@ -76,7 +85,7 @@ def test_the_bridge_is_the_name_the_description_fits(tea: Pipeline):
     candidates = tea.judge.candidates(described, tea.search(described, 3))
     found = find_bridge(described, candidates, tea.judge.stats.names)
     assert found.name == "Anton Vell"
-    assert found.key == "vell"
+    assert found.keys == ("anton", "vell")
 
 
 def test_a_two_step_question_quotes_the_bridge_and_the_answer(tea: Pipeline):

@@ -28,13 +28,18 @@ WINDOW = 6  # words either side of a name that tell whether the description is a
 CLAUSE_TERMS = 3  # content words of a clause of unknown end that describe (the rest may be the question's)
 WH_WORDS = frozenset("what which who whom whose when where how".split())
 PREPOSITIONS = frozenset("on in at to for by with from of until during since into onto".split())
+AUXILIARIES = frozenset("was were is are be been being has have had did does do".split())
+IDENTITY = re.compile(r"^\W*(?:(?:who|what|which)\s+(?:is|was|are|were)|name|identify|list|tell me)\W*$", re.I)
 
 
 @dataclass(frozen=True)
 class Bridge:
-    name: str  # the name the description stands for, as written ("Valery Legasov")
-    key: str  # the word an answer about it must contain, lower-cased (its last word: "legasov")
+    name: str  # the name the description stands for, as written ("Mao Zedong")
+    keys: tuple[str, ...]  # its words, lower-cased: an answer about it names one of them ("mao")
     candidate: Candidate  # the sentence that fits the description
+
+    def named_in(self, text: str) -> bool:
+        return bool(set(self.keys) & set(words(text)))
 
 
 @dataclass(frozen=True)
@@ -52,22 +57,30 @@ class Split:
         question's own verb ("... receive at the trial") does not steer the search."""
         if not self.open_end:
             return f"{self.head} {self.clause}"
-        kept, taken = [], 0
+        return " ".join([self.head, *self.clause.split()[:self.searched()]])
+
+    def searched(self) -> int:
+        """How many words of a clause of unknown end the description keeps: `CLAUSE_TERMS` content words."""
+        kept, taken = 0, 0
         for token in self.clause.split():
             if taken >= CLAUSE_TERMS and not token[:1].isupper():
                 break
-            kept.append(token)
+            kept += 1
             taken += token.lower() not in STOPWORDS
-        return " ".join([self.head, *kept])
+        return kept
 
     def about(self, name: str, bridge_sentence: str = "") -> str:
         """The question asked of the name the description stands for: "Valery Legasov died on what date?".
-        A clause of unknown end ends at its last word the bridge sentence holds; the rest is the question's."""
+        A clause of unknown end ends at the last word the bridge sentence holds before the question's own
+        last word that it does not hold ("who humiliated the chairman | send troops")."""
         rest = ""
         if self.open_end:
             tokens = self.clause.split()
             covered = set(terms(bridge_sentence))
-            last = max((i for i, t in enumerate(tokens) if set(terms(t)) & covered), default=len(tokens) - 1)
+            content = [i for i, t in enumerate(tokens) if terms(t)]
+            own = [i for i in content if not set(terms(tokens[i])) & covered]
+            held = [i for i in content if i not in own and (not own or i < own[-1])]
+            last = held[-1] if held else self.searched() - 1
             rest = " ".join(tokens[last + 1:])
         text = re.sub(r"\s+", " ", f"{self.before} {name} {rest} {self.after}")
         return re.sub(r"\s+([?.!,])", r"\1", text).strip()
@@ -75,20 +88,37 @@ class Split:
 
 def split(question: str) -> Split | None:
     """The description (its head and its relative clause) and the rest of the question, or None when the
-    question names its subject."""
+    question names its subject, when the description is what is asked ("Name the leader who kept Mao
+    waiting"), or when "the treaty refused by Stalin" is a passive main clause ("Why was the treaty
+    refused by Stalin?")."""
     opening = re.match(r"\W*(\w+)", question)
     for match in DESCRIPTION.finditer(question):
         if opening and match.start() == opening.start(1) and opening.group(1).lower() in lexicon.QUESTION_WORDS:
             continue
+        before = question[:match.start()].strip()
+        if match.group(4) and AUXILIARIES & set(words(before)):
+            continue  # "was the treaty refused by": the participle is the question's own verb
         head = match.group(1) or match.group(3)
         clause_start = match.start(2) if match.group(2) else match.start(4)
-        before = question[:match.start()].strip()
         end = main_verb(question, clause_start)
         if end is None:  # "What did the man who directed the test receive?": the bridge sentence will tell
             clause = question[clause_start:].rstrip(" ?!.")
-            return Split(head, clause, before, question[clause_start + len(clause):].strip(), open_end=True)
-        return Split(head, question[clause_start:end].strip(), before, question[end:].strip(" ,"))
+            parts = Split(head, clause, before, question[clause_start + len(clause):].strip(), open_end=True)
+        else:
+            parts = Split(head, question[clause_start:end].strip(), before, question[end:].strip(" ,"))
+        if not asks_more(parts):
+            return None
+        return parts
     return None
+
+
+def asks_more(parts: Split) -> bool:
+    """The question asks something of the one described, not only who it is ("Who was the man who
+    refused the treaty?", "Name the leader who kept Mao waiting")."""
+    if IDENTITY.match(parts.before):
+        return False
+    return parts.open_end or any(w not in STOPWORDS and w not in lexicon.QUESTION_WORDS
+                                 for w in words(f"{parts.before} {parts.after}"))
 
 
 def main_verb(question: str, start: int) -> int | None:
@@ -101,6 +131,8 @@ def main_verb(question: str, start: int) -> int | None:
     verb = wh - 1
     while verb > 1 and tokens[verb].group().lower() in PREPOSITIONS:
         verb -= 1
+    if verb > 1 and tokens[verb - 1].group().lower() in AUXILIARIES:
+        verb -= 1  # "was founded when?": the auxiliary belongs to the main verb
     return start + tokens[verb - 1].end() if verb > 1 else None
 
 
@@ -113,36 +145,41 @@ def find_bridge(query: Query, candidates: list[Candidate], names: frozenset[str]
     question does not mention and whose neighbouring words share most with the description."""
     asked = set(words(query.text)) | set(query.names) | set(words(query.context))
     question_terms = set(query.terms)
-    best: tuple[int, int, Bridge] | None = None  # (score, -position, bridge)
+    best: tuple[int, int, Bridge] | None = None  # (shared words, -position, bridge)
     for position, candidate in enumerate(candidates[:depth]):
         text = candidate.sentence.text
         for run in NAME_RUN.finditer(text):
             parts = [p for p in TOKEN.findall(run.group()) if p.lower() not in lexicon.TITLES]
             if not parts:
                 continue
-            key = re.sub(r"['’]s$", "", parts[-1]).lower()
-            if key in asked or key in STOPWORDS or key not in names or len(key) < 3 or lexicon.DEMONYM.search(key):
+            keys = tuple(re.sub(r"['’]s$", "", p).lower() for p in parts)
+            if set(keys) & asked or not set(keys) & names or all(k in STOPWORDS for k in keys) \
+                    or any(lexicon.DEMONYM.search(k) for k in keys):
                 continue
             around = text[max(0, run.start() - 60):run.end() + 60]
             near = set(terms(" ".join(around.split()[:WINDOW * 2 + len(parts)])))
-            # A full name ("Akshaya Padhi") is likelier the person described than a place in passing ("Austin").
             shared = len(near & question_terms)
-            score = shared + (len(parts) > 1)
-            if shared and (best is None or (score, -position) > best[:2]):
-                best = (score, -position, Bridge(" ".join(parts), key, candidate))
+            if shared and (best is None or (shared, -position) > best[:2]):
+                best = (shared, -position, Bridge(" ".join(parts), keys, candidate))
     return best[2] if best else None
 
 
 def chain(evidence: Evidence, link: Candidate) -> Evidence:
-    """The evidence with the bridge sentence quoted too: as the evidence's own candidate when its passages
-    hold it, else with its passage added after the answer's; renumbered."""
+    """The evidence with the bridge sentence quoted too: in a passage already shown that holds it, else
+    in its own passage added after the answer's (only the sentence itself when that passage overlaps one
+    already shown, so no text is shown twice); renumbered."""
     passages = list(evidence.passages)
-    same = next((c for c in evidence.candidates if (c.passage.source, c.sentence.start)
-                 == (link.passage.source, link.sentence.start)), None)
-    if same is not None:
-        link = same
-    else:
-        passages.insert(1, link.passage)
+    holder = next((p for p in passages if p.source == link.passage.source
+                   and any(s.start == link.sentence.start for s in p.sentences)), None)
+    if holder is None:
+        holder = link.passage
+        shown = {c for p in passages for c in (p.chunk_ids or [p.chunk_id])}
+        if shown & set(holder.chunk_ids or [holder.chunk_id]):
+            row = next(r for r, s in zip(holder.sentence_rows, holder.sentences) if s.start == link.sentence.start)
+            holder = dataclasses.replace(holder, text=link.sentence.text, start=link.sentence.start,
+                                         end=link.sentence.end, sentences=[link.sentence], sentence_rows=[row])
+        passages.insert(1, holder)
+    link = dataclasses.replace(link, passage=holder)
     for n, passage in enumerate(passages, 1):
         passage.n = n
     return dataclasses.replace(evidence, passages=passages, chain=[link])

@@ -12,10 +12,11 @@ decision is a refusal.
 """
 from __future__ import annotations
 
+import dataclasses
 import json
 import re
-from functools import lru_cache
 from dataclasses import dataclass, field
+from functools import lru_cache
 from pathlib import Path
 from typing import Callable
 
@@ -358,6 +359,14 @@ class EvidenceJudge:
                     best = max(best, 1.0 if stem(word) == stem(asked) else similarity(asked, word))
         return min(max(best, 0.0), 1.0)
 
+    def speaks_to(self, query: Query, asked: str, candidate: Candidate, threshold: float = 0.4) -> bool:
+        """Some content word of `asked` (a part of the question) is in the candidate's sentence, or close
+        in meaning to one of its words ("faith" and "Muslims": 0.43; "born" and "exiled": 0.33)."""
+        part = dataclasses.replace(query, text=asked)
+        sentence = candidate.sentence.text
+        matches = self.word_matches(part, set(terms(sentence)), sentence)
+        return max(matches.values(), default=0.0) >= threshold
+
     def word_similarity(self, query: Query) -> Callable[[str, str], float]:
         """Cosine of a question word and a document word (0 when either has no vector)."""
         def similarity(asked: str, given: str) -> float:
@@ -400,13 +409,20 @@ class EvidenceJudge:
         return False
 
 
-SUPERLATIVE = re.compile(r"\b(?:most|least)\s+[a-z]{3,}\b|\b[a-z]{2,}est\b|\b(?:best|worst)\b")
+# "the most abundant", "its least", "largest", "best"; not "most local parties" or "absorbs most strongly".
+SUPERLATIVE = re.compile(r"(?<=\bthe\s)(?:most|least)\s+[a-z]{3,}\b|(?<=\bits\s)(?:most|least)\s+[a-z]{3,}\b"
+                         r"|\b[a-z]{2,}est\b|\b(?:best|worst)\b")
 MARK = r"(?:[a-z]|[ivx]{1,4}|\d{1,3})\b(?![.,]\d)"
 QUALIFIED = re.compile(rf"\b([a-z]{{3,}})\s+({MARK}(?:\s*(?:,|and|or|&)\s*{MARK})*)")
+SUBORDINATE = re.compile(r"\b(?:after|before|since|until|once|following)\b", re.I)
+ORDINAL_BEFORE = re.compile(r"\b(\d{1,3}(?:st|nd|rd|th))\s+([a-z]{3,})\b")  # "the 36th Division"
 
 
 def event_missing(query: Query, sentence: str) -> bool:
-    """A question about when someone was born or died, and a sentence that dates no birth or death."""
+    """A question about when someone was born or died, and a sentence that dates no birth or death. Not
+    when the birth or death only dates something else ("... after Mao died?")."""
+    if SUBORDINATE.search(query.text):
+        return False
     return query.kind in ("year", "date", "when") and any(
         asked.search(query.text) and not given.search(sentence) for asked, given in lexicon.LIFE_EVENTS)
 
@@ -442,11 +458,17 @@ def qualifiers(text: str) -> dict[str, frozenset[str]]:
     for word, marks in QUALIFIED.findall(normalize(text)):
         if word not in STOPWORDS and word not in lexicon.QUESTION_WORDS:
             out.setdefault(stem(word), set()).update(m for m in re.split(r"\s*(?:,|\band\b|\bor\b|&)\s*", marks) if m)
+    for mark, word in ORDINAL_BEFORE.findall(normalize(text)):
+        out.setdefault(stem(word), set()).add(mark)
     return {word: frozenset(marks) for word, marks in out.items()}
 
 
 def qualifier_class(mark: str) -> str:
-    return "number" if mark.isdigit() else "roman" if set(mark) <= set("ivx") else "letter"
+    if mark.isdigit():
+        return "number"
+    if re.fullmatch(r"\d+(?:st|nd|rd|th)", mark):
+        return "ordinal"
+    return "roman" if set(mark) <= set("ivx") else "letter"
 
 
 def may_contrast(question: str) -> bool:
@@ -455,7 +477,7 @@ def may_contrast(question: str) -> bool:
 
 
 def contrast(question: str, sentence: str, similarity: Callable[[str, str], float] | None = None,
-             synonym: float = 0.65) -> tuple[str, str] | None:
+             synonym: float = 0.5) -> tuple[str, str] | None:
     """(asked, given) when the sentence gives an alternative to what the question asks and not the asked
     thing itself: the opposite ("lowest" for "highest", "opened" for "closed"), another superlative ("most
     abundant" for "largest"; "biggest" is the same when `similarity` of the two words reaches `synonym`),
@@ -491,7 +513,11 @@ def rerank(passages: list[Passage], candidates: list[Candidate]) -> list[Passage
 
 
 def written(stem_: str, text: str, mark: str = "") -> str:
-    """A stem as the text writes it ("increas" -> "increased"), with its qualifier when given."""
+    """A stem as the text writes it ("increas" -> "increased"), with its qualifier when given ("chlorophyll
+    b"; an ordinal comes first: "36th Division")."""
+    if mark and qualifier_class(mark) == "ordinal":
+        found = re.search(rf"\b{re.escape(mark)}\s+{re.escape(stem_)}\w*", text, re.IGNORECASE)
+        return found.group() if found else f"{mark} {stem_}"
     tail = rf"\s+{re.escape(mark)}\b" if mark else ""
     found = re.search(rf"\b{re.escape(stem_)}\w*{tail}", text, re.IGNORECASE)
     return found.group() if found else f"{stem_} {mark}".strip()

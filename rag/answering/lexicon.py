@@ -43,6 +43,8 @@ OPPOSITES = (
     ("maximum", "minimum"), ("longest", "shortest"), ("oldest", "youngest"), ("earliest", "latest"),
     ("born", "die"), ("win", "lose"), ("enter", "leav"), ("arriv", "depart"), ("releas", "arrest"),
     ("gain", "lose"), ("strongest", "weakest"), ("north", "south"), ("east", "west"), ("befor", "after"),
+    ("deepest", "shallowest"), ("heaviest", "lightest"), ("hottest", "coldest"), ("fastest", "slowest"),
+    ("richest", "poorest"), ("best", "worst"), ("nearest", "farthest"), ("widest", "narrowest"),
 )
 
 # Words ending in -est that are not superlatives: what the superlative check skips.
@@ -54,10 +56,13 @@ crest priest inquest behest detest attest bequest tempest lest everest budapest 
 
 # Life events a "when" question asks about, and what a sentence needs to date one: "In what year was X
 # born?" is not answered by a sentence that dates something else X did. (question pattern, evidence pattern)
+# The question pattern matches the event asked about ("... born?", "died on what date?", "date of her
+# death"), not one in passing ("When did China invade Vietnam after Mao died?").
 LIFE_EVENTS = (
-    (re.compile(r"\b(?:born|birth)\b", re.I),
+    (re.compile(r"\bborn\s*(?:[?.!]*\s*$|(?:in|on|at)\s+what\b)|\bdate of (?:his|her|their|\w+['’]s) birth\b", re.I),
      re.compile(r"\b(?:born|birth|née)\b|\(\s*(?:c\.\s*)?\d{3,4}\s*[–-]", re.I)),
-    (re.compile(r"\b(?:die|died|death)\b", re.I),
+    (re.compile(r"\b(?:die|died)\s*(?:[?.!]*\s*$|(?:in|on|at)\s+what\b)|\bdate of (?:his|her|their|\w+['’]s) death\b",
+                re.I),
      re.compile(r"\b(?:died|death|dead|killed|executed|murdered|perished|suicide|"
                 r"took (?:his|her|their) own li(?:fe|ves))\b|[–-]\s*\d{3,4}\s*\)", re.I)),
 )
@@ -71,8 +76,7 @@ CAUSAL = re.compile(
 
 # Questions that want several points, not one fact.
 SUMMARY = re.compile(r"\b(main|major|key|principal|chief) (causes?|reasons?|points?|factors?|effects?|"
-                     r"consequences?|stages?|steps?|events?|phases?)\b|\bsummari[sz]e\b|\boverview\b|\bin short\b|"
-                     r"\bin a nutshell\b|\bhow did .* (change|develop|improve|evolve|worsen|deteriorate)\b", re.I)
+                     r"consequences?|stages?|steps?|events?|phases?)\b|\bsummari[sz]e\b|\boverview\b|\bhow did .* (change|develop|improve|evolve|worsen|deteriorate)\b", re.I)
 
 # Function words of other languages written in Latin script: a question made of these and no English
 # function word is not English (the embedding model reads English only).
