@@ -149,12 +149,9 @@ class Pipeline:
 
     def second_step(self, query: Query, first: Evidence, judge: EvidenceJudge, k: int,
                     retrieval: RetrievalMode | str, index: Index) -> Evidence:
-        """A question that names its subject by a description: find the name the description fits, ask
-        the rest of the question about that name, and return the chained evidence when the judge supports
-        it with another sentence about the name. The first evidence stands (with the bridge sentence, which
-        says who is meant) when its best sentence already speaks of the name; it is a refusal when its best
-        sentence only fits the description, holds nothing of the rest of the question, and the second
-        question is refused."""
+        """A question that names its subject by a description: find the name the description fits
+        (`bridge`), and let the judge decide between the first evidence and the rest of the question
+        asked about that name (`EvidenceJudge.two_step`)."""
         parts = bridge.split(query.text)
         if parts is None:
             return first
@@ -164,26 +161,16 @@ class Pipeline:
         found = bridge.find_bridge(described, candidates, judge.stats.names)
         if found is None:
             return first
-        link = (found.candidate.passage.source, found.candidate.sentence.start)
-        first_best = None if first.refused else first.supported[0]
-        first_is_link = first_best is not None and (first_best.passage.source, first_best.sentence.start) == link
-        if first_best is not None and not first_is_link and found.named_in(first_best.sentence.text):
-            return bridge.chain(first, found.candidate)  # the question's own evidence speaks of the name
-        second_query = self.analyse(parts.about(found.name, found.candidate.sentence.text), stats=judge.stats)
-        # The answer must name the bridge (below), by any word of its name: the text may say "Mao" where
-        # the bridge sentence says "Mao Zedong".
-        second_query = dataclasses.replace(second_query, names=tuple(
-            n for n in second_query.names if n not in found.keys))
-        second = judge.decide(second_query, self.search(second_query, k, retrieval, index))
-        answer = None if second.refused else second.supported[0]
-        if answer is not None and (answer.passage.source, answer.sentence.start) != link \
-                and found.named_in(answer.sentence.text):
-            return bridge.chain(second, found.candidate)
-        if first_is_link and answer is None \
-                and not judge.speaks_to(query, parts.about("", found.candidate.sentence.text), first_best):
-            # The first answer only says who the description means; what is asked of them is not found.
-            return dataclasses.replace(first, supported=[], reason=None)
-        return first
+
+        def ask_second() -> Evidence:
+            second_query = self.analyse(parts.about(found.name, found.candidate.sentence.text), stats=judge.stats)
+            # The answer must name the bridge (the judge checks), by any word of its name: the text may
+            # say "Mao" where the bridge sentence says "Mao Zedong".
+            second_query = dataclasses.replace(second_query, names=tuple(
+                n for n in second_query.names if n not in found.keys))
+            return judge.decide(second_query, self.search(second_query, k, retrieval, index))
+
+        return judge.two_step(query, first, found, parts.about("", found.candidate.sentence.text), ask_second)
 
 
 def reply_of_answer(stream: Iterator[str | Answer]) -> Answer:

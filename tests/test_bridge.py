@@ -7,6 +7,7 @@ import pytest
 
 from rag import Pipeline
 from rag.answering.bridge import find_bridge, split
+from rag.answering.evidence import Evidence
 from rag.store.index import build_index, load_index
 
 from conftest import FakeEmbedder
@@ -94,3 +95,17 @@ def test_a_two_step_question_quotes_the_bridge_and_the_answer(tea: Pipeline):
     assert "Vell died in the port of Strelsau in 1830. [1]" in answer.answer
     assert "the merchant Anton Vell in 1802. [2]" in answer.answer  # who "the merchant" is
     assert answer.citations == [2, 1]  # read in document order; the answer's passage is shown first
+
+
+def test_a_bare_description_is_refused_when_the_rest_is_not_found(tea: Pipeline):
+    """The first answer is only the sentence the description fits, the second question finds nothing:
+    the judge refuses rather than repeat who the merchant was."""
+    query = tea.analyse("Where was the merchant who brought tea to Ruritania born?")
+    described = tea.analyse("merchant brought tea to Ruritania")
+    found = find_bridge(described, tea.judge.candidates(described, tea.search(described, 3)), tea.judge.stats.names)
+    first = Evidence([found.candidate], [found.candidate], 0.9, passages=[found.candidate.passage])
+    nothing = Evidence([], [], 0.0)
+    refused = tea.judge.two_step(query, first, found, "Where was born?", lambda: nothing)
+    kept = tea.judge.two_step(query, first, found, "Where did he bring tea?", lambda: nothing)
+    assert refused.refused and refused.chain == []
+    assert not kept.refused and kept.supported == [found.candidate]  # the sentence holds "tea": it may answer

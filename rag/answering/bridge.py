@@ -5,16 +5,15 @@ description ("Valery Legasov died on what date?"), and the evidence judge decide
 question as on any other. The answer quotes both sentences.
 
     split(question) -> Split | None;  find_bridge(description query, candidates) -> Bridge | None;
-    split.about(bridge.name) -> the second question;  chain(second evidence, bridge sentence) -> Evidence
+    split.about(bridge.name) -> the second question, which `EvidenceJudge.two_step` weighs against the first
 """
 from __future__ import annotations
 
-import dataclasses
 import re
 from dataclasses import dataclass
 
 from rag.answering import lexicon
-from rag.answering.evidence import Candidate, Evidence
+from rag.answering.evidence import Candidate
 from rag.answering.query import TOKEN, Query
 from rag.terms import STOPWORDS, terms, words
 
@@ -162,24 +161,3 @@ def find_bridge(query: Query, candidates: list[Candidate], names: frozenset[str]
             if shared and (best is None or (shared, -position) > best[:2]):
                 best = (shared, -position, Bridge(" ".join(parts), keys, candidate))
     return best[2] if best else None
-
-
-def chain(evidence: Evidence, link: Candidate) -> Evidence:
-    """The evidence with the bridge sentence quoted too: in a passage already shown that holds it, else
-    in its own passage added after the answer's (only the sentence itself when that passage overlaps one
-    already shown, so no text is shown twice); renumbered."""
-    passages = list(evidence.passages)
-    holder = next((p for p in passages if p.source == link.passage.source
-                   and any(s.start == link.sentence.start for s in p.sentences)), None)
-    if holder is None:
-        holder = link.passage
-        shown = {c for p in passages for c in (p.chunk_ids or [p.chunk_id])}
-        if shown & set(holder.chunk_ids or [holder.chunk_id]):
-            row = next(r for r, s in zip(holder.sentence_rows, holder.sentences) if s.start == link.sentence.start)
-            holder = dataclasses.replace(holder, text=link.sentence.text, start=link.sentence.start,
-                                         end=link.sentence.end, sentences=[link.sentence], sentence_rows=[row])
-        passages.insert(1, holder)
-    link = dataclasses.replace(link, passage=holder)
-    for n, passage in enumerate(passages, 1):
-        passage.n = n
-    return dataclasses.replace(evidence, passages=passages, chain=[link])

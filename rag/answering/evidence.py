@@ -18,7 +18,7 @@ import re
 from dataclasses import dataclass, field
 from functools import lru_cache
 from pathlib import Path
-from typing import Callable
+from typing import TYPE_CHECKING, Callable
 
 import numpy as np
 
@@ -28,6 +28,9 @@ from rag.answering.query import (QUANTITY, Query, document_names, has_date, has_
                                  years_covered, years_in)
 from rag.ingest.document import Sentence
 from rag.terms import STOPWORDS, normalize, stem, terms, words
+
+if TYPE_CHECKING:
+    from rag.answering.bridge import Bridge
 
 MODEL_FILE = Path(__file__).with_name("answerability.json")
 NOT_ENGLISH = "not English"  # the reason for a question in another language: the model reads English only
@@ -252,6 +255,30 @@ class EvidenceJudge:
                 return Evidence([], candidates, confidence, reason=f"it gives “{given}”, not “{asked}”",
                                 passages=passages)
         return Evidence(supported, candidates, confidence, passages=passages)
+
+    def two_step(self, query: Query, first: Evidence, bridge: Bridge, rest: str,
+                 ask_second: Callable[[], Evidence]) -> Evidence:
+        """The decision for a question that names its subject by a description, given the name the
+        description fits (`bridge`, from `rag.answering.bridge`), the rest of the question (`rest`) and a
+        way to ask that rest about the name. The answer quotes the bridge sentence beside its own:
+        - the first evidence, when its best sentence already names the bridge (and is not the bridge
+          sentence itself);
+        - else the second question's, when it is supported by another sentence that names the bridge;
+        - else a refusal, when the first answer is only the bridge sentence and it holds nothing of the
+          rest of the question (it says who is meant, not what is asked of them);
+        - else the first evidence as it is."""
+        link = bridge.candidate
+        first_best = None if first.refused else first.supported[0]
+        first_is_link = first_best is not None and same_sentence(first_best, link)
+        if first_best is not None and not first_is_link and bridge.named_in(first_best.sentence.text):
+            return with_bridge(first, link)
+        second = ask_second()
+        answer = None if second.refused else second.supported[0]
+        if answer is not None and not same_sentence(answer, link) and bridge.named_in(answer.sentence.text):
+            return with_bridge(second, link)
+        if first_is_link and answer is None and not self.speaks_to(query, rest, first_best):
+            return Evidence([], first.candidates, first.confidence, passages=first.passages)
+        return first
 
     def why_not(self, query: Query) -> str | None:
         """A reason a person can check, when one stands out; None for a plain "does not say"."""
@@ -498,6 +525,31 @@ def contrast(question: str, sentence: str, similarity: Callable[[str, str], floa
         if others and not others & marks and {qualifier_class(m) for m in others} <= classes:
             return written(word, question, sorted(marks)[0]), written(word, sentence, sorted(others)[0])
     return None
+
+
+def same_sentence(a: Candidate, b: Candidate) -> bool:
+    return (a.passage.source, a.sentence.start) == (b.passage.source, b.sentence.start)
+
+
+def with_bridge(evidence: Evidence, link: Candidate) -> Evidence:
+    """The evidence with the bridge sentence quoted too: in a passage already shown that holds it, else
+    in its own passage added after the answer's (only the sentence itself when that passage overlaps one
+    already shown, so no text is shown twice); renumbered."""
+    passages = list(evidence.passages)
+    holder = next((p for p in passages if p.source == link.passage.source
+                   and any(s.start == link.sentence.start for s in p.sentences)), None)
+    if holder is None:
+        holder = link.passage
+        shown = {c for p in passages for c in (p.chunk_ids or [p.chunk_id])}
+        if shown & set(holder.chunk_ids or [holder.chunk_id]):
+            row = next(r for r, s in zip(holder.sentence_rows, holder.sentences) if s.start == link.sentence.start)
+            holder = dataclasses.replace(holder, text=link.sentence.text, start=link.sentence.start,
+                                         end=link.sentence.end, sentences=[link.sentence], sentence_rows=[row])
+        passages.insert(1, holder)
+    link = dataclasses.replace(link, passage=holder)
+    for n, passage in enumerate(passages, 1):
+        passage.n = n
+    return dataclasses.replace(evidence, passages=passages, chain=[link])
 
 
 def rerank(passages: list[Passage], candidates: list[Candidate]) -> list[Passage]:
