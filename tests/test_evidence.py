@@ -254,3 +254,18 @@ def test_a_sentence_speaks_to_the_rest_of_a_question(pipeline, asked, sentence, 
     candidate = pipeline.judge.candidates(query, [one_sentence_passage(sentence)])[0]
     assert pipeline.judge.speaks_to(query, asked, candidate) is speaks
 
+
+
+@pytest.mark.parametrize("question, unknown", [
+    ("What did Napoleon think of Ruritania?", ["napoleon"]),
+    ("When did Marcus Vell found the board?", []),  # a first name the text leaves out, beside one it has
+    ("What does the RTB set?", []),  # an initialism the text spells out
+    ("Who sold tea to the Graustark court?", []),
+])
+def test_names_the_document_never_mentions_refuse(pipeline, question, unknown):
+    assert pipeline.judge.unknown_names(pipeline.analyse(question)) == unknown
+
+
+def test_a_never_mentioned_name_refuses_even_a_judge_that_answers_anything(small_index):
+    answer = Pipeline(load_index(small_index), FakeEmbedder(), threshold=0.0).ask("How much tea does Napoleon buy?")
+    assert answer.refused and "it never mentions Napoleon" in answer.answer

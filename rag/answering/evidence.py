@@ -237,6 +237,8 @@ class EvidenceJudge:
             return Evidence([], candidates, reason="no passage holds a full sentence", passages=passages)
         passages = rerank(passages, candidates) if self.rerank else passages
         confidence = float(self.model.probabilities(decision_row(candidates))[0])
+        if self.unknown_names(query):  # "the Amazon rainforest" in a document that never names it
+            return Evidence([], candidates, confidence, reason=self.why_not(query), passages=passages)
         if confidence < self.threshold:
             return Evidence([], candidates, confidence, reason=self.why_not(query), passages=passages)
         similarity = self.word_similarity(query)
@@ -280,9 +282,23 @@ class EvidenceJudge:
             return Evidence([], first.candidates, first.confidence, passages=first.passages)
         return first
 
+    def unknown_names(self, query: Query) -> list[str]:
+        """The question's names the document never mentions, in any spelling (`name_known`), except
+        those written beside a name it does mention: "Mikhail Gorbachev" where the text says
+        "Gorbachev", "South America" where it says "South"."""
+        missing = [n for n in query.names if not self.name_known(n, query)]
+        if not missing:
+            return []
+        beside = set()
+        for run in NAME_RUN.finditer(f"{query.context} {query.text}"):
+            parts = [re.sub(r"['’]s$", "", p).lower() for p in re.findall(r"[^\W\d_][\w'’]*", run.group())]
+            if any(p in query.names and p not in missing for p in parts):
+                beside.update(parts)
+        return [n for n in missing if n not in beside]
+
     def why_not(self, query: Query) -> str | None:
         """A reason a person can check, when one stands out; None for a plain "does not say"."""
-        missing = [n for n in query.names if not self.name_known(n)]
+        missing = self.unknown_names(query)
         if missing:
             return f"it never mentions {', '.join(as_written(n, query.text + ' ' + query.context) for n in missing)}"
         return None
@@ -402,10 +418,16 @@ class EvidenceJudge:
             return float(query.word_vectors[asked] @ self.stats.word_vector(given))
         return similarity
 
-    def name_known(self, name: str) -> bool:
-        """The document mentions the name, as written, as a possessive, or spelled out for an initialism."""
+    def name_known(self, name: str, query: Query | None = None, spelling: float = 0.9) -> bool:
+        """The document mentions the name, as written, as a possessive, spelled out for an initialism, or
+        spelled otherwise ("Lubeck" for "Lübeck": a word of the document at cosine `spelling` or more)."""
         stems = terms(name)
-        return (bool(stems) and self.stats.knows(stems[0])) or name in self.stats.initialisms
+        if (bool(stems) and self.stats.knows(stems[0])) or name in self.stats.initialisms:
+            return True
+        vector = query.word_vectors.get(name) if query is not None else None
+        if vector is None or not len(self.stats.word_vectors):
+            return False
+        return float((self.stats.word_vectors @ vector).max()) >= spelling
 
     def name_share(self, names: tuple[str, ...], present: set[str], text: str) -> float:
         if not names:
@@ -437,6 +459,7 @@ class EvidenceJudge:
 
 
 # "the most abundant", "its least", "largest", "best"; not "most local parties" or "absorbs most strongly".
+NAME_RUN = re.compile(r"(?:[A-Z][\w'’-]*\s+){0,3}[A-Z][\w'’-]*")  # "Mikhail Gorbachev", "Sun Yat-sen"
 SUPERLATIVE = re.compile(r"(?<=\bthe\s)(?:most|least)\s+[a-z]{3,}\b|(?<=\bits\s)(?:most|least)\s+[a-z]{3,}\b"
                          r"|\b[a-z]{2,}est\b|\b(?:best|worst)\b")
 MARK = r"(?:[a-z]|[ivx]{1,4}|\d{1,3})\b(?![.,]\d)"
