@@ -284,15 +284,15 @@ class EvidenceJudge:
 
     def unknown_names(self, query: Query) -> list[str]:
         """The question's names the document never mentions, in any spelling (`name_known`), except
-        those written beside a name it does mention: "Mikhail Gorbachev" where the text says
-        "Gorbachev", "South America" where it says "South"."""
+        those written beside a name it does mention, as a name: "Mikhail Gorbachev" where the text says
+        "Gorbachev"; but "Lake Tanganyika" where it writes "the lake" is not let through."""
         missing = [n for n in query.names if not self.name_known(n, query)]
         if not missing:
             return []
         beside = set()
         for run in NAME_RUN.finditer(f"{query.context} {query.text}"):
             parts = [re.sub(r"['’]s$", "", p).lower() for p in re.findall(r"[^\W\d_][\w'’]*", run.group())]
-            if any(p in query.names and p not in missing for p in parts):
+            if any(p in query.names and p not in missing and p in self.stats.names for p in parts):
                 beside.update(parts)
         return [n for n in missing if n not in beside]
 
