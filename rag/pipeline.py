@@ -118,7 +118,7 @@ class Pipeline:
         query = self.analyse(question, history, judge.stats)
         passages = self.search(query, k, retrieval, index)
         evidence = judge.decide(query, passages)
-        if query.kind != "summary" and bridge.two_step(query.text):
+        if query.kind != "summary":  # a summary's "the X that ..." is one of its points, not a bridge
             evidence = self.second_step(query, evidence, judge, k, retrieval, index)
         passages = evidence.passages
         retrieved = time.perf_counter()

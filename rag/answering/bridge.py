@@ -14,7 +14,7 @@ from dataclasses import dataclass
 
 from rag.answering import lexicon
 from rag.answering.evidence import Candidate
-from rag.answering.query import TOKEN, Query
+from rag.answering.query import NAME_RUN, TOKEN, Query
 from rag.terms import STOPWORDS, terms, words
 
 # "the chemist who led ...", "a leader that refused ...", "the pathway worked out by ...": a person or thing
@@ -22,7 +22,6 @@ from rag.terms import STOPWORDS, terms, words
 DESCRIPTION = re.compile(
     r"\b(?:the|a|an)\s+((?:[\w'-]+\s+){0,3}?[\w'-]+)\s+(?:who|whom|whose|that|which)\s+(?!is\b|are\b|was\b|were\b)(\w+)"
     r"|\b(?:the|a|an)\s+((?:[\w'-]+\s+){0,2}?[\w'-]+)\s+(\w+(?:ed|en))\s+(?:out\s+)?by\s+(?=(?-i:[A-Z]))", re.I)
-NAME_RUN = re.compile(r"(?:[A-Z][\w'’-]*\s+){0,3}[A-Z][\w'’-]*")
 WINDOW = 6  # words either side of a name that tell whether the description is about it
 CLAUSE_TERMS = 3  # content words of a clause of unknown end that describe (the rest may be the question's)
 WH_WORDS = frozenset("what which who whom whose when where how".split())
@@ -133,10 +132,6 @@ def main_verb(question: str, start: int) -> int | None:
     if verb > 1 and tokens[verb - 1].group().lower() in AUXILIARIES:
         verb -= 1  # "was founded when?": the auxiliary belongs to the main verb
     return start + tokens[verb - 1].end() if verb > 1 else None
-
-
-def two_step(question: str) -> bool:
-    return split(question) is not None
 
 
 def find_bridge(query: Query, candidates: list[Candidate], names: frozenset[str], depth: int = 3) -> Bridge | None:

@@ -24,7 +24,7 @@ import numpy as np
 
 from rag.answer import Passage
 from rag.answering import lexicon
-from rag.answering.query import (QUANTITY, Query, document_names, has_date, has_day, has_new_name, quantities,
+from rag.answering.query import (NAME_RUN, QUANTITY, Query, document_names, has_date, has_day, has_new_name, quantities,
                                  years_covered, years_in)
 from rag.ingest.document import Sentence
 from rag.terms import STOPWORDS, normalize, stem, terms, words
@@ -237,10 +237,13 @@ class EvidenceJudge:
             return Evidence([], candidates, reason="no passage holds a full sentence", passages=passages)
         passages = rerank(passages, candidates) if self.rerank else passages
         confidence = float(self.model.probabilities(decision_row(candidates))[0])
-        if self.unknown_names(query):  # "the Amazon rainforest" in a document that never names it
-            return Evidence([], candidates, confidence, reason=self.why_not(query), passages=passages)
+        missing = self.unknown_names(query)
+        if missing:  # "the Amazon rainforest" in a document that never names it
+            written_names = ", ".join(as_written(n, f"{query.text} {query.context}") for n in missing)
+            return Evidence([], candidates, confidence, reason=f"it never mentions {written_names}",
+                            passages=passages)
         if confidence < self.threshold:
-            return Evidence([], candidates, confidence, reason=self.why_not(query), passages=passages)
+            return Evidence([], candidates, confidence, passages=passages)
         similarity = self.word_similarity(query)
         contrastable = may_contrast(query.text)  # most questions ask for no extreme, opposite or sibling
         misses = [contrast(query.text, c.sentence.text, similarity) if contrastable else None for c in candidates]
@@ -295,13 +298,6 @@ class EvidenceJudge:
             if any(p in query.names and p not in missing and p in self.stats.names for p in parts):
                 beside.update(parts)
         return [n for n in missing if n not in beside]
-
-    def why_not(self, query: Query) -> str | None:
-        """A reason a person can check, when one stands out; None for a plain "does not say"."""
-        missing = self.unknown_names(query)
-        if missing:
-            return f"it never mentions {', '.join(as_written(n, query.text + ' ' + query.context) for n in missing)}"
-        return None
 
     # -- the signals
 
@@ -459,7 +455,6 @@ class EvidenceJudge:
 
 
 # "the most abundant", "its least", "largest", "best"; not "most local parties" or "absorbs most strongly".
-NAME_RUN = re.compile(r"(?:[A-Z][\w'’-]*\s+){0,3}[A-Z][\w'’-]*")  # "Mikhail Gorbachev", "Sun Yat-sen"
 SUPERLATIVE = re.compile(r"(?<=\bthe\s)(?:most|least)\s+[a-z]{3,}\b|(?<=\bits\s)(?:most|least)\s+[a-z]{3,}\b"
                          r"|\b[a-z]{2,}est\b|\b(?:best|worst)\b")
 MARK = r"(?:[a-z]|[ivx]{1,4}|\d{1,3})\b(?![.,]\d)"
@@ -469,12 +464,18 @@ ORDINAL_BEFORE = re.compile(r"\b(\d{1,3}(?:st|nd|rd|th))\s+([a-z]{3,})\b")  # "t
 
 
 def event_missing(query: Query, sentence: str) -> bool:
-    """A question about when someone was born or died, and a sentence that dates no birth or death. Not
-    when the birth or death only dates something else ("... after Mao died?")."""
-    if SUBORDINATE.search(query.text):
-        return False
+    """A question about when someone was born or died, and a sentence that dates no birth or death."""
     return query.kind in ("year", "date", "when") and any(
-        asked.search(query.text) and not given.search(sentence) for asked, given in lexicon.LIFE_EVENTS)
+        not given.search(sentence) for given in events_asked(query.text))
+
+
+@lru_cache(maxsize=4096)
+def events_asked(question: str) -> tuple[re.Pattern, ...]:
+    """What a sentence must hold to date the birth or death the question asks about; nothing when the
+    birth or death only dates something else ("... after Mao died?")."""
+    if SUBORDINATE.search(question):
+        return ()
+    return tuple(given for asked, given in lexicon.LIFE_EVENTS if asked.search(question))
 
 
 @lru_cache(maxsize=4096)
@@ -496,13 +497,13 @@ def superlatives(text: str) -> frozenset[str]:
         if match in lexicon.NOT_SUPERLATIVES or (len(parts) == 2 and parts[1] in STOPWORDS):
             continue
         found.add(match)
-    return found
+    return frozenset(found)
 
 
 @lru_cache(maxsize=65_536)
 def qualifiers(text: str) -> dict[str, frozenset[str]]:
     """"chlorophyll b" -> {"chlorophyl": {"b"}}; "Apollo 13", "photosystems I and II": the letters, numerals
-    or numbers that tell siblings apart, by the stem of the word they follow. Cached, like the next two:
+    or numbers that tell siblings apart, by the stem of the word they follow. Cached, as `superlatives` is:
     the same sentences come back question after question."""
     out: dict[str, set[str]] = {}
     for word, marks in QUALIFIED.findall(normalize(text)):

@@ -76,7 +76,8 @@ CAUSAL = re.compile(
 
 # Questions that want several points, not one fact.
 SUMMARY = re.compile(r"\b(main|major|key|principal|chief) (causes?|reasons?|points?|factors?|effects?|"
-                     r"consequences?|stages?|steps?|events?|phases?)\b|\bsummari[sz]e\b|\boverview\b|\bhow did .* (change|develop|improve|evolve|worsen|deteriorate)\b", re.I)
+                     r"consequences?|stages?|steps?|events?|phases?)\b|\bsummari[sz]e\b|\boverview\b|"
+                     r"\bhow did .* (change|develop|improve|evolve|worsen|deteriorate)\b", re.I)
 
 # Function words of other languages written in Latin script: a question made of these and no English
 # function word is not English (the embedding model reads English only).

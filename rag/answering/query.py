@@ -26,6 +26,7 @@ DAY = re.compile(rf"\b\d{{1,2}}\s+(?:{lexicon.MONTHS})\b|\b(?:{lexicon.MONTHS})\
 QUANTITY = re.compile(rf"(?:(?<![\w-])\$?\b\d[\d,.]*\b(?!\s*(?:{lexicon.MONTHS})\b)|\b(?:{lexicon.NUMBER_WORDS})\b)",
                       re.I)
 TOKEN = re.compile(r"[^\W\d_][\w'’-]*")
+NAME_RUN = re.compile(r"(?:[A-Z][\w'’-]*\s+){0,3}[A-Z][\w'’-]*")  # "Mikhail Gorbachev", "Sun Yat-sen"
 CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f-\x9f\u200b-\u200f\u2028-\u202e\ufeff]")
 QUESTION_START = re.compile(rf"\W*({'|'.join(sorted(lexicon.QUESTION_WORDS))})\b", re.I)
 PERSONAL = re.compile(rf"\b({lexicon.PERSONAL_PRONOUNS})\b", re.I)
