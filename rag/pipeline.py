@@ -188,7 +188,7 @@ def check_k(k: object) -> int:
         raise QuestionError(f"k must be a whole number from 1 to {MAX_K}.")
     try:
         value = float(k)
-    except ValueError:
+    except (ValueError, OverflowError):  # "abc", or an int too large for a float
         raise QuestionError(f"k must be a whole number from 1 to {MAX_K}.") from None
     if not value.is_integer() or not 1 <= value <= MAX_K:
         raise QuestionError(f"k must be a whole number from 1 to {MAX_K}.")

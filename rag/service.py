@@ -11,7 +11,7 @@ import threading
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from rag.errors import IndexCorrupt, IndexMissing, RagError
+from rag.errors import IndexCorrupt, IndexMissing, RagError, SourceError
 from rag.pipeline import Pipeline
 from rag.settings import Settings
 from rag.store.index import (BuildReport, Staleness, StaleReason, build_index, load_index, read_manifest,
@@ -120,13 +120,21 @@ class RagService:
         if not self._rebuilding.acquire(blocking=False):
             raise RebuildBusy("A rebuild is already running; this request started no second one.")
         try:
-            report = build_index(self.source, self.settings.index_dir, self.embedder, self.settings.chunking,
+            source = self.source
+            report = build_index(source, self.settings.index_dir, self.embedder, self.settings.chunking,
                                  force=force)
             self.pipeline.swap(load_index(self.settings.index_dir))
+            if self.settings.recorded_source() == Path(source).resolve():
+                self.settings.forget_record()
             self.last_build = report
             return report
         finally:
             self._rebuilding.release()
+
+
+# Events that can change what a file holds. Opening or closing a file unwritten is not one: the
+# freshness check itself opens every source file, and counting that made the watcher wake itself.
+CONTENT_EVENTS = frozenset({"created", "modified", "moved", "deleted", "closed"})
 
 
 class SourceWatcher:
@@ -170,11 +178,13 @@ class SourceWatcher:
 
         class Handler(FileSystemEventHandler):
             def on_any_event(self, event) -> None:
-                if not event.is_directory:
+                if not event.is_directory and event.event_type in CONTENT_EVENTS:
                     watcher.changed(event.src_path)
                     if getattr(event, "dest_path", None):
                         watcher.changed(event.dest_path)
 
+        if not self.folder.is_dir():
+            raise SourceError(f"Cannot watch {self.path}: the folder {self.folder} does not exist.")
         self._observer = Observer()
         self._observer.schedule(Handler(), str(self.folder), recursive=self.path.is_dir())
         self._observer.daemon = True

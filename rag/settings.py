@@ -2,6 +2,7 @@
 Nothing here reads the disk or the working directory when imported."""
 from __future__ import annotations
 
+import json
 import os
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -55,11 +56,39 @@ class Settings:
 
         return create_embedder(self.embedder)
 
+    @property
+    def source_record(self) -> Path:
+        """Beside the index: the source it is to be built from next, written when the chat switches the
+        source (an upload), so a server killed before its rebuild finishes picks the switch up again."""
+        index_dir = Path(self.index_dir)
+        return index_dir.parent / f"{index_dir.name}.source.json"
+
+    def record_source(self, source: Path) -> None:
+        """Switch to `source`, on disk first (atomically), then in memory."""
+        record = self.source_record
+        tmp = record.with_name(f".{record.name}.tmp")
+        tmp.write_text(json.dumps({"source": str(Path(source).resolve())}) + "\n", encoding="utf-8")
+        os.replace(tmp, record)
+        self.source_or_none = Path(source)
+
+    def recorded_source(self) -> Path | None:
+        try:
+            return Path(json.loads(self.source_record.read_text(encoding="utf-8"))["source"])
+        except (OSError, ValueError, KeyError, TypeError):
+            return None
+
+    def forget_record(self) -> None:
+        """After a build: the manifest now records the source."""
+        self.source_record.unlink(missing_ok=True)
+
     def source(self, manifest: dict | None) -> Path:
-        """What to build from: the source given; else the one the index records; the shipped article only
-        for the shipped index. An index whose record cannot be read never silently gets the article."""
+        """What to build from: the source given; else a switch recorded beside the index; else the one
+        the index records; the shipped article only for the shipped index. An index whose record cannot
+        be read never silently gets the article."""
         if self.source_or_none:
             return self.source_or_none
+        if (recorded := self.recorded_source()) is not None:
+            return recorded
         if manifest is not None:
             from rag.store.index import manifest_source
 

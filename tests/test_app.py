@@ -340,6 +340,7 @@ def test_an_upload_over_the_size_limit_is_refused(tmp_path):
     big = tmp_path / "big.txt"
     big.write_text("Words here. " * 2000, encoding="utf-8")
     service = web.ChatService(project_copy(tmp_path / "project"))
+    service.inbox = tmp_path  # as if it came through the upload route
     assert service.add_documents([big], max_bytes=1000) == "Not added: big.txt is larger than 0 MB."
     assert not (tmp_path / "project" / "data" / "documents").exists()
 

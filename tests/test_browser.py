@@ -242,3 +242,31 @@ def test_on_a_phone_the_sources_follow_the_chat_and_examples_are_whole(server, b
     page.locator(".gallery-item").first.click()  # an example fills the question box
     sync_api.expect(page.locator("#question textarea")).to_have_value(shown[0].strip())
     page.close()
+
+
+def test_with_auth_the_login_page_works_and_nothing_else_answers_before_it(browser, tmp_path):
+    """The sign-in gate lets the login page and its assets through, and the chat after the login."""
+    import httpx
+
+    from test_app import Served, project_copy
+
+    served = Served(project_copy(tmp_path), auth=("ann", "s3cret"))
+    try:
+        assert httpx.get(served.url + "gradio_api/app_id").status_code == 401
+        page = browser.new_page(viewport={"width": 1200, "height": 900})
+        page.set_default_timeout(60_000)
+        failed = []
+        page.on("response", lambda r: failed.append(r.url) if r.status == 401 else None)
+        page.goto(served.url)
+        page.locator("input").first.fill("ann")
+        page.locator("input[type=password]").fill("s3cret")
+        page.locator("button").filter(has_text="Login").click()
+        page.locator("#question textarea").fill("When did Gorbachev visit Beijing?")
+        page.locator("#ask").click()
+        page.locator("#chat .message-content a.cite").first.wait_for()
+        page.locator("#documents-panel").get_by_text("Documents").first.click()
+        page.locator("#documents").get_by_text("sino-soviet-relations.txt").wait_for()  # listed on load
+        page.screenshot(path=str(ARTIFACTS / "login.png"))
+        assert [url for url in failed if "/login" not in url] == []  # nothing the page needed was refused
+    finally:
+        served.close()

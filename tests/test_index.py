@@ -21,7 +21,7 @@ from conftest import ROOT, FakeEmbedder
 
 def test_manifest_records_how_the_index_was_built(small_index: Path, small_source: Path):
     manifest = read_manifest(small_index)
-    assert manifest["format_version"] == 2
+    assert manifest["format_version"] == 3
     assert manifest["model"] == {"name": "fake-hash-embedder", "dim": 64}
     assert manifest["chunker"] == ChunkSettings().as_dict()
     files = manifest["source"]["files"]

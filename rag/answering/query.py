@@ -16,6 +16,8 @@ from rag.errors import QuestionError
 from rag.terms import STOPWORDS, normalize, terms, words
 
 MAX_QUESTION_CHARS = 2000
+MAX_HISTORY = 2  # earlier questions a follow-up can lean on (context_for reads the last two)
+MAX_HISTORY_ITEMS = 200  # what a request may send at all
 YEAR = re.compile(r"\b(1\d{3}|20\d{2})(s?)\b")
 MONTH = re.compile(lexicon.MONTHS)
 DATE = re.compile(rf"\b(?:\d{{1,2}}\s+(?:{lexicon.MONTHS})|(?:{lexicon.MONTHS})\.?\s+\d{{1,4}}|1\d{{3}}s?|20\d{{2}}s?"
@@ -62,6 +64,13 @@ def clean_question(question: object, max_chars: int = MAX_QUESTION_CHARS) -> str
     """The question as text, or a QuestionError the user can act on."""
     if not isinstance(question, str):
         raise QuestionError("The question must be text.")
+    if len(question) > 4 * max_chars:  # refused before any pattern runs over it
+        raise QuestionError(f"The question is too long ({len(question):,} characters); please keep it under "
+                            f"{max_chars:,}.")
+    try:
+        question.encode("utf-8")
+    except UnicodeEncodeError:  # a lone surrogate, which JSON can carry
+        raise QuestionError("The question holds characters that are not valid text.") from None
     text = re.sub(r"\s+", " ", CONTROL.sub(" ", question)).strip()
     if not text:
         raise QuestionError("Please type a question.")
@@ -71,12 +80,30 @@ def clean_question(question: object, max_chars: int = MAX_QUESTION_CHARS) -> str
     return text
 
 
+def clean_history(history: object, most: int = MAX_HISTORY) -> list[str]:
+    """Earlier questions, each cleaned and bounded like a question; only the last `most` are kept,
+    since a follow-up leans on the last two at most."""
+    if history is None:
+        return []
+    if not isinstance(history, list) or not all(isinstance(h, str) for h in history):
+        raise QuestionError("history must be a list of earlier questions.")
+    if len(history) > MAX_HISTORY_ITEMS:
+        raise QuestionError(f"history holds {len(history):,} questions; send at most {MAX_HISTORY_ITEMS}.")
+    out = []
+    for item in history[-most:]:
+        try:
+            out.append(clean_question(item))
+        except QuestionError as exc:
+            raise QuestionError(f"An earlier question in history is not usable: {exc}") from None
+    return out
+
+
 def analyse(question: object, history: list[str] | None = None) -> Query:
     """`history`: earlier questions. They supply the topic (names, and years or terms the new question
     lacks) but never the answer type, and the new question's own terms and years win, so "and what did
     he do in 1972?" looks for 1972, not for the previous answer."""
     text = clean_question(question)
-    context = context_for(text, history)
+    context = context_for(text, clean_history(history))
     own_years = years_in(text)
     years = own_years or years_in(context)
     names = question_names(context) + question_names(text) if context else question_names(text)
@@ -88,8 +115,11 @@ def search_text(question: str, context: str = "") -> str:
     """What retrieval sees: case, quotes, dashes and stray punctuation folded, so "WHO led ...???" and
     "who led ..." search alike; the turns a follow-up leans on come first."""
     text = re.sub(r"[^\w\s'$%.,&/?-]", " ", normalize(f"{context} {question}"))
-    text = re.sub(r"\s*\?[\s?]*", "? ", text)  # "???" -> "?"
-    text = re.sub(r"\s+", " ", text).strip(" .,")
+    # Whitespace is folded first so that no pattern below starts with an unbounded run: a run of
+    # spaces before a failing match would make the search quadratic in the run's length.
+    text = re.sub(r"\s+", " ", text)
+    text = re.sub(r" ?\?[ ?]*", "? ", text)  # "???" -> "?"
+    text = re.sub(r" +", " ", text).strip(" .,")
     if QUESTION_START.match(question) and not text.endswith("?"):
         text += "?"  # the model reads "who led x" best as the question it is
     return text

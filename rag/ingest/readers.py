@@ -66,15 +66,80 @@ def read_markdown(data: bytes, path: Path) -> Extracted:
     return Extracted(decode(data, path), markdown=True)
 
 
-def read_pdf(data: bytes, path: Path) -> Extracted:
-    """The text layer of each page, pages apart as paragraphs; page starts kept for the source cards."""
-    from pypdf import PdfReader
-    from pypdf.errors import PdfReadError
+@dataclass(frozen=True)
+class PdfLimits:
+    """What one PDF may cost. A small PDF can expand to far more text than its size (a compressed
+    stream repeated, thousands of empty pages), so extraction runs in a process of its own that is
+    stopped past `seconds` or `memory_bytes`, and gives up past `pages` or the character budget:
+    `chars_per_byte` times the file's size, at least `min_chars`, at most `max_chars`."""
+    pages: int = 3000
+    min_chars: int = 2_000_000
+    chars_per_byte: int = 50
+    max_chars: int = 20_000_000
+    seconds: float = 60.0
+    memory_bytes: int = 2_000_000_000
+
+    def chars(self, size: int) -> int:
+        return min(self.max_chars, max(self.min_chars, self.chars_per_byte * size))
+
+
+def _pdf_pages(data: bytes, limits: PdfLimits, out) -> None:
+    """In the worker process: ("ok", pages) or ("error", why), sent through `out`."""
+    import resource
 
     try:
-        pages = [page.extract_text() or "" for page in PdfReader(io.BytesIO(data)).pages]
-    except (PdfReadError, ValueError, KeyError, TypeError) as exc:
-        raise SourceError(f"Source {path} is not a readable PDF ({exc.__class__.__name__}).") from None
+        resource.setrlimit(resource.RLIMIT_AS, (limits.memory_bytes, limits.memory_bytes))
+    except (ValueError, OSError):
+        pass
+    try:
+        from pypdf import PdfReader
+
+        reader = PdfReader(io.BytesIO(data))
+        if len(reader.pages) > limits.pages:
+            out.send(("error", f"has {len(reader.pages):,} pages, more than the {limits.pages:,} this reads"))
+            return
+        budget, pages = limits.chars(len(data)), []
+        for page in reader.pages:
+            pages.append(page.extract_text() or "")
+            budget -= len(pages[-1])
+            if budget < 0:
+                out.send(("error", f"expands to more than {limits.chars(len(data)):,} characters of text"))
+                return
+        out.send(("ok", pages))
+    except MemoryError:
+        out.send(("error", "needs more memory to read than this allows"))
+    except Exception as exc:  # any failure of the parser is a refusal of this file, never a crash
+        out.send(("error", f"is not a readable PDF ({exc.__class__.__name__})"))
+
+
+def pdf_pages(data: bytes, path: Path, limits: PdfLimits = PdfLimits()) -> list[str]:
+    """The text of each page, extracted in a separate process within `limits`; a SourceError otherwise."""
+    import multiprocessing
+
+    context = multiprocessing.get_context("spawn")  # no fork of a threaded server
+    receiver, sender = context.Pipe(duplex=False)
+    worker = context.Process(target=_pdf_pages, args=(data, limits, sender), daemon=True)
+    worker.start()
+    sender.close()
+    try:
+        if not receiver.poll(limits.seconds):
+            raise SourceError(f"Source {path} took longer than {limits.seconds:.0f} s to read: it was stopped.")
+        outcome, value = receiver.recv()
+    except (EOFError, OSError):
+        raise SourceError(f"Source {path} could not be read: its reader stopped (out of memory?).") from None
+    finally:
+        if worker.is_alive():
+            worker.kill()
+        worker.join(5)
+        receiver.close()
+    if outcome != "ok":
+        raise SourceError(f"Source {path} {value}.")
+    return value
+
+
+def read_pdf(data: bytes, path: Path) -> Extracted:
+    """The text layer of each page, pages apart as paragraphs; page starts kept for the source cards."""
+    pages = pdf_pages(data, path)
     if not any(p.strip() for p in pages):
         raise SourceError(f"Source {path} has no text layer (a scanned image?): there is nothing to index; "
                           "run it through OCR first.")

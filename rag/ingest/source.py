@@ -52,20 +52,62 @@ def read_file(path: Path, name: str) -> SourceFile:
     return SourceFile(path, name, extracted.text, hashlib.sha256(data).hexdigest(), extracted)
 
 
-def read_source(source: Path) -> list[SourceFile]:
+@dataclass(frozen=True)
+class Unreadable:
+    """A file of a source folder that could not be read: left out of the index and reported."""
+    name: str
+    sha256: str  # "" when not even its bytes could be read
+    reason: str
+
+    def to_json(self) -> dict:
+        return {"name": self.name, "sha256": self.sha256, "reason": self.reason}
+
+
+def read_source(source: Path) -> tuple[list[SourceFile], list[Unreadable]]:
+    """The readable files, and those of a folder that are not (one bad file never blocks the rest).
+    A single-file source that cannot be read is an error."""
     files = source_files(source)
     root = source if source.is_dir() else source.parent
-    return [read_file(p, os.path.relpath(p, root)) for p in files]
+    if not source.is_dir():
+        return [read_file(files[0], os.path.relpath(files[0], root))], []
+    read, unreadable = [], []
+    for p in files:
+        name = os.path.relpath(p, root)
+        try:
+            read.append(read_file(p, name))
+        except SourceError as exc:
+            unreadable.append(Unreadable(name, file_hash(p) or "", str(exc).rstrip(".")))
+    if not read:
+        raise SourceError(f"No file of source folder {source} could be read ({unreadable[0].reason}).")
+    return read, unreadable
+
+
+_HASHES: dict[tuple[str, int, int], str] = {}  # (path, size, mtime_ns) -> sha256
+
+
+def file_hash(path: Path) -> str | None:
+    """sha256 of the file's bytes, computed again only when its size or modification time changed."""
+    try:
+        stat = path.stat()
+        key = (str(path.resolve()), stat.st_size, stat.st_mtime_ns)
+        if key not in _HASHES:
+            if len(_HASHES) > 10_000:
+                _HASHES.clear()
+            _HASHES[key] = hashlib.sha256(path.read_bytes()).hexdigest()
+        return _HASHES[key]
+    except OSError:
+        return None
 
 
 def source_hashes(source: Path) -> dict[str, str]:
-    """name -> sha256, without decoding: enough to tell whether an index is stale."""
+    """name -> sha256, without decoding: enough to tell whether an index is stale. Cached by size and
+    modification time, so a status check does not read every byte of a large folder each time."""
     files = source_files(source)
     root = source if source.is_dir() else source.parent
     out = {}
     for p in files:
-        try:
-            out[os.path.relpath(p, root)] = hashlib.sha256(p.read_bytes()).hexdigest()
-        except OSError as exc:
-            raise SourceError(f"Cannot read source {p}: {exc.strerror or exc}.") from None
+        digest = file_hash(p)
+        if digest is None:
+            raise SourceError(f"Cannot read source {p}.")
+        out[os.path.relpath(p, root)] = digest
     return out

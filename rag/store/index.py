@@ -43,7 +43,7 @@ from rag.store.keywords import KeywordIndex
 from rag.ingest.source import read_source, source_hashes
 from rag.terms import STOPWORDS, words
 
-FORMAT_VERSION = 2  # 2: words.json + word_vectors.npy
+FORMAT_VERSION = 3  # 2: words.json + word_vectors.npy; 3: a checksum of every file in the manifest
 EMBED_BATCH = 256
 
 
@@ -74,10 +74,20 @@ class BuildReport:
     seconds: float
     index_kind: str
     skipped: list[dict] = field(default_factory=list)  # trailing back-matter sections left out
+    unreadable: list[dict] = field(default_factory=list)  # files of the folder that could not be read
 
     def summary(self) -> str:
         return (f"{self.chunks} chunks, {self.sentences} sentences; embedded {self.embedded}, "
-                f"reused {self.reused}; {self.seconds:.1f} s ({self.index_kind}){skipped_note(self.skipped)}")
+                f"reused {self.reused}; {self.seconds:.1f} s ({self.index_kind}){skipped_note(self.skipped)}"
+                f"{unreadable_note(self.unreadable)}")
+
+
+def unreadable_note(unreadable: list[dict]) -> str:
+    """"; could not read 1 file (notes.pdf: ...)", or ""."""
+    if not unreadable:
+        return ""
+    return f"; could not read {len(unreadable)} file{'s' if len(unreadable) > 1 else ''} (" + \
+        "; ".join(u["reason"] for u in unreadable[:3]) + ("; ..." if len(unreadable) > 3 else "") + ")"
 
 
 def skipped_note(skipped: list[dict]) -> str:
@@ -112,7 +122,7 @@ def build_index(source: Path, index_dir: Path, embedder: Embedder, settings: Chu
     began = time.perf_counter()
     index_dir = Path(index_dir)
     with build_lock(index_dir):
-        files = read_source(Path(source))
+        files, unreadable = read_source(Path(source))
         chunks: list[Chunk] = []
         skipped: list[dict] = []  # trailing back matter, left out and reported
         for f in files:
@@ -147,6 +157,7 @@ def build_index(source: Path, index_dir: Path, embedder: Embedder, settings: Chu
         keyword = KeywordIndex.build([f"{c.section} {c.text}" for c in chunks])
         manifest = _manifest(source, index_dir, files, embedder, settings, len(chunks), len(sentences),
                              vectors.kind(faiss_index), skipped)
+        manifest["source"]["unreadable"] = [u.to_json() for u in unreadable]
         manifest["built_at"] = _unchanged_build_time(index_dir, manifest, embedded=len(todo)) or manifest["built_at"]
 
         tmp = _temp_folder(index_dir)
@@ -169,6 +180,7 @@ def build_index(source: Path, index_dir: Path, embedder: Embedder, settings: Chu
             np.save(tmp / "word_vectors.npy", word_vectors, allow_pickle=False)
             vectors.save(faiss_index, tmp / "index.faiss")
             keyword.save(tmp / "bm25")
+            manifest["checksums"] = folder_checksums(tmp)
             (tmp / "manifest.json").write_text(json.dumps(manifest, indent=2) + "\n", encoding="utf-8")
             _swap_in(tmp, index_dir)
         except BaseException:
@@ -177,7 +189,8 @@ def build_index(source: Path, index_dir: Path, embedder: Embedder, settings: Chu
     embedded = len(todo)
     total = len(set(chunk_keys) | set(sentence_keys) | set(word_keys))
     return BuildReport(len(chunks), len(sentences), embedded, total - embedded,
-                       time.perf_counter() - began, vectors.kind(faiss_index), skipped)
+                       time.perf_counter() - began, vectors.kind(faiss_index), skipped,
+                       [u.to_json() for u in unreadable])
 
 
 def _unique_sentences(chunks: list[Chunk]) -> tuple[list[list[int]], list[tuple[tuple, str]]]:
@@ -262,7 +275,9 @@ def _unchanged_build_time(index_dir: Path, manifest: dict, embedded: int) -> str
         old = json.loads((Path(index_dir) / "manifest.json").read_text(encoding="utf-8"))
     except (OSError, ValueError):
         return None
-    same = {k: v for k, v in old.items() if k != "built_at"} == {k: v for k, v in manifest.items() if k != "built_at"}
+    volatile = ("built_at", "checksums")  # the checksums are recorded after this comparison
+    same = {k: v for k, v in old.items() if k not in volatile} == \
+        {k: v for k, v in manifest.items() if k not in volatile}
     return old.get("built_at") if same else None
 
 
@@ -361,9 +376,33 @@ def read_manifest(index_dir: Path) -> dict:
     return manifest
 
 
+def folder_checksums(folder: Path) -> dict[str, str]:
+    """sha256 of every file of an index folder but the manifest, by relative path."""
+    return {p.relative_to(folder).as_posix(): hashlib.sha256(p.read_bytes()).hexdigest()
+            for p in sorted(Path(folder).rglob("*")) if p.is_file() and p.name != "manifest.json"}
+
+
+def check_files(index_dir: Path, manifest: dict) -> None:
+    """Corruption that keeps a file's shape (zeroed bytes, NaN vectors, rows out of range) is caught by
+    the checksums the build recorded, before anything is loaded."""
+    recorded = manifest.get("checksums")
+    if not isinstance(recorded, dict) or not recorded:
+        raise IndexCorrupt(f"The index in {index_dir} records no checksums: rebuild with `rag build --force`.")
+    for name, digest in recorded.items():
+        path = Path(index_dir) / name
+        try:
+            actual = hashlib.sha256(path.read_bytes()).hexdigest()
+        except OSError:
+            actual = None
+        if actual != digest:
+            raise IndexCorrupt(f"The index file {name} in {index_dir} is damaged (its checksum differs): "
+                               "rebuild with `rag build --force`.")
+
+
 def load_index(index_dir: Path) -> Index:
     index_dir = Path(index_dir)
     manifest = read_manifest(index_dir)
+    check_files(index_dir, manifest)
     counts, dim = manifest["counts"], manifest["model"]["dim"]
     try:
         with open(index_dir / "chunks.jsonl", encoding="utf-8") as f:
@@ -436,7 +475,8 @@ def stale_reasons(manifest: dict, source: Path | None, embedder: Embedder,
     if source is None and index_dir is not None:
         source = manifest_source(manifest, index_dir)
     if source is not None:
-        built = {f["name"]: f["sha256"] for f in manifest["source"]["files"]}
+        built = {f["name"]: f["sha256"] for f in [*manifest["source"]["files"],
+                                                   *manifest["source"].get("unreadable", [])]}
         try:
             now = source_hashes(Path(source))
         except RagError as exc:

@@ -159,7 +159,9 @@ def build_app(service: ChatService) -> gr.Blocks:
                              file_count="multiple", file_types=readers.suffixes(), type="filepath",
                              elem_id="upload")
             with gr.Row():
-                to_remove = gr.Dropdown([name for name, _ in service.documents()], label="Remove a document",
+                # Empty until the page loads: the login page must not carry document names, and the
+                # list is read afresh on every page load.
+                to_remove = gr.Dropdown([], value=None, label="Remove a document",
                                         elem_id="remove-choice", interactive=True, scale=3,
                                         allow_custom_value=True)  # remove_document checks the name
                 remove = gr.Button("Remove", size="sm", elem_id="remove", scale=1)
@@ -214,7 +216,7 @@ def build_app(service: ChatService) -> gr.Blocks:
             conversations.get(request.session_hash if request else "").reset()
             return [], render.sources_html(None)
 
-        def do_rebuild(progress=gr.Progress(track_tqdm=True)):
+        def do_rebuild(progress=gr.Progress()):  # not track_tqdm: it breaks a build's bars already running
             progress(0, desc="Rebuilding the index")
             outcome = service.rebuild()
             info = service.status()
@@ -267,7 +269,7 @@ def build_app(service: ChatService) -> gr.Blocks:
         # The background rebuild ends after the upload returns: the tick brings the page up to date.
         gr.Timer(5).tick(lambda shown: (*refresh()[:3], *refresh_examples(shown)), inputs=[shown_examples],
                          outputs=[status, documents, heading, examples, shown_examples], api_visibility="private")
-        app.load(lambda: render.status_html(service.status()), outputs=[status], api_visibility="private")
+        app.load(lambda: refresh()[:4], outputs=[status, documents, heading, to_remove], api_visibility="private")
 
         def ask(question: str, k: int = 5, history: list[str] | None = None, answerer: str | None = None) -> dict:
             return ask_json(service, question, k, history, answerer)

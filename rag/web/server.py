@@ -17,182 +17,30 @@ from __future__ import annotations
 
 import argparse
 import asyncio
-import base64
-import hmac
 import ipaddress
 import json
 import logging
 import os
+import socket
 import sys
+import tempfile
 import threading
 import time
-from dataclasses import dataclass
 from pathlib import Path
 
 import anyio
 import uvicorn
 from fastapi import FastAPI, Request
 from fastapi.responses import HTMLResponse, JSONResponse
+from starlette.routing import Mount
 
 from rag.answering import registry
 from rag.errors import RagError
 from rag.settings import Settings
+from rag.web.guards import (BodyCap, ConnectionCap, ForgedPaths, Limits, LoginThrottle, RangeCheck, SignInGate,
+                            Throttle, UploadQuota, client_of, credentials_ok, too_many)
 
 log = logging.getLogger("rag.server")
-
-
-@dataclass(frozen=True)
-class Limits:
-    """Request body caps in bytes, checked before the body is read. Uploads are only taken on Gradio's
-    upload route, which the chat's Documents panel uses; every other request carries a question at most."""
-    body: int = 32_000
-    upload: int = 100_000_000
-    upload_paths: tuple[str, ...] = ("/gradio_api/upload",)
-
-    def cap(self, path: str) -> int:
-        return self.upload if path.rstrip("/") in self.upload_paths else self.body
-
-
-class BodyTooLarge(Exception):
-    pass
-
-
-def too_large(limit: int) -> JSONResponse:
-    return JSONResponse({"error": f"The request is larger than this server takes ({limit:,} bytes)."},
-                        status_code=413)
-
-
-class BodyCap:
-    """ASGI middleware: refuse a request whose declared length is over the cap without reading it, and
-    stop one that streams past the cap (no Content-Length) as soon as it does."""
-
-    def __init__(self, app, limits: Limits) -> None:
-        self.app, self.limits = app, limits
-
-    async def __call__(self, scope, receive, send):
-        if scope["type"] != "http":
-            return await self.app(scope, receive, send)
-        limit = self.limits.cap(scope["path"])
-        length = dict(scope["headers"]).get(b"content-length")
-        if length is not None:
-            try:
-                declared = int(length)
-            except ValueError:
-                declared = limit + 1
-            if declared > limit:
-                return await too_large(limit)(scope, receive, send)
-        seen = 0
-        started = False
-
-        async def counted_receive():
-            nonlocal seen
-            message = await receive()
-            if message["type"] == "http.request":
-                seen += len(message.get("body", b""))
-                if seen > limit:
-                    raise BodyTooLarge
-            return message
-
-        async def tracked_send(message):
-            nonlocal started
-            if message["type"] == "http.response.start":
-                started = True
-            await send(message)
-
-        try:
-            await self.app(scope, counted_receive, tracked_send)
-        except BodyTooLarge:
-            if not started:
-                await too_large(limit)(scope, receive, send)
-
-
-class Throttle:
-    """Failed logins per client: after `free_failures` in a row, each further attempt must wait
-    `base_delay * 2**n` seconds (at most `max_delay`); a success clears it. An attempt counts as failed
-    from the moment it starts, so guesses sent in parallel are slowed as well. Shared by Gradio's
-    `/login` and the API's HTTP Basic check; at most `most_clients` are remembered (oldest first out)."""
-
-    def __init__(self, free_failures: int = 5, base_delay: float = 1.0, max_delay: float = 300.0,
-                 most_clients: int = 10_000, clock=time.monotonic) -> None:
-        self.free_failures, self.base_delay, self.max_delay, self.clock = free_failures, base_delay, max_delay, clock
-        self.most_clients = most_clients
-        self.failures: dict[str, tuple[int, float]] = {}  # client -> (failures in a row, time of the last)
-        self.lock = threading.Lock()
-
-    def wait_for(self, client: str) -> float:
-        count, last = self.failures.get(client, (0, 0.0))
-        if count < self.free_failures:
-            return 0.0
-        delay = min(self.base_delay * 2 ** (count - self.free_failures), self.max_delay)
-        return max(0.0, last + delay - self.clock())
-
-    def attempt(self, client: str) -> float:
-        """0 and the attempt counted as a failure until `succeeded`, or the seconds still to wait."""
-        with self.lock:
-            wait = self.wait_for(client)
-            if wait <= 0:
-                count, _ = self.failures.pop(client, (0, 0.0))
-                self.failures[client] = (count + 1, self.clock())
-                while len(self.failures) > self.most_clients:
-                    self.failures.pop(next(iter(self.failures)))
-            return wait
-
-    def succeeded(self, client: str) -> None:
-        with self.lock:
-            self.failures.pop(client, None)
-
-
-def too_many(wait: float) -> JSONResponse:
-    return JSONResponse({"error": f"Too many failed logins: try again in {wait:.0f} s."},
-                        status_code=429, headers={"Retry-After": str(max(1, round(wait)))})
-
-
-def client_of(scope) -> str:
-    return (scope.get("client") or ("?", 0))[0]
-
-
-class LoginThrottle:
-    """ASGI middleware for Gradio's `POST /login`: the throttle's wait, then the attempt."""
-
-    def __init__(self, app, throttle: Throttle) -> None:
-        self.app, self.throttle = app, throttle
-
-    async def __call__(self, scope, receive, send):
-        if scope["type"] != "http" or scope["method"] != "POST" or scope["path"].rstrip("/") != "/login":
-            return await self.app(scope, receive, send)
-        client = client_of(scope)
-        if (wait := self.throttle.attempt(client)) > 0:
-            return await too_many(wait)(scope, receive, send)
-        status = 0
-
-        async def watched_send(message):
-            nonlocal status
-            if message["type"] == "http.response.start":
-                status = message["status"]
-            await send(message)
-
-        await self.app(scope, receive, watched_send)
-        if status == 200:
-            self.throttle.succeeded(client)
-
-
-def credentials_ok(header: str | None, auth: tuple[str, str] | None, token: str | None) -> bool:
-    """HTTP Basic with the app's user and password, or a bearer token; anything goes when auth is off."""
-    if auth is None:
-        return True
-    if not header:
-        return False
-    scheme, _, value = header.partition(" ")
-    if scheme.lower() == "bearer":
-        return bool(token) and hmac.compare_digest(value.strip().encode(), token.encode())
-    if scheme.lower() == "basic":
-        try:
-            user, _, password = base64.b64decode(value.strip()).decode("utf-8").partition(":")
-        except ValueError:
-            return False
-        return hmac.compare_digest(user.encode(), auth[0].encode()) & \
-            hmac.compare_digest(password.encode(), auth[1].encode())
-    return False
 
 
 def create_api(service, auth: tuple[str, str] | None = None, token: str | None = None, limits: Limits = Limits(),
@@ -226,7 +74,7 @@ def create_api(service, auth: tuple[str, str] | None = None, token: str | None =
             return denied
         try:
             body = json.loads(await request.body() or b"null")
-        except ValueError:
+        except (ValueError, RecursionError):  # not JSON, or nested deeper than the parser goes
             body = None
         if not isinstance(body, dict):
             return JSONResponse({"error": 'Send a JSON object such as {"question": "...", "k": 5}.'},
@@ -248,9 +96,24 @@ def create_api(service, auth: tuple[str, str] | None = None, token: str | None =
             return denied
         return service.status_json()
 
-    server.add_middleware(BodyCap, limits=limits)
-    if auth is not None:
-        server.add_middleware(LoginThrottle, throttle=throttle)
+    server.state.throttle, server.state.limits, server.state.auth, server.state.token = throttle, limits, auth, token
+    return server
+
+
+def guard(server: FastAPI, service, signed_in=None, connections_per_client: int = 64) -> FastAPI:
+    """Put the guards in front of every route, innermost first (Starlette runs the last added first):
+    bodies are capped before anything reads them, and no route runs for a client over its open
+    requests. `signed_in(scope)`: with auth on and the chat mounted, who passes the sign-in gate."""
+    state = server.state
+    server.add_middleware(RangeCheck)
+    server.add_middleware(ForgedPaths, inbox=lambda: service.inbox)
+    server.add_middleware(UploadQuota, inbox=lambda: service.inbox)
+    if state.auth is not None and signed_in is not None:
+        server.add_middleware(SignInGate, signed_in=signed_in)
+    if state.auth is not None:
+        server.add_middleware(LoginThrottle, throttle=state.throttle)
+    server.add_middleware(BodyCap, limits=state.limits)
+    server.add_middleware(ConnectionCap, most=connections_per_client)
     return server
 
 
@@ -268,7 +131,7 @@ def create_starting(service, auth: tuple[str, str] | None = None, token: str | N
     def starting(path: str):
         return HTMLResponse(STARTING_PAGE, status_code=503, headers={"Retry-After": "1"})
 
-    return server
+    return guard(server, service)
 
 
 def create_server(service, blocks, auth: tuple[str, str] | None = None, token: str | None = None,
@@ -283,7 +146,20 @@ def create_server(service, blocks, auth: tuple[str, str] | None = None, token: s
     blocks.queue(default_concurrency_limit=4)
     gr.mount_gradio_app(server, blocks, path="", auth=auth, css=CSS, head=HEAD, theme=gr.themes.Soft(),
                         show_error=False, footer_links=["api"], max_file_size=MAX_UPLOAD_BYTES)
-    return server
+    chat = next(route.app for route in server.routes if isinstance(route, Mount))
+    service.inbox = Path(chat.uploaded_file_dir).resolve()  # where its upload route writes
+
+    def signed_in(scope) -> bool:
+        """Gradio's session cookie names a live login, or the request carries the credentials."""
+        cookies = Request(scope).cookies
+        for name in (f"access-token-{chat.cookie_id}", f"access-token-unsecure-{chat.cookie_id}"):
+            if cookies.get(name) in chat.tokens:
+                return True
+        headers = dict(scope["headers"])
+        header = headers.get(b"authorization")
+        return bool(header) and credentials_ok(header.decode("latin-1"), auth, token)
+
+    return guard(server, service, signed_in)
 
 
 FAILED_PAGE = """<!doctype html><html><head><meta charset="utf-8"><title>The chat could not start</title></head>
@@ -380,10 +256,14 @@ class Running:
         self.thread.join(timeout=10)
 
 
-def serve(application, host: str, port: int, block: bool = True) -> Running | None:
-    """Run the application with uvicorn; with block=False in a thread, returned once it accepts requests."""
+def serve(application, host: str, port: int, block: bool = True,
+          forwarded_allow_ips: str | None = None) -> Running | None:
+    """Run the application with uvicorn; with block=False in a thread, returned once it accepts requests.
+    X-Forwarded-For is believed only from the proxies named in `forwarded_allow_ips` (off by default):
+    otherwise any client could pick the address the login backoff counts against."""
     config = uvicorn.Config(application, host=host, port=port, log_level="warning" if block else "error",
-                            access_log=False, timeout_graceful_shutdown=2)
+                            access_log=False, timeout_graceful_shutdown=2,
+                            proxy_headers=bool(forwarded_allow_ips), forwarded_allow_ips=forwarded_allow_ips or "")
     server = uvicorn.Server(config)
     if block:
         server.run()
@@ -410,9 +290,9 @@ def is_loopback(host: str) -> bool:
 
 
 def port_is_free(host: str, port: int) -> bool:
-    import socket
-
+    """SO_REUSEADDR, as uvicorn binds: the server's own TIME_WAIT sockets after a restart do not count."""
     with socket.socket() as s:
+        s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
         try:
             s.bind((host, port))
         except OSError:
@@ -440,6 +320,9 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--answerer", choices=registry.names(), help="the default answerer")
     parser.add_argument("--base-url", help="an OpenAI-compatible endpoint (or RAG_OPENAI_BASE_URL)")
     parser.add_argument("--model", help="openai: model name; local: folder, .gguf file or gemma3-270m")
+    parser.add_argument("--forwarded-allow-ips", default=os.environ.get("RAG_FORWARDED_ALLOW_IPS"),
+                        help="believe X-Forwarded-For only from these proxy addresses (comma-separated); "
+                             "off by default")
     parser.add_argument("--watch", action="store_true", help="rebuild in the background when the source files "
                                                              "change on disk (make run turns it on)")
     args = parser.parse_args(argv)
@@ -456,6 +339,12 @@ def main(argv: list[str] | None = None) -> int:
         print(f"error: port {args.port} is in use: use --port or PORT=.", file=sys.stderr)
         return 1
     logging.basicConfig(level=logging.INFO, format="%(levelname)s %(name)s: %(message)s")
+    token = os.environ.get("RAG_API_TOKEN")
+    if token and not auth:
+        print("warning: RAG_API_TOKEN is set but auth is off: the API is open to every client that reaches "
+              "it; give --auth user:password to require the token.", file=sys.stderr)
+    # A private upload inbox: files Gradio's upload route writes land here and nowhere shared.
+    os.environ.setdefault("GRADIO_TEMP_DIR", tempfile.mkdtemp(prefix="rag-uploads-"))
     from rag.web.service import ChatService
 
     try:
@@ -466,11 +355,10 @@ def main(argv: list[str] | None = None) -> int:
         print(f"error: {exc}", file=sys.stderr)
         return 1
     service.embedder.embed(["warm up"])  # load the model before the first question
-    token = os.environ.get("RAG_API_TOKEN")
     service.chat_ready = False
     switch = Switch(create_starting(service, auth, token))
     threading.Thread(target=mount_chat, args=(switch, service, auth, token), daemon=True, name="chat-ui").start()
     print(f"Serving the chat at http://{args.host}:{args.port} (the JSON API, POST /api/ask and GET /api/status, "
           "answers at once; the page follows in a few seconds)", flush=True)
-    serve(switch, args.host, args.port)
+    serve(switch, args.host, args.port, forwarded_allow_ips=args.forwarded_allow_ips)
     return 0

@@ -6,24 +6,23 @@ from __future__ import annotations
 
 import logging
 import re
-import shutil
 import threading
 import time
 from collections import OrderedDict
 from dataclasses import dataclass
 from pathlib import Path
 
-from rag.web import render
+from rag.web import render, uploads
 from rag.answer import Answer
 from rag.errors import QuestionError, RagError
 from rag.ingest import readers
 from rag.pipeline import Pipeline, check_k
 from rag.service import RagService, RebuildBusy, SourceWatcher
 from rag.settings import Settings
-from rag.store.index import skipped_note
+from rag.store.index import skipped_note, unreadable_note
+from rag.web.uploads import MAX_UPLOAD_BYTES
 
 log = logging.getLogger("rag.app")
-MAX_UPLOAD_BYTES = 20_000_000
 
 
 def safe_name(name: str) -> str | None:
@@ -56,6 +55,7 @@ class ChatService:
 
     def __init__(self, settings: Settings, embedder=None, answerers: dict | None = None, watch: bool = False) -> None:
         self.settings = settings
+        self.inbox = uploads.default_inbox()  # where uploads arrive; the server sets Gradio's own
         self.chat_ready = True  # False while `python app.py` is still mounting the chat UI
         self._rebuild_state = threading.Lock()
         self._rebuilding = False  # a rebuild runs in this process
@@ -79,7 +79,12 @@ class ChatService:
         """Rebuild in the background when the source files change on disk (debounced)."""
         if self.watcher is not None:
             self.watcher.stop()
-        self.watcher = SourceWatcher(self.source, self.rebuild_if_changed).start()
+            self.watcher = None
+        try:
+            self.watcher = SourceWatcher(self.source, self.rebuild_if_changed).start()
+        except (RagError, OSError) as exc:  # e.g. a copied index whose recorded source is not here
+            log.warning("not watching the source: %s", exc)
+            self.error = f"Not watching the source for changes: {str(exc).rstrip('.')}. The index is served as it is."
 
     def rebuild_if_changed(self) -> None:
         if not self.service.status().fresh:
@@ -108,7 +113,8 @@ class ChatService:
             "source": (state.source.name if state.source else "?") + (f" ({len(files)} files)" if len(files) > 1 else ""),
             "hash": files[0]["sha256"] if len(files) == 1 else "",
             "chunks": manifest["counts"]["chunks"],
-            "skipped": skipped_note(manifest.get("skipped", [])),
+            "skipped": skipped_note(manifest.get("skipped", []))
+                       + unreadable_note(manifest["source"].get("unreadable", [])),
             "model": manifest["model"]["name"].split("/")[-1],
             "built_at": manifest["built_at"].replace("T", " ").replace("+00:00", " UTC"),
             "message": self.message,
@@ -172,47 +178,68 @@ class ChatService:
             counts[chunk.source] = counts.get(chunk.source, 0) + 1
         return sorted(counts.items())
 
-    def add_documents(self, uploads: list[Path], max_bytes: int = MAX_UPLOAD_BYTES) -> str:
-        """Check each file (type, size, a readable text), copy it into the documents folder under a safe
-        name, and rebuild in the background; answers keep coming meanwhile. Returns what happened."""
+    def add_documents(self, arrivals: list[Path], max_bytes: int = MAX_UPLOAD_BYTES,
+                      max_total: int = uploads.MAX_DOCUMENTS_BYTES) -> str:
+        """Check each uploaded file (that it came through the upload route; type, size, a readable
+        text), store it in the documents folder under a safe name that replaces nothing, and rebuild in
+        the background; answers keep coming meanwhile. Every upload file is deleted once taken or
+        refused. Returns what happened, file by file."""
         folder = self.documents_folder()
         accepted, refused = [], []
-        for upload in uploads:
-            name = safe_name(upload.name)
+        for upload in arrivals:
+            if not uploads.arrived(upload, self.inbox):
+                refused.append(uploads.FORGED.rstrip("."))  # the path is neither read nor named
+                continue
             try:
+                name = safe_name(upload.name)
                 if name is None:
                     raise RagError(f"{upload.name!r} is not a usable file name.")
                 if upload.stat().st_size > max_bytes:
                     raise RagError(f"{name} is larger than {max_bytes // 1_000_000} MB.")
-                readers.read(upload.read_bytes(), Path(name))  # a scanned PDF or a binary file is refused now
+                data = upload.read_bytes()
+                readers.read(data, Path(name))  # a scanned PDF, a PDF bomb or a binary file is refused now
             except (RagError, OSError) as exc:
                 refused.append(str(exc).rstrip("."))
                 continue
-            accepted.append((upload, name))
+            finally:
+                uploads.discard(upload, self.inbox)
+            accepted.append((name, data))
+        stored = []
         if accepted:
             source = self.source
             folder.mkdir(parents=True, exist_ok=True)
-            if not source.is_dir() and not (folder / source.name).exists():
-                shutil.copy2(source, folder / source.name)  # the document served so far stays in
-            for upload, name in accepted:
-                shutil.copyfile(upload, folder / name)
-            self.settings.source_or_none = folder
-            self.rebuild_in_background()
-            if self.watcher is not None:
-                self.watch()  # the source may now be the documents folder
-        parts = [f"Added {', '.join(n for _, n in accepted)}; updating the index." if accepted else ""]
+            if not source.is_dir():
+                uploads.copy_in(source, folder)  # the document served so far stays in
+            self.settings.record_source(folder)  # on disk before the upload is acknowledged
+            room = max_total - uploads.folder_bytes(folder)
+            for name, data in accepted:
+                if uploads.same_content(folder / name, data):
+                    refused.append(f"{name} is already among the documents")
+                elif len(data) > room:
+                    refused.append(f"{name} would take the documents over {max_total // 1_000_000} MB in all")
+                else:
+                    stored.append(uploads.store(data, folder, uploads.free_name(folder, name)).name)
+                    room -= len(data)
+            if stored:
+                self.rebuild_in_background()
+                if self.watcher is not None:
+                    self.watch()  # the source may now be the documents folder
+        parts = [f"Added {', '.join(stored)}; updating the index." if stored else ""]
         parts += [f"Not added: {reason}." for reason in refused]
         return " ".join(p for p in parts if p) or "No file was given."
 
     def remove_document(self, name: str) -> str:
+        """Only an indexed document of the documents folder can be removed: no other file of it."""
         folder = self.documents_folder()
-        files = {p.name: p for p in folder.glob("*") if p.is_file()} if folder.is_dir() else {}
-        if name not in files:
+        indexed = {n for n, _ in self.documents()}
+        path = folder / str(name)
+        if (name not in indexed or safe_name(name) != name or not folder.is_dir() or path.is_symlink()
+                or not path.is_file() or path.parent != folder):
             return f"{name} is not among the documents."
-        if len(files) == 1:
+        if len(indexed) == 1:
             return "The last document cannot be removed: add another first."
-        files[name].unlink()
-        self.settings.source_or_none = folder
+        path.unlink()
+        self.settings.record_source(folder)
         self.rebuild_in_background()
         return f"Removed {name}; updating the index."
 
@@ -224,8 +251,6 @@ class ChatService:
                     answerer: object = None) -> dict:
         """The answer JSON of `rag ask --json`, for `/api/ask` and Gradio's `/ask`; a RagError when the
         input is not usable."""
-        if history is not None and not (isinstance(history, list) and all(isinstance(h, str) for h in history)):
-            raise QuestionError("history must be a list of earlier questions.")
         if answerer is not None and not isinstance(answerer, str):
             raise QuestionError("answerer must be the name of an answerer.")
         return self.pipeline.ask(question, check_k(k), history=history, answerer=answerer or None).to_json()

@@ -1,0 +1,340 @@
+"""Guards in front of every route, as ASGI middleware, each checked before the route runs: body caps,
+the login backoff, sign-in for everything but the login page, forged file paths in Gradio events,
+open requests per client, the upload inbox's quota and malformed Range headers.
+
+What each promises is in SECURITY.md; the attack suite (tests/security/) holds each to it.
+"""
+from __future__ import annotations
+
+import base64
+import hmac
+import json
+import re
+import threading
+import time
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Callable
+
+from fastapi.responses import JSONResponse
+
+from rag.web import uploads
+
+
+@dataclass(frozen=True)
+class Limits:
+    """Request body caps in bytes, checked before the body is read. Uploads are only taken on Gradio's
+    upload route, which the chat's Documents panel uses; every other request carries a question at most."""
+    body: int = 32_000
+    upload: int = 100_000_000
+    upload_paths: tuple[str, ...] = ("/gradio_api/upload",)
+
+    def cap(self, path: str) -> int:
+        return self.upload if path.rstrip("/") in self.upload_paths else self.body
+
+
+class BodyTooLarge(Exception):
+    pass
+
+
+def too_large(limit: int) -> JSONResponse:
+    return JSONResponse({"error": f"The request is larger than this server takes ({limit:,} bytes)."},
+                        status_code=413)
+
+
+class BodyCap:
+    """ASGI middleware: refuse a request whose declared length is over the cap without reading it, and
+    stop one that streams past the cap (no Content-Length) as soon as it does."""
+
+    def __init__(self, app, limits: Limits) -> None:
+        self.app, self.limits = app, limits
+
+    async def __call__(self, scope, receive, send):
+        if scope["type"] != "http":
+            return await self.app(scope, receive, send)
+        limit = self.limits.cap(scope["path"])
+        length = dict(scope["headers"]).get(b"content-length")
+        if length is not None:
+            try:
+                declared = int(length)
+            except ValueError:
+                declared = limit + 1
+            if declared > limit:
+                return await too_large(limit)(scope, receive, send)
+        seen = 0
+        started = False
+
+        async def counted_receive():
+            nonlocal seen
+            message = await receive()
+            if message["type"] == "http.request":
+                seen += len(message.get("body", b""))
+                if seen > limit:
+                    raise BodyTooLarge
+            return message
+
+        async def tracked_send(message):
+            nonlocal started
+            if message["type"] == "http.response.start":
+                started = True
+            await send(message)
+
+        try:
+            await self.app(scope, counted_receive, tracked_send)
+        except BodyTooLarge:
+            if not started:
+                await too_large(limit)(scope, receive, send)
+
+
+class Throttle:
+    """Failed logins per client: after `free_failures` in a row, each further attempt must wait
+    `base_delay * 2**n` seconds (at most `max_delay`); a success clears it. An attempt counts as failed
+    from the moment it starts, so guesses sent in parallel are slowed as well. Shared by Gradio's
+    `/login` and the API's HTTP Basic check; at most `most_clients` are remembered (oldest first out)."""
+
+    def __init__(self, free_failures: int = 5, base_delay: float = 1.0, max_delay: float = 300.0,
+                 most_clients: int = 10_000, clock=time.monotonic) -> None:
+        self.free_failures, self.base_delay, self.max_delay, self.clock = free_failures, base_delay, max_delay, clock
+        self.most_clients = most_clients
+        self.failures: dict[str, tuple[int, float]] = {}  # client -> (failures in a row, time of the last)
+        self.lock = threading.Lock()
+
+    def wait_for(self, client: str) -> float:
+        count, last = self.failures.get(client, (0, 0.0))
+        if count < self.free_failures:
+            return 0.0
+        delay = min(self.base_delay * 2 ** (count - self.free_failures), self.max_delay)
+        return max(0.0, last + delay - self.clock())
+
+    def attempt(self, client: str) -> float:
+        """0 and the attempt counted as a failure until `succeeded`, or the seconds still to wait."""
+        with self.lock:
+            wait = self.wait_for(client)
+            if wait <= 0:
+                count, _ = self.failures.pop(client, (0, 0.0))
+                self.failures[client] = (count + 1, self.clock())
+                while len(self.failures) > self.most_clients:
+                    self.failures.pop(next(iter(self.failures)))
+            return wait
+
+    def succeeded(self, client: str) -> None:
+        with self.lock:
+            self.failures.pop(client, None)
+
+
+def too_many(wait: float) -> JSONResponse:
+    return JSONResponse({"error": f"Too many failed logins: try again in {wait:.0f} s."},
+                        status_code=429, headers={"Retry-After": str(max(1, round(wait)))})
+
+
+def client_of(scope) -> str:
+    return (scope.get("client") or ("?", 0))[0]
+
+
+class LoginThrottle:
+    """ASGI middleware for Gradio's `POST /login`: the throttle's wait, then the attempt."""
+
+    def __init__(self, app, throttle: Throttle) -> None:
+        self.app, self.throttle = app, throttle
+
+    async def __call__(self, scope, receive, send):
+        if scope["type"] != "http" or scope["method"] != "POST" or scope["path"].rstrip("/") != "/login":
+            return await self.app(scope, receive, send)
+        client = client_of(scope)
+        if (wait := self.throttle.attempt(client)) > 0:
+            return await too_many(wait)(scope, receive, send)
+        status = 0
+
+        async def watched_send(message):
+            nonlocal status
+            if message["type"] == "http.response.start":
+                status = message["status"]
+            await send(message)
+
+        await self.app(scope, receive, watched_send)
+        if status == 200:
+            self.throttle.succeeded(client)
+
+
+def credentials_ok(header: str | None, auth: tuple[str, str] | None, token: str | None) -> bool:
+    """HTTP Basic with the app's user and password, or a bearer token; anything goes when auth is off."""
+    if auth is None:
+        return True
+    if not header:
+        return False
+    scheme, _, value = header.partition(" ")
+    if scheme.lower() == "bearer":
+        return bool(token) and hmac.compare_digest(value.strip().encode(), token.encode())
+    if scheme.lower() == "basic":
+        try:
+            user, _, password = base64.b64decode(value.strip()).decode("utf-8").partition(":")
+        except ValueError:
+            return False
+        return hmac.compare_digest(user.encode(), auth[0].encode()) & \
+            hmac.compare_digest(password.encode(), auth[1].encode())
+    return False
+
+
+
+
+def refuse(status: int, message: str) -> JSONResponse:
+    return JSONResponse({"error": message}, status_code=status)
+
+
+async def read_body(receive) -> tuple[bytes, list[dict]]:
+    """The whole body (under the body cap, which stands outside), and its messages to replay."""
+    messages, body = [], b""
+    while True:
+        message = await receive()
+        messages.append(message)
+        if message["type"] != "http.request":
+            break
+        body += message.get("body", b"")
+        if not message.get("more_body"):
+            break
+    return body, messages
+
+
+def replaying(messages: list[dict], receive):
+    pending = list(messages)
+
+    async def replay():
+        return pending.pop(0) if pending else await receive()
+
+    return replay
+
+
+def named_paths(body: bytes) -> list[str]:
+    """Every file path a Gradio event body names: the "path" of each object in it."""
+    try:
+        data = json.loads(body)
+    except (ValueError, RecursionError):
+        return []
+    found, stack = [], [data]
+    while stack:
+        item = stack.pop()
+        if isinstance(item, dict):
+            if isinstance(item.get("path"), str):
+                found.append(item["path"])
+            if isinstance(item.get("url"), str) and "://" in item["url"] and "meta" in item:
+                found.append(item["url"])  # a FileData Gradio would fetch
+            stack.extend(item.values())
+        elif isinstance(item, list):
+            stack.extend(item)
+    return found
+
+
+class ForgedPaths:
+    """A Gradio event may name only files inside the upload inbox. Gradio itself checks this only for
+    an app it launched, and copies any other readable file into its cache first; so the check is made
+    here, on the request, before Gradio sees it. The refusal says nothing about the path."""
+
+    def __init__(self, app, inbox: Callable[[], Path], prefix: str = "/gradio_api/",
+                 exempt: tuple[str, ...] = ("/gradio_api/upload",)) -> None:
+        self.app, self.inbox, self.prefix, self.exempt = app, inbox, prefix, exempt
+
+    async def __call__(self, scope, receive, send):
+        if (scope["type"] != "http" or scope["method"] != "POST" or not scope["path"].startswith(self.prefix)
+                or scope["path"].rstrip("/") in self.exempt):
+            return await self.app(scope, receive, send)
+        body, messages = await read_body(receive)
+        inbox = self.inbox()
+        if any(not uploads.inside(path, inbox) for path in named_paths(body)):
+            return await refuse(400, uploads.FORGED)(scope, receive, send)
+        await self.app(scope, replaying(messages, receive), send)
+
+
+class SignInGate:
+    """With auth on, nothing answers without a login but the login page, its assets and the login
+    itself. `signed_in(scope)` tells a signed-in request (Gradio's session cookie); the JSON API checks
+    its own credentials, with the backoff, so it is let through to do so."""
+
+    OPEN_EXACT = ("/", "/login", "/login/", "/favicon.ico", "/manifest.json", "/theme.css", "/config",
+                  "/gradio_api/info", "/gradio_api/login_check", "/gradio_api/login_check/")
+    OPEN_PREFIXES = ("/assets/", "/static/", "/gradio_api/assets/", "/svelte/", "/api/", "/custom_component/",
+                     "/gradio_api/theme.css", "/gradio_api/static/")
+
+    def __init__(self, app, signed_in: Callable[[dict], bool]) -> None:
+        self.app, self.signed_in = app, signed_in
+
+    def open(self, path: str) -> bool:
+        return path in self.OPEN_EXACT or path.startswith(self.OPEN_PREFIXES)
+
+    async def __call__(self, scope, receive, send):
+        if scope["type"] == "http" and not self.open(scope["path"]) and not self.signed_in(scope):
+            return await refuse(401, "Log in first.")(scope, receive, send)
+        if scope["type"] == "websocket" and not self.signed_in(scope):
+            return await send({"type": "websocket.close", "code": 1008})
+        await self.app(scope, receive, send)
+
+
+class ConnectionCap:
+    """At most `most` requests open at once per client, so one client holding streams open (Gradio's
+    heartbeat never ends) cannot take every connection the server has."""
+
+    def __init__(self, app, most: int = 64) -> None:
+        self.app, self.most = app, most
+        self.open: dict[str, int] = {}
+        self.lock = threading.Lock()
+
+    async def __call__(self, scope, receive, send):
+        if scope["type"] != "http":
+            return await self.app(scope, receive, send)
+        client = client_of(scope)
+        with self.lock:
+            if self.open.get(client, 0) >= self.most:
+                refused = True
+            else:
+                refused = False
+                self.open[client] = self.open.get(client, 0) + 1
+        if refused:
+            return await refuse(429, "Too many open requests from this client.")(scope, receive, send)
+        try:
+            await self.app(scope, receive, send)
+        finally:
+            with self.lock:
+                left = self.open.get(client, 1) - 1
+                if left:
+                    self.open[client] = left
+                else:
+                    self.open.pop(client, None)
+
+
+class UploadQuota:
+    """Before an upload is read: stale inbox files are swept, and an upload that would take the inbox
+    over `most` bytes is refused with the reason."""
+
+    def __init__(self, app, inbox: Callable[[], Path], most: int = uploads.MAX_INBOX_BYTES,
+                 paths: tuple[str, ...] = ("/gradio_api/upload",)) -> None:
+        self.app, self.inbox, self.most, self.paths = app, inbox, most, paths
+
+    async def __call__(self, scope, receive, send):
+        if scope["type"] == "http" and scope["path"].rstrip("/") in self.paths:
+            inbox = self.inbox()
+            uploads.sweep(inbox)
+            declared = dict(scope["headers"]).get(b"content-length", b"0")
+            try:
+                incoming = int(declared)
+            except ValueError:
+                incoming = 0
+            if uploads.folder_bytes(inbox) + incoming > self.most:
+                return await refuse(413, "The server holds too many uploads waiting to be added; "
+                                         "try again in a few minutes.")(scope, receive, send)
+        await self.app(scope, receive, send)
+
+
+RANGE = re.compile(r"bytes=(\d+-\d*|-\d+)(,\s*(\d+-\d*|-\d+))*")
+
+
+class RangeCheck:
+    """A malformed Range header on a file route is a 416, not an error inside Gradio."""
+
+    def __init__(self, app, prefix: str = "/gradio_api/file=") -> None:
+        self.app, self.prefix = app, prefix
+
+    async def __call__(self, scope, receive, send):
+        if scope["type"] == "http" and scope["path"].startswith(self.prefix):
+            value = dict(scope["headers"]).get(b"range")
+            if value is not None and not RANGE.fullmatch(value.decode("latin-1").strip()):
+                return await refuse(416, "The Range header is not valid.")(scope, receive, send)
+        await self.app(scope, receive, send)

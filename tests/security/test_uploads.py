@@ -1,0 +1,175 @@
+"""Attacks through the upload: forged paths, PDF bombs, name clashes and links, disk use, and a server
+killed before its rebuild. Each test reproduces the attack first."""
+from __future__ import annotations
+
+import json
+import os
+from pathlib import Path
+
+import httpx
+import pytest
+
+import bombs
+from rag.settings import Settings
+from rag.web import uploads
+from rag.web.service import ChatService
+from test_app import Served, project_copy
+
+SECRET = "The vault code of the Zembla lighthouse is 7319."
+
+
+@pytest.fixture
+def secret_file(tmp_path: Path) -> Path:
+    path = tmp_path / "elsewhere" / "secret.txt"
+    path.parent.mkdir()
+    path.write_text(SECRET + "\n", encoding="utf-8")
+    return path
+
+
+@pytest.fixture
+def service(tmp_path: Path) -> ChatService:
+    """The chat's service on a copy of the project, with an inbox of its own; rebuilds run inline."""
+    chat = ChatService(project_copy(tmp_path / "project"))
+    chat.inbox = tmp_path / "inbox"
+    chat.inbox.mkdir()
+    chat.rebuild_in_background = lambda: None  # the tests look at files, not at the rebuilt index
+    return chat
+
+
+def arrive(service: ChatService, name: str, data: bytes) -> Path:
+    """A file as Gradio's upload route leaves it: in a folder of its own inside the inbox."""
+    folder = service.inbox / os.urandom(4).hex()
+    folder.mkdir()
+    (folder / name).write_bytes(data)
+    return folder / name
+
+
+# -- forged paths
+
+@pytest.mark.slow
+@pytest.mark.parametrize("forged", ["absolute", "relative", "missing", "url"])
+def test_a_forged_upload_path_is_refused_over_http_and_never_answerable(tmp_path, secret_file, forged):
+    server = Served(project_copy(tmp_path / "project"))
+    try:
+        path = {"absolute": str(secret_file), "relative": os.path.relpath(secret_file),
+                "missing": str(secret_file.with_name("nothing.txt")), "url": "http://127.0.0.1:9/x.txt"}[forged]
+        body = {"data": [[{"path": path, "meta": {"_type": "gradio.FileData"}}]]}
+        reply = httpx.post(server.url + "gradio_api/call/upload", json=body, timeout=30)
+        assert reply.status_code == 400
+        assert reply.json() == {"error": uploads.FORGED}  # one message: no existence oracle
+        answer = httpx.post(server.url + "api/ask", json={"question": "What is the vault code of the Zembla "
+                                                                       "lighthouse?"}, timeout=30).json()
+        assert "7319" not in json.dumps(answer)
+        assert not (tmp_path / "project" / "data" / "documents").exists()
+    finally:
+        server.close()
+
+
+def test_the_service_takes_only_files_from_its_inbox(service, secret_file):
+    assert service.add_documents([secret_file]) == f"Not added: {uploads.FORGED.rstrip('.')}."
+    assert secret_file.exists()  # neither read nor deleted
+
+
+@pytest.mark.parametrize("path, inside", [
+    ("inbox/a/b.txt", True), ("inbox/../elsewhere/secret.txt", False), ("elsewhere/secret.txt", False),
+    ("inbox/a/link.txt", False), ("", False), ("http://host/inbox/a.txt", False),
+])
+def test_which_paths_lie_inside_the_inbox(tmp_path, secret_file, path, inside):
+    inbox = tmp_path / "inbox"
+    (inbox / "a").mkdir(parents=True)
+    (inbox / "a" / "b.txt").write_text("x")
+    (inbox / "a" / "link.txt").symlink_to(secret_file)
+    assert uploads.inside(tmp_path / path if path and "://" not in path else path, inbox) is inside
+
+
+# -- PDF bombs
+
+@pytest.mark.parametrize("bomb, reason", [
+    (bombs.text_bomb, "expands to more than"),
+    (bombs.page_bomb, "has 5,000 pages"),
+    (bombs.zlib_bomb, "is not a readable PDF"),
+])
+def test_a_pdf_bomb_is_refused_and_the_rest_of_the_batch_is_added(service, bomb, reason):
+    good = arrive(service, "notes.txt", b"The ferry leaves at noon.\n")
+    bad = arrive(service, "bomb.pdf", bomb())
+    outcome = service.add_documents([bad, good])
+    assert "Added notes.txt" in outcome and "Not added: Source bomb.pdf " in outcome and reason in outcome
+    assert not bad.exists() and not good.exists()  # both upload files are gone
+
+
+# -- names and links
+
+def test_a_name_clash_gets_a_numbered_name_and_replaces_nothing(service):
+    service.add_documents([arrive(service, "dup.md", b"# First\n\nThe first text.\n")])
+    outcome = service.add_documents([arrive(service, "dup.md", b"# Second\n\nThe second text.\n")])
+    folder = service.documents_folder()
+    assert outcome == "Added dup (2).md; updating the index."
+    assert (folder / "dup.md").read_text() == "# First\n\nThe first text.\n"
+    assert service.add_documents([arrive(service, "dup.md", b"# First\n\nThe first text.\n")]) == \
+        "Not added: dup.md is already among the documents."
+
+
+def test_an_upload_never_writes_through_a_link(service, tmp_path):
+    target = tmp_path / "outside.md"
+    target.write_text("untouched")
+    folder = service.documents_folder()
+    folder.mkdir(parents=True)
+    (folder / "page.md").symlink_to(target)
+    assert service.add_documents([arrive(service, "page.md", b"# Page\n\nNew text.\n")]) == \
+        "Added page (2).md; updating the index."
+    assert target.read_text() == "untouched"
+
+
+def test_the_shipped_article_cannot_be_replaced_by_an_upload_of_its_name(service):
+    article = service.source
+    outcome = service.add_documents([arrive(service, article.name, b"Forged article text.\n")])
+    assert outcome == "Added sino-soviet-relations (2).txt; updating the index."
+    assert (service.documents_folder() / article.name).read_bytes() == article.read_bytes()
+
+
+def test_remove_takes_only_indexed_documents(service):
+    folder = service.documents_folder()
+    folder.mkdir(parents=True)
+    (folder / ".env").write_text("SECRET=1")
+    (folder / "tool.sh").write_text("echo")
+    for name in (".env", "tool.sh", "../index/manifest.json"):
+        assert service.remove_document(name) == f"{name} is not among the documents."
+    assert (folder / ".env").exists() and (folder / "tool.sh").exists()
+
+
+# -- disk
+
+def test_upload_files_are_deleted_once_taken_or_refused(service):
+    taken, refused = arrive(service, "a.txt", b"Some text.\n"), arrive(service, "b.exe", b"MZ")
+    service.add_documents([taken, refused])
+    assert list(service.inbox.rglob("*")) == []
+
+
+def test_stale_uploads_are_swept_and_the_inbox_has_a_quota(tmp_path):
+    inbox = tmp_path / "inbox"
+    (inbox / "x").mkdir(parents=True)
+    old = inbox / "x" / "old.bin"
+    old.write_bytes(b"0" * 1000)
+    os.utime(old, (0, 0))
+    fresh = inbox / "fresh.bin"
+    fresh.write_bytes(b"0" * 10)
+    assert uploads.sweep(inbox) == 1 and not old.exists() and fresh.exists()
+    assert uploads.folder_bytes(inbox) == 10
+
+
+def test_the_documents_folder_has_a_total_cap(service):
+    outcome = service.add_documents([arrive(service, "big.txt", b"Words here. " * 200)], max_total=100)
+    assert outcome.startswith("Not added: big.txt would take the documents over")
+
+
+# -- a server killed before its rebuild
+
+def test_an_upload_survives_a_kill_before_its_rebuild(service, tmp_path):
+    service.add_documents([arrive(service, "ferry.txt", b"The Zembla ferry leaves at noon.\n")])
+    # kill -9 here: the rebuild never ran. A new server, started with no flags, finds the switch on disk.
+    restarted = Settings(index_dir=tmp_path / "project" / "index")
+    assert restarted.source(None) == (tmp_path / "project" / "data" / "documents").resolve()
+    again = ChatService(restarted)
+    again.background.join(timeout=300)
+    assert "ferry.txt" in [name for name, _ in again.documents()]
+    assert not restarted.source_record.exists()  # the manifest records the source now
