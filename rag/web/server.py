@@ -335,14 +335,14 @@ def main(argv: list[str] | None = None) -> int:
         print(f"error: serving on {args.host} exposes the chat and its rebuild button to the network; "
               "give --auth user:password (or RAG_AUTH), or --insecure to do it anyway.", file=sys.stderr)
         return 2
-    if not port_is_free(args.host, args.port):
-        print(f"error: port {args.port} is in use: use --port or PORT=.", file=sys.stderr)
-        return 1
-    logging.basicConfig(level=logging.INFO, format="%(levelname)s %(name)s: %(message)s")
     token = os.environ.get("RAG_API_TOKEN")
     if token and not auth:
         print("warning: RAG_API_TOKEN is set but auth is off: the API is open to every client that reaches "
               "it; give --auth user:password to require the token.", file=sys.stderr)
+    if not port_is_free(args.host, args.port):
+        print(f"error: port {args.port} is in use: use --port or PORT=.", file=sys.stderr)
+        return 1
+    logging.basicConfig(level=logging.INFO, format="%(levelname)s %(name)s: %(message)s")
     # A private upload inbox: files Gradio's upload route writes land here and nowhere shared.
     os.environ.setdefault("GRADIO_TEMP_DIR", tempfile.mkdtemp(prefix="rag-uploads-"))
     from rag.web.service import ChatService

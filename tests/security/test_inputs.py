@@ -1,0 +1,50 @@
+"""Text a client sends is bounded and every pattern run over it is linear: no input under the body cap
+costs more than a few milliseconds before retrieval (the attack was 1.9 s of CPU for one request)."""
+from __future__ import annotations
+
+import time
+
+import pytest
+from hypothesis import given, settings, strategies as st
+
+from rag.answering.query import MAX_QUESTION_CHARS, analyse
+from rag.errors import QuestionError
+
+TRICKY = st.sampled_from([" ", "?", "\t", "\n", "1", ",", ".", "A", "a", "'", "-", "$", "%", "é", "Mr ", "1990s "])
+BUDGET_S = 0.05  # per request: the issue's bound, far above the ~1 ms these take
+
+
+def cost(question: str, history: list[str] | None) -> float:
+    began = time.process_time()
+    try:
+        analyse(question, history)
+    except QuestionError:
+        pass
+    return time.process_time() - began
+
+
+@settings(max_examples=60, deadline=None)
+@given(runs=st.lists(st.tuples(TRICKY, st.integers(1, 8000)), min_size=1, max_size=6),
+       in_history=st.booleans())
+def test_no_text_under_the_body_cap_is_slow_to_analyse(runs, in_history):
+    text = "".join(piece * count for piece, count in runs)[:31_000]
+    question, history = ("and then?", [text]) if in_history else (text, None)
+    assert cost(question, history) < BUDGET_S
+
+
+@pytest.mark.parametrize("question, history", [
+    ("and then?", [" " * 31_800]),  # the reported attack
+    (" " * 31_000 + "x", None),
+    ("?" + " " * (MAX_QUESTION_CHARS - 2) + "x", None),
+    ("Who " + "A" * (MAX_QUESTION_CHARS - 10) + "?", ["who " * 400]),
+    ("when?", ["When did it start?"] * 200),
+])
+def test_the_worst_shapes_we_know_are_cheap(question, history):
+    assert cost(question, history) < BUDGET_S
+
+
+def test_history_is_bounded_in_items_and_length():
+    with pytest.raises(QuestionError, match="at most"):
+        analyse("and then?", ["earlier?"] * 201)
+    with pytest.raises(QuestionError, match="earlier question"):
+        analyse("and then?", ["x" * (MAX_QUESTION_CHARS + 1)])

@@ -1,0 +1,161 @@
+"""Attacks on the server itself: proxy headers, unauthenticated streams and pages, inputs that gave 500,
+connections held open, malformed ranges, a port in TIME_WAIT, an API token without auth."""
+from __future__ import annotations
+
+import asyncio
+import socket
+
+import httpx
+import pytest
+
+from rag.web import guards, server
+from test_app import Served, project_copy
+
+AUTH = ("ann", "s3cret")
+
+
+@pytest.fixture(scope="module")
+def guarded(tmp_path_factory):
+    served = Served(project_copy(tmp_path_factory.mktemp("guarded")), auth=AUTH)
+    yield served
+    served.close()
+
+
+@pytest.fixture
+def throttled(tmp_path_factory):
+    served = Served(project_copy(tmp_path_factory.mktemp("throttled")), auth=AUTH,
+                    login_throttle={"free_failures": 3, "base_delay": 30.0})
+    yield served
+    served.close()
+
+
+@pytest.fixture(scope="module")
+def open_server(tmp_path_factory):
+    served = Served(project_copy(tmp_path_factory.mktemp("open")))
+    yield served
+    served.close()
+
+
+@pytest.mark.slow
+def test_a_rotating_forwarded_for_header_does_not_escape_the_backoff(throttled):
+    wrong = httpx.BasicAuth("ann", "guess")
+    codes = [httpx.get(throttled.url + "api/status", auth=wrong, headers={"X-Forwarded-For": f"10.9.0.{i}"}).status_code
+             for i in range(5)]
+    assert codes == [401, 401, 401, 429, 429]
+
+
+def test_a_right_password_passes_once_the_current_wait_is_over():
+    clock = [0.0]
+    throttle = guards.Throttle(free_failures=2, base_delay=10.0, clock=lambda: clock[0])
+    for _ in range(2):
+        assert throttle.attempt("c") == 0
+    wait = throttle.attempt("c")
+    assert wait == 10.0
+    clock[0] += wait
+    assert throttle.attempt("c") == 0  # the right password gets its turn
+    throttle.succeeded("c")
+    assert throttle.wait_for("c") == 0
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("path", ["gradio_api/heartbeat/anything", "gradio_api/app_id", "gradio_api/startup-events",
+                                  "gradio_api/queue/data?session_hash=x", "gradio_api/file=/etc/hostname",
+                                  "openapi.json", "gradio_api/info/../app_id"])
+def test_with_auth_nothing_but_the_login_page_answers_without_a_login(guarded, path):
+    reply = httpx.get(guarded.url + path, timeout=5)
+    assert reply.status_code in (401, 404)
+
+
+@pytest.mark.slow
+def test_with_auth_the_cancel_route_needs_a_login(guarded):
+    assert httpx.post(guarded.url + "gradio_api/cancel", json={"event_id": "x"}, timeout=5).status_code == 401
+
+
+@pytest.mark.slow
+def test_the_login_page_names_no_document(guarded):
+    page = httpx.get(guarded.url, timeout=10)
+    assert page.status_code == 200 and "sino-soviet-relations.txt" not in page.text
+
+
+@pytest.mark.slow
+def test_after_a_login_the_chat_answers(guarded):
+    from gradio_client import Client
+
+    client = Client(guarded.url, auth=AUTH, verbose=False)
+    assert "1989" in client.predict("When did Gorbachev visit Beijing?", 5, None, api_name="/ask")["answer"]
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("body", [
+    '{"question": "\\ud800 when?"}',
+    '{"question": "When?", "k": ' + "1" * 400 + "}",
+    "[" * 1000 + "]" * 1000,
+    '{"question": "When?", "history": ["' + " " * 31_000 + '"]}',
+])
+def test_inputs_that_crashed_the_api_are_a_400(open_server, body):
+    reply = httpx.post(open_server.url + "api/ask", content=body, headers={"Content-Type": "application/json"},
+                       timeout=10)
+    assert reply.status_code == 400 and reply.json()["error"]
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("value", ["bytes=1-2-3", "bytes=abc", "lines=0-1", "bytes=--1"])
+def test_a_malformed_range_is_a_416(open_server, value):
+    reply = httpx.get(open_server.url + "gradio_api/file=x.txt", headers={"Range": value}, timeout=5)
+    assert reply.status_code == 416
+
+
+def test_open_requests_per_client_are_bounded():
+    release = asyncio.Event()
+
+    async def slow_app(scope, receive, send):
+        await release.wait()
+        await send({"type": "http.response.start", "status": 200, "headers": []})
+        await send({"type": "http.response.body", "body": b"ok"})
+
+    cap = guards.ConnectionCap(slow_app, most=2)
+
+    async def request(client: str) -> int:
+        sent = []
+
+        async def send(message):
+            sent.append(message)
+
+        async def receive():
+            return {"type": "http.request", "body": b""}
+
+        await cap({"type": "http", "path": "/", "method": "GET", "headers": [], "client": (client, 1)}, receive, send)
+        return sent[0]["status"]
+
+    async def scenario():
+        held = [asyncio.create_task(request("a")) for _ in range(2)]
+        await asyncio.sleep(0.01)
+        third, other = await asyncio.wait_for(asyncio.gather(asyncio.create_task(request("a")),
+                                                             asyncio.wait_for(request("b"), 0.05), return_exceptions=True), 1)
+        release.set()
+        return third, [await t for t in held], other
+
+    third, held, other = asyncio.run(scenario())
+    assert third == 429 and held == [200, 200]
+    assert isinstance(other, asyncio.TimeoutError)  # another client is not refused, only waits on the app
+
+
+def test_a_port_in_time_wait_counts_as_free():
+    listener = socket.socket()
+    listener.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+    listener.bind(("127.0.0.1", 0))
+    listener.listen()
+    port = listener.getsockname()[1]
+    client = socket.create_connection(("127.0.0.1", port))
+    accepted, _ = listener.accept()
+    accepted.close()  # the server side closes first: its socket waits in TIME_WAIT
+    listener.close()
+    client.close()
+    assert server.port_is_free("127.0.0.1", port)
+
+
+def test_an_api_token_without_auth_is_warned_about(monkeypatch, capsys):
+    monkeypatch.setenv("RAG_API_TOKEN", "tok")
+    monkeypatch.setattr(server, "port_is_free", lambda host, port: False)  # stop right after the checks
+    assert server.main(["--port", "1"]) == 1
+    assert "RAG_API_TOKEN is set but auth is off" in capsys.readouterr().err
