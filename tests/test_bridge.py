@@ -41,16 +41,16 @@ Most tea is sold to Graustark. A smaller share goes to Elbonia by river barge.
     ("Where did the man who humiliated the chairman send troops?",
      "man humiliated the chairman send", "Stalin humiliated the chairman and later sent troops.",
      "Where did N send troops?"),
-    ("What sentence did the man who directed the safety test receive at the trial?",
-     "man directed the safety test", "Anatoly Dyatlov directed the test.",
-     "What sentence did N receive at the trial?"),
+    ("What prize did the woman who designed the harbour crane receive at the fair?",
+     "woman designed the harbour crane", "Mira Holt designed the crane.",
+     "What prize did N receive at the fair?"),
     ("Where was the zoologist who first described the amphipods born?",
      "zoologist first described the amphipods", "The amphipods were first described by Dybowski.",
      "Where was N born?"),
     # a reduced relative clause, "worked out by"
-    ("Name some crops that use the pathway worked out by Hatch and Slack.",
-     "pathway worked out by Hatch and Slack", "It was worked out by Hatch and Slack in 1966.",
-     "Name some crops that use N."),
+    ("Name some engines that use the cycle worked out by Otto and Langen.",
+     "cycle worked out by Otto and Langen", "It was worked out by Otto and Langen in 1876.",
+     "Name some engines that use N."),
 ])
 def test_split_finds_the_description(question, description, bridge_sentence, about):
     parts = split(question)

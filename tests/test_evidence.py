@@ -127,7 +127,7 @@ def test_the_number_counts_what_is_asked(pipeline, question, sentence, counts):
     ("When did Anton Vell die?", "Anton Vell brought tea to Ruritania in 1802.", True),
     ("When did Anton Vell die?", "Anton Vell took his own life in 1830.", False),
     ("When did Anton Vell die?", "Anton Vell (1770–1830) brought tea to Ruritania.", False),
-    ("How many people died in the flood?", "The flood of 1802 drowned 40 people.", False),  # not a "when"
+    ("How many sheep drowned in the flood?", "The flood of 1802 drowned 40 sheep.", False),  # not a "when"
     ("When did the board open after Anton Vell died?", "The board opened in 1851.", False),  # dates the opening
     ("When was the birth of the board?", "The board was founded in 1851.", False),  # a thing, not a person
 ])

@@ -43,14 +43,14 @@ class Bridge:
 @dataclass(frozen=True)
 class Split:
     head: str  # "chemist": the noun the description is about
-    clause: str  # "led the Soviet delegation reporting to the IAEA in Vienna"
+    clause: str  # "led the harbour board's delegation to the ministry in Oslo"
     before: str  # the question around the description: "" and "died on what date?"
     after: str
     open_end: bool = False  # where the clause ends is not known yet ("Where was the man who found it born?")
 
     @property
     def description(self) -> str:
-        """What to find first: "chemist led the Soviet delegation reporting to the IAEA in Vienna". Of a
+        """What to find first: "chemist led the harbour board's delegation to the ministry in Oslo". Of a
         clause of unknown end, the first `CLAUSE_TERMS` content words (a name is never cut), so that the
         question's own verb ("... receive at the trial") does not steer the search."""
         if not self.open_end:
@@ -99,7 +99,7 @@ def split(question: str) -> Split | None:
         head = match.group(1) or match.group(3)
         clause_start = match.start(2) if match.group(2) else match.start(4)
         end = main_verb(question, clause_start)
-        if end is None:  # "What did the man who directed the test receive?": the bridge sentence will tell
+        if end is None:  # "What did the woman who designed the crane receive?": the bridge sentence will tell
             clause = question[clause_start:].rstrip(" ?!.")
             parts = Split(head, clause, before, question[clause_start + len(clause):].strip(), open_end=True)
         else:
