@@ -214,10 +214,8 @@ def named_paths(body: bytes) -> list[str]:
     while stack:
         item = stack.pop()
         if isinstance(item, dict):
-            if isinstance(item.get("path"), str):
-                found.append(item["path"])
-            if isinstance(item.get("url"), str) and "://" in item["url"] and "meta" in item:
-                found.append(item["url"])  # a FileData Gradio would fetch
+            if isinstance(item.get("path"), str):  # what Gradio reads (or fetches, for a URL); its "url"
+                found.append(item["path"])         # is only where the browser may download it from
             stack.extend(item.values())
         elif isinstance(item, list):
             stack.extend(item)

@@ -134,6 +134,16 @@ def create_starting(service, auth: tuple[str, str] | None = None, token: str | N
     return guard(server, service)
 
 
+def quiet_queue(blocks, idle_poll: float = 0.2) -> None:
+    """Gradio's queue polls for work every millisecond when idle on Linux: over a second of CPU in 20 s
+    of an idle server. Polling every `idle_poll` s costs an event at most that much delay to start;
+    the JSON API does not go through this queue. (Gradio internals: skipped when they are not there.)"""
+    queue = getattr(blocks, "_queue", None)
+    for name in ("sleep_when_free", "progress_update_sleep_when_free"):
+        if queue is not None and hasattr(queue, name):
+            setattr(queue, name, idle_poll)
+
+
 def create_server(service, blocks, auth: tuple[str, str] | None = None, token: str | None = None,
                   **options) -> FastAPI:
     """The whole application: the JSON API first, then the chat (a gr.Blocks) mounted at `/`, same auth."""
@@ -144,6 +154,7 @@ def create_server(service, blocks, auth: tuple[str, str] | None = None, token: s
 
     server = create_api(service, auth, token, **options)
     blocks.queue(default_concurrency_limit=4)
+    quiet_queue(blocks)
     gr.mount_gradio_app(server, blocks, path="", auth=auth, css=CSS, head=HEAD, theme=gr.themes.Soft(),
                         show_error=False, footer_links=["api"], max_file_size=MAX_UPLOAD_BYTES)
     chat = next(route.app for route in server.routes if isinstance(route, Mount))
