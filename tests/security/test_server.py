@@ -9,31 +9,8 @@ import httpx
 import pytest
 
 from rag.web import guards, server
-from test_app import Served, project_copy
+from test_api import AUTH, guarded, served, throttled  # noqa: F401 (fixtures: the same servers as the API tests)
 
-AUTH = ("ann", "s3cret")
-
-
-@pytest.fixture(scope="module")
-def guarded(tmp_path_factory):
-    served = Served(project_copy(tmp_path_factory.mktemp("guarded")), auth=AUTH)
-    yield served
-    served.close()
-
-
-@pytest.fixture
-def throttled(tmp_path_factory):
-    served = Served(project_copy(tmp_path_factory.mktemp("throttled")), auth=AUTH,
-                    login_throttle={"free_failures": 3, "base_delay": 30.0})
-    yield served
-    served.close()
-
-
-@pytest.fixture(scope="module")
-def open_server(tmp_path_factory):
-    served = Served(project_copy(tmp_path_factory.mktemp("open")))
-    yield served
-    served.close()
 
 
 @pytest.mark.slow
@@ -92,16 +69,16 @@ def test_after_a_login_the_chat_answers(guarded):
     "[" * 1000 + "]" * 1000,
     '{"question": "When?", "history": ["' + " " * 31_000 + '"]}',
 ])
-def test_inputs_that_crashed_the_api_are_a_400(open_server, body):
-    reply = httpx.post(open_server.url + "api/ask", content=body, headers={"Content-Type": "application/json"},
+def test_inputs_that_crashed_the_api_are_a_400(served, body):
+    reply = httpx.post(served.url + "api/ask", content=body, headers={"Content-Type": "application/json"},
                        timeout=10)
     assert reply.status_code == 400 and reply.json()["error"]
 
 
 @pytest.mark.slow
 @pytest.mark.parametrize("value", ["bytes=1-2-3", "bytes=abc", "lines=0-1", "bytes=--1"])
-def test_a_malformed_range_is_a_416(open_server, value):
-    reply = httpx.get(open_server.url + "gradio_api/file=x.txt", headers={"Range": value}, timeout=5)
+def test_a_malformed_range_is_a_416(served, value):
+    reply = httpx.get(served.url + "gradio_api/file=x.txt", headers={"Range": value}, timeout=5)
     assert reply.status_code == 416
 
 

@@ -1,0 +1,272 @@
+"""Train the answer decision on our own corpus, choose it on validation, score it on test (`make train`).
+
+    python -m rag.train [--work DIR] [--out rag/answering/answerability.json] [--seed 0]
+
+The firewall (data/corpus/README.md): documents are split by document. Fitting reads the training
+documents only (`data/corpus/train/`, `tests/data/train-docs/`). Every choice (the candidate, its L2,
+the weight of the generated negatives, the feature set, the threshold) is the one with the best
+validation figures (`data/corpus/validation/`). The test documents (`data/corpus/test/`, `data/eval/`)
+are scored once, after the choice, and only reported: in the model card written beside the weights.
+
+Candidates, each giving the probability that the best sentence answers the question:
+- logistic regression over the decision's signals (`rag.fit`), with all of them or a set pruned of
+  collinear signals (variance inflation over `VIF_LIMIT` on the training rows);
+- gradient boosting (scikit-learn's HistGradientBoosting) over the same rows, reported for comparison.
+Generated negatives come from every answerable training question (`rag.fit.collect`): its gold
+sentences hidden, and a name or a year swapped for another of the document.
+"""
+from __future__ import annotations
+
+import argparse
+import dataclasses
+import hashlib
+import itertools
+import json
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+import numpy as np
+
+from rag import evaluate, fit
+from rag.answering.evidence import DECISION_FEATURES, FEATURES, MODEL_FILE, AnswerabilityModel
+
+ROOT = Path(__file__).resolve().parents[1]
+TRAIN = (ROOT / "data" / "corpus" / "train", ROOT / "tests" / "data" / "train-docs")
+VALIDATION = (ROOT / "data" / "corpus" / "validation",)
+TEST = (ROOT / "data" / "corpus" / "test", ROOT / "data" / "eval")
+CARD_FILE = MODEL_FILE.with_name("answerability.card.json")
+VIF_LIMIT = 10.0
+MAX_FALSE_REFUSALS = 0.05  # of the decision alone on validation; the rules around it add about 0.06 (measured)
+GRID = {"l2": (0.3, 1.0, 3.0, 10.0), "hidden_weight": (0.25, 0.5, 1.0)}
+THRESHOLDS = tuple(round(t, 3) for t in np.linspace(0.02, 0.98, 49))
+
+
+def discover(folders: tuple[Path, ...]) -> list[evaluate.SuiteDocument]:
+    from rag.settings import DEFAULT_SOURCE
+
+    return [doc for folder in folders if folder.is_dir() for doc in evaluate.discover(folder, DEFAULT_SOURCE)]
+
+
+def file_hash(path: Path) -> str:
+    return hashlib.sha256(Path(path).read_bytes()).hexdigest()
+
+
+# ---------------------------------------------------------------- quick figures from collected rows
+
+def outcomes(examples: list[fit.Example], probability: np.ndarray, threshold: float) -> dict[str, dict]:
+    """Per document: answer accuracy, false refusals and refusals of unanswerable questions, as the
+    decision alone would give them (the rules before and after it are left out: fast enough for a grid)."""
+    by_document: dict[str, list] = {}
+    for e, p in zip(examples, probability):
+        by_document.setdefault(e.document, []).append((e.outcome, p >= threshold))
+    out = {}
+    for name, rows in by_document.items():
+        answerable = [(o, a) for o, a in rows if o != "none"] or [("wrong", False)]
+        unanswerable = [a for o, a in rows if o == "none"] or [False]
+        out[name] = {"answer_acc": sum(o == "right" and a for o, a in answerable) / len(answerable),
+                     "false_refusal": sum(o == "right" and not a for o, a in answerable) / len(answerable),
+                     "refusal_unanswerable": sum(not a for a in unanswerable) / len(unanswerable)}
+    return out
+
+
+def objective(per_document: dict[str, dict], max_false_refusals: float = MAX_FALSE_REFUSALS) -> float:
+    """Mean answer accuracy plus mean refusal of unanswerable questions (a wrong answer and a missed
+    refusal cost the same), among the settings whose mean false refusals stay under the cap; past the
+    cap, only how far past it counts. Without the cap the sum is best where half the right answers are
+    refused (measured on validation: accuracy 0.46, false refusals 0.46), which no user wants."""
+    rows = list(per_document.values())
+    false_refusals = float(np.mean([r["false_refusal"] for r in rows]))
+    if false_refusals > max_false_refusals:
+        return -false_refusals
+    return float(np.mean([r["answer_acc"] for r in rows]) + np.mean([r["refusal_unanswerable"] for r in rows]))
+
+
+def best_threshold(examples: list[fit.Example], probability: np.ndarray) -> tuple[float, float]:
+    scored = [(objective(outcomes(examples, probability, t)), -abs(t - 0.5), t) for t in THRESHOLDS]
+    value, _, threshold = max(scored)
+    return float(threshold), value
+
+
+# ---------------------------------------------------------------- candidates
+
+def vif_pruned(examples: list[fit.Example], features: tuple[str, ...], limit: float = VIF_LIMIT) -> tuple[str, ...]:
+    """Drop the most collinear signal until every variance inflation factor is under `limit`."""
+    x = np.array([e.row for e in examples if e.row is not None])
+    kept = list(features)
+    while len(kept) > 2:
+        columns = x[:, [FEATURES.index(f) for f in kept]]
+        columns = (columns - columns.mean(0)) / np.where(columns.std(0) < 1e-9, 1.0, columns.std(0))
+        vifs = []
+        for i in range(len(kept)):
+            others = np.delete(columns, i, axis=1)
+            design = np.hstack([others, np.ones((len(others), 1))])
+            beta, *_ = np.linalg.lstsq(design, columns[:, i], rcond=None)
+            residual = columns[:, i] - design @ beta
+            r2 = 1 - residual.var() / max(columns[:, i].var(), 1e-12)
+            vifs.append(1 / max(1 - r2, 1e-9))
+        worst = int(np.argmax(vifs))
+        if vifs[worst] < limit:
+            break
+        kept.pop(worst)
+    return tuple(kept)
+
+
+@dataclasses.dataclass
+class Candidate:
+    name: str
+    settings: dict
+    model: object  # has probabilities(rows) and threshold
+    validation: dict  # per document, quick figures at the validation-chosen threshold
+    score: float
+
+
+def rows_of(examples: list[fit.Example]) -> np.ndarray:
+    return np.array([e.row if e.row is not None else np.zeros(len(FEATURES)) for e in examples])
+
+
+def probabilities(model, examples: list[fit.Example]) -> np.ndarray:
+    p = model.probabilities(rows_of(examples))
+    return np.where([e.row is None for e in examples], 0.0, p)
+
+
+def logistic_candidates(train: list[fit.Example], validation: list[fit.Example]) -> list[Candidate]:
+    feature_sets = {"all": DECISION_FEATURES, "pruned": vif_pruned(train, DECISION_FEATURES)}
+    out = []
+    for (set_name, features), l2, hidden in itertools.product(feature_sets.items(), GRID["l2"],
+                                                              GRID["hidden_weight"]):
+        model = fit.fit(train, features=features, l2=l2, hidden_weight=hidden)
+        threshold, value = best_threshold(validation, probabilities(model, validation))
+        model = dataclasses.replace(model, threshold=threshold)
+        out.append(Candidate("logistic", {"features": set_name, "l2": l2, "hidden_weight": hidden,
+                                          "threshold": threshold},
+                             model, outcomes(validation, probabilities(model, validation), threshold), value))
+    return out
+
+
+@dataclasses.dataclass
+class BoostedModel:
+    """Gradient boosting over the decision rows (for comparison; not written to disk)."""
+    classifier: object
+    threshold: float
+
+    def probabilities(self, rows: np.ndarray) -> np.ndarray:
+        return self.classifier.predict_proba(np.atleast_2d(rows))[:, 1]
+
+
+def boosting_candidates(train: list[fit.Example], validation: list[fit.Example], seed: int) -> list[Candidate]:
+    from sklearn.ensemble import HistGradientBoostingClassifier
+
+    out = []
+    for depth, hidden in itertools.product((2, 3), GRID["hidden_weight"]):
+        rows = [(r, o, w) for r, o, w in fit.cases(train, hidden) if r is not None and o != "wrong"]
+        x = np.array([r for r, _, _ in rows])
+        y = np.array([o == "right" for _, o, _ in rows], dtype=int)
+        w = np.array([w for _, _, w in rows]) * np.where(y == 1, (1 - y).sum() / max(y.sum(), 1), 1.0)
+        classifier = HistGradientBoostingClassifier(max_depth=depth, learning_rate=0.05, max_iter=200,
+                                                    l2_regularization=1.0, random_state=seed).fit(x, y, sample_weight=w)
+        model = BoostedModel(classifier, 0.5)
+        threshold, value = best_threshold(validation, probabilities(model, validation))
+        model.threshold = threshold
+        out.append(Candidate("boosting", {"max_depth": depth, "hidden_weight": hidden, "threshold": threshold},
+                             model, outcomes(validation, probabilities(model, validation), threshold), value))
+    return out
+
+
+# ---------------------------------------------------------------- the real pipeline on held-out documents
+
+def scored(model, documents: list[evaluate.SuiteDocument], work: Path, embedder) -> dict[str, dict]:
+    """Each document in its own index, answered by the whole pipeline with `model`, scored."""
+    from rag.pipeline import Pipeline
+
+    out = {}
+    for doc in documents:
+        pipeline = Pipeline.load(evaluate.document_index(doc, work, embedder), embedder=embedder, model=model)
+        questions = evaluate.load_questions(doc.questions)
+        answers, _ = evaluate.run(pipeline, questions, fit.K)
+        out[doc.name] = evaluate.score(questions, answers)
+    return out
+
+
+def mean_row(rows: dict[str, dict]) -> dict:
+    keys = ("recall@1", "recall@5", "answer_acc", "false_refusal", "refusal_unanswerable")
+    return {k: round(float(np.mean([r[k] for r in rows.values() if r.get(k) is not None])), 3) for k in keys}
+
+
+def collect(documents: list[evaluate.SuiteDocument], work: Path, embedder) -> list[fit.Example]:
+    from rag.pipeline import Pipeline
+
+    examples = []
+    for doc in documents:
+        pipeline = Pipeline.load(evaluate.document_index(doc, work, embedder), embedder=embedder,
+                                 model=fit.placeholder_model())
+        examples += fit.collect(pipeline, doc.name, evaluate.load_questions(doc.questions))
+        print(f"  collected {doc.name}", file=sys.stderr, flush=True)
+    return examples
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--work", type=Path, help="where the per-document indexes go (default: temporary)")
+    parser.add_argument("--out", type=Path, default=MODEL_FILE)
+    parser.add_argument("--card", type=Path, default=CARD_FILE)
+    parser.add_argument("--seed", type=int, default=0)
+    args = parser.parse_args(argv)
+    from rag.store.embedders import create_embedder
+
+    began = time.perf_counter()
+    np.random.seed(args.seed)
+    embedder = create_embedder()
+    splits = {"train": discover(TRAIN), "validation": discover(VALIDATION), "test": discover(TEST)}
+    names = [d.name for docs in splits.values() for d in docs]
+    if len(names) != len(set(names)):
+        parser.error("a document name occurs in two splits")
+    with tempfile.TemporaryDirectory(prefix="rag-train-") as tmp:
+        work = args.work or Path(tmp)
+        print("collecting the decision's input on training and validation documents", file=sys.stderr)
+        train = collect(splits["train"], work, embedder)
+        validation = collect(splits["validation"], work, embedder)
+        candidates = logistic_candidates(train, validation) + boosting_candidates(train, validation, args.seed)
+        for c in sorted(candidates, key=lambda c: -c.score)[:8]:
+            print(f"  {c.score:.3f} {c.name} {c.settings}", file=sys.stderr)
+        logistic = [c for c in candidates if c.name == "logistic"]
+        chosen = max(logistic, key=lambda c: c.score)
+        best_boosting = max((c for c in candidates if c.name == "boosting"), key=lambda c: c.score)
+        shipped = AnswerabilityModel.load(MODEL_FILE)  # the decision before this training, for the report
+        print("scoring on validation, then test (whole pipeline, each document in its own index)", file=sys.stderr)
+        report = {"chosen": {"validation": scored(chosen.model, splits["validation"], work, embedder),
+                             "test": scored(chosen.model, splits["test"], work, embedder)}}
+        report["boosting"] = {"validation": scored(best_boosting.model, splits["validation"], work, embedder)}
+        report["before"] = {"validation": scored(shipped, splits["validation"], work, embedder),
+                            "test": scored(shipped, splits["test"], work, embedder)}
+    model = dataclasses.replace(chosen.model, fitted_on=tuple(sorted({d.name for d in splits["train"]})))
+    args.out.write_text(json.dumps(model.to_json(), indent=1) + "\n", encoding="utf-8")
+    card = {
+        "model": args.out.name,
+        "what": "logistic regression over the answer decision's signals of the best-ranked sentence; "
+                "its probability that the document answers the question, and the refusal threshold",
+        "data": {split: {d.name: {"article": file_hash(d.article), "questions": file_hash(d.questions)}
+                         for d in docs} for split, docs in splits.items()},
+        "rows": {"train_questions": len(train), "validation_questions": len(validation),
+                 "generated_negatives": sum((e.hidden_row is not None) + len(e.near_miss_rows) for e in train)},
+        "embedding": embedder.describe() if hasattr(embedder, "describe") else {"name": embedder.name},
+        "settings": {**chosen.settings, "feature_list": list(chosen.model.features), "seed": args.seed,
+                     "grid": GRID, "vif_limit": VIF_LIMIT,
+                     "max_false_refusals_on_validation": MAX_FALSE_REFUSALS},
+        "candidates_on_validation": [{"name": c.name, "settings": {k: v for k, v in c.settings.items()},
+                                      "objective": round(c.score, 4)} for c in candidates],
+        "figures": {name: {split: {"mean": mean_row(rows), "documents": rows} for split, rows in runs.items()}
+                    for name, runs in report.items()},
+        "training_seconds": round(time.perf_counter() - began, 1),
+    }
+    args.card.write_text(json.dumps(card, indent=1, default=float) + "\n", encoding="utf-8")
+    for name, runs in report.items():
+        for split, rows in runs.items():
+            print(f"{name}, {split}: {mean_row(rows)}")
+    print(f"wrote {args.out} and {args.card}", file=sys.stderr)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,49 @@
+"""The shipped answer decision and its model card agree: the card describes the data it was trained on
+as it is now, and the model, run on a fixed sample of held-out documents, gives the card's figures."""
+from __future__ import annotations
+
+import json
+
+import pytest
+
+from rag import train
+from rag.answering.evidence import MODEL_FILE, AnswerabilityModel
+
+CARD = json.loads(train.CARD_FILE.read_text(encoding="utf-8"))
+SAMPLE = (("validation", "library-faq"), ("test", "transit-fares-faq"))
+FIGURES = ("recall@1", "answer_acc", "false_refusal", "refusal_unanswerable")
+
+
+def test_the_card_names_the_shipped_model_and_its_settings():
+    model = AnswerabilityModel.load()
+    assert CARD["model"] == MODEL_FILE.name
+    assert list(model.features) == CARD["settings"]["feature_list"]
+    assert model.threshold == pytest.approx(CARD["settings"]["threshold"])
+    assert set(CARD["data"]) == {"train", "validation", "test"}
+
+
+def test_the_card_describes_the_documents_as_they_are_now():
+    documents = {d.name: d for split in (train.TRAIN, train.VALIDATION, train.TEST) for d in train.discover(split)}
+    for split, recorded in CARD["data"].items():
+        for name, hashes in recorded.items():
+            doc = documents[name]
+            assert (train.file_hash(doc.article), train.file_hash(doc.questions)) == \
+                (hashes["article"], hashes["questions"]), name
+
+
+def test_no_document_is_in_two_splits():
+    names = [name for recorded in CARD["data"].values() for name in recorded]
+    assert len(names) == len(set(names))
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("split, name", SAMPLE)
+def test_the_shipped_model_gives_the_cards_figures_on_a_fixed_sample(tmp_path, split, name):
+    from rag.store.embedders import create_embedder
+
+    folders = train.VALIDATION if split == "validation" else train.TEST
+    doc = next(d for d in train.discover(folders) if d.name == name)
+    measured = train.scored(AnswerabilityModel.load(), [doc], tmp_path, create_embedder())[name]
+    recorded = CARD["figures"]["chosen"][split]["documents"][name]
+    for key in FIGURES:
+        assert measured[key] == pytest.approx(recorded[key], abs=0.01), key
