@@ -300,7 +300,8 @@ class ConnectionCap:
 
 class UploadQuota:
     """Before an upload is read: stale inbox files are swept, and an upload that would take the inbox
-    over `most` bytes is refused with the reason."""
+    over `most` bytes is refused with the reason. After it: the empty temporary files Gradio's upload
+    route leaves in the inbox for each request are deleted."""
 
     def __init__(self, app, inbox: Callable[[], Path], most: int = uploads.MAX_INBOX_BYTES,
                  paths: tuple[str, ...] = ("/gradio_api/upload",)) -> None:
@@ -318,6 +319,11 @@ class UploadQuota:
             if uploads.folder_bytes(inbox) + incoming > self.most:
                 return await refuse(413, "The server holds too many uploads waiting to be added; "
                                          "try again in a few minutes.")(scope, receive, send)
+            before = uploads.loose_files(inbox)
+            try:
+                return await self.app(scope, receive, send)
+            finally:
+                uploads.drop_empty(uploads.loose_files(inbox) - before)
         await self.app(scope, receive, send)
 
 

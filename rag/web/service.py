@@ -204,6 +204,9 @@ class ChatService:
             finally:
                 uploads.discard(upload, self.inbox)
             accepted.append((name, data))
+        # Gradio's File component makes an empty temporary file in the inbox for each file it hands
+        # over, and never uses it: without this, every upload would leave one behind.
+        uploads.drop_empty(uploads.loose_files(self.inbox))
         stored = []
         if accepted:
             source = self.source

@@ -73,6 +73,25 @@ def sweep(inbox: Path, older_than: float = STALE_SECONDS, now: float | None = No
     return removed
 
 
+def loose_files(inbox: Path) -> set[Path]:
+    """The files directly in the inbox (Gradio keeps each upload in a folder of its own below it)."""
+    try:
+        return {p for p in Path(inbox).iterdir() if p.is_file() and not p.is_symlink()}
+    except OSError:
+        return set()
+
+
+def drop_empty(paths: set[Path]) -> None:
+    """Delete the empty ones: the spooling files an upload request leaves once its files are moved.
+    (A file another request has only just opened is empty too; that rare upload fails and says so.)"""
+    for path in paths:
+        try:
+            if path.stat().st_size == 0:
+                path.unlink()
+        except OSError:
+            continue
+
+
 def folder_bytes(folder: Path) -> int:
     total = 0
     if Path(folder).is_dir():

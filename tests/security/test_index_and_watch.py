@@ -101,3 +101,22 @@ def test_watching_a_source_that_is_not_there_says_so_and_serves(tmp_path):
     service = ChatService(settings, watch=True)
     assert service.watcher is None and "Not watching the source" in service.error
     assert "1989" in service.answer_json("When did Gorbachev visit Beijing?")["answer"]
+
+
+@pytest.mark.slow
+def test_building_the_chat_leaves_a_running_build_progress_bar_alone(tmp_path):
+    """A rebuild at startup shows a tqdm bar; Gradio's track_tqdm patched tqdm while the chat was built,
+    and that bar crashed at its next update ("Rebuild failed (AttributeError)")."""
+    import io
+
+    from tqdm import tqdm
+
+    from test_app import project_copy
+    from rag.web import app as web
+
+    service = web.ChatService(project_copy(tmp_path))
+    bar = tqdm(total=3, file=io.StringIO())  # as a build running in the background has
+    web.build_app(service)
+    bar.update(1)
+    bar.close()
+    assert bar.n == 1

@@ -173,3 +173,21 @@ def test_an_upload_survives_a_kill_before_its_rebuild(service, tmp_path):
     again.background.join(timeout=300)
     assert "ferry.txt" in [name for name, _ in again.documents()]
     assert not restarted.source_record.exists()  # the manifest records the source now
+
+
+@pytest.mark.slow
+def test_an_upload_through_the_chat_leaves_nothing_downloadable(tmp_path, monkeypatch):
+    from gradio_client import Client, handle_file
+
+    monkeypatch.setenv("GRADIO_TEMP_DIR", str(tmp_path / "inbox"))  # a private inbox, as app.py makes
+    note = tmp_path / "note.txt"
+    note.write_text("The Zembla ferry leaves at noon.\n")
+    server = Served(project_copy(tmp_path / "project"))
+    try:
+        Client(server.url, verbose=False).predict([handle_file(str(note))], api_name="/upload")
+        assert server.service.inbox == (tmp_path / "inbox").resolve()
+        left = [p for p in server.service.inbox.rglob("*") if p.is_file()]
+        assert left == []  # the copy Gradio kept of the upload, and its spooling file, are gone
+        assert (tmp_path / "project" / "data" / "documents" / "note.txt").exists()
+    finally:
+        server.close()
