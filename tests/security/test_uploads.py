@@ -191,3 +191,53 @@ def test_an_upload_through_the_chat_leaves_nothing_downloadable(tmp_path, monkey
         assert (tmp_path / "project" / "data" / "documents" / "note.txt").exists()
     finally:
         server.close()
+
+
+@pytest.mark.slow
+def test_an_upload_survives_a_real_kill_9_of_the_server(tmp_path):
+    import signal
+    import subprocess
+    import sys
+    import time
+
+    from gradio_client import Client, handle_file
+
+    from test_app import free_port
+
+    project_copy(tmp_path)
+    note = tmp_path / "ferry.txt"
+    note.write_text("The Zembla ferry leaves at noon.\n")
+
+    def start(port: int) -> subprocess.Popen:
+        server = subprocess.Popen([sys.executable, str(Path(__file__).parents[2] / "app.py"), "--port", str(port),
+                                   "--index", str(tmp_path / "index")], stdout=subprocess.DEVNULL,
+                                  stderr=subprocess.DEVNULL)
+        deadline = time.monotonic() + 120
+        while time.monotonic() < deadline:
+            try:
+                if httpx.get(f"http://127.0.0.1:{port}/api/status", timeout=2).json().get("chat_ready"):
+                    return server
+            except (httpx.HTTPError, ValueError):
+                time.sleep(0.5)
+        server.kill()
+        raise AssertionError("the server did not start")
+
+    port = free_port()
+    server = start(port)
+    try:
+        Client(f"http://127.0.0.1:{port}/", verbose=False).predict([handle_file(str(note))], api_name="/upload")
+    finally:
+        server.send_signal(signal.SIGKILL)  # before (or while) the rebuild runs
+        server.wait(10)
+    port = free_port()
+    server = start(port)
+    try:
+        deadline = time.monotonic() + 180
+        names: list[str] = []
+        while time.monotonic() < deadline and "ferry.txt" not in names:
+            names = [d["name"] for d in httpx.get(f"http://127.0.0.1:{port}/api/status").json()["documents"]]
+            time.sleep(1)
+        assert "ferry.txt" in names
+    finally:
+        server.terminate()
+        server.wait(15)
