@@ -3,8 +3,9 @@ SHELL := /bin/bash
 PYTHON ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
-HOST ?= 127.0.0.1
-PORT ?= 7860
+# `make run PORT=7861` or `RAG_PORT=7861 make run`: the flag wins, then the environment.
+HOST ?= $(or $(RAG_HOST),127.0.0.1)
+PORT ?= $(or $(RAG_PORT),7860)
 
 .PHONY: run test index chat bench eval fit train clean
 

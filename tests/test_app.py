@@ -305,6 +305,7 @@ def test_documents_uploaded_in_the_chat_are_answered_from_and_removed(tmp_path):
                                                      handle_file(str(scan))], api_name="/upload")
         assert "Added boiler manual.pdf, kettle.html" in plain(status)
         assert "Not added: Source scan.pdf has no text layer (a scanned image?)" in plain(status)
+        assert "status-error\">⚠ Not added: Source scan.pdf" in status  # a refusal is shown as an error
         server.service.background.join(timeout=300)
         assert web.heading_of(server.service) == "## Ask: 3 documents"
         folder = tmp_path / "project" / "data" / "documents"

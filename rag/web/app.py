@@ -130,7 +130,8 @@ def build_app(service: ChatService) -> gr.Blocks:
                 chatbot = gr.Chatbot(label="Chat", show_label=False, elem_id="chat", height=560, sanitize_html=True,
                                      buttons=["copy"], feedback_options=None,
                                      placeholder="Ask anything about the document. Every claim in an answer "
-                                                 "cites a numbered passage on the right.")
+                                                 "cites a numbered passage, shown beside the chat (below it on "
+                                                 "a phone).")
                 with gr.Row():
                     # No max_length: a box that cuts a pasted question silently hides the cut; the
                     # pipeline says it is too long instead.
@@ -242,8 +243,11 @@ def build_app(service: ChatService) -> gr.Blocks:
 
         def refresh(message: str = ""):
             info = service.status()
-            if message:
-                info["message"] = message
+            done, _, refused = message.partition("Not added: ")
+            if done.strip():
+                info["message"] = done.strip()
+            if refused:  # a refusal is an error, shown as one, with its reason
+                info["error"] = " ".join(filter(None, [info.get("error"), f"Not added: {refused}"]))
             names = [name for name, _ in service.documents()]
             return (render.status_html(info), render.documents_html(service.documents()),
                     heading_of(service), gr.update(choices=names, value=None))
