@@ -247,8 +247,8 @@ class SignInGate:
     itself. `signed_in(scope)` tells a signed-in request (Gradio's session cookie); the JSON API checks
     its own credentials, with the backoff, so it is let through to do so."""
 
-    OPEN_EXACT = ("/", "/login", "/login/", "/favicon.ico", "/manifest.json", "/theme.css", "/config",
-                  "/gradio_api/info", "/gradio_api/login_check", "/gradio_api/login_check/")
+    OPEN_EXACT = ("/", "/login", "/login/", "/favicon.ico", "/manifest.json", "/theme.css",
+                  "/gradio_api/login_check", "/gradio_api/login_check/")
     OPEN_PREFIXES = ("/assets/", "/static/", "/gradio_api/assets/", "/svelte/", "/api/", "/custom_component/",
                      "/gradio_api/theme.css", "/gradio_api/static/")
 
@@ -259,11 +259,43 @@ class SignInGate:
         return path in self.OPEN_EXACT or path.startswith(self.OPEN_PREFIXES)
 
     async def __call__(self, scope, receive, send):
-        if scope["type"] == "http" and not self.open(scope["path"]) and not self.signed_in(scope):
-            return await refuse(401, "Log in first.")(scope, receive, send)
+        if scope["type"] == "http" and not self.signed_in(scope):
+            if not self.open(scope["path"]):
+                return await refuse(401, "Log in first.")(scope, receive, send)
+            if scope["path"] == "/":  # the login page: without the list of endpoints Gradio embeds in it
+                return await self.app(scope, receive, without_api_info(send))
         if scope["type"] == "websocket" and not self.signed_in(scope):
             return await send({"type": "websocket.close", "code": 1008})
         await self.app(scope, receive, send)
+
+
+API_INFO = re.compile(rb"window\.gradio_api_info = .*?;</script>", re.S)  # JSON here escapes "<": linear
+NO_API_INFO = b'window.gradio_api_info = {"named_endpoints": {}, "unnamed_endpoints": {}};</script>'
+
+
+def without_api_info(send):
+    """A `send` that holds the page back until it is whole, then sends it with Gradio's API description
+    (every endpoint and its parameters) replaced by an empty one."""
+    start: dict = {}
+    body = b""
+
+    async def rewriting_send(message):
+        nonlocal start, body
+        if message["type"] == "http.response.start":
+            start = message
+            return
+        if message["type"] != "http.response.body":
+            return await send(message)
+        body += message.get("body", b"")
+        if message.get("more_body"):
+            return
+        headers = [(k, v) for k, v in start.get("headers", []) if k.lower() != b"content-length"]
+        if not any(k.lower() == b"content-encoding" for k, _ in headers):  # plain HTML only
+            body = API_INFO.sub(lambda _: NO_API_INFO, body, count=1)
+        await send({**start, "headers": [*headers, (b"content-length", str(len(body)).encode())]})
+        await send({"type": "http.response.body", "body": body})
+
+    return rewriting_send
 
 
 class ConnectionCap:

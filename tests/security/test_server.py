@@ -37,7 +37,7 @@ def test_a_right_password_passes_once_the_current_wait_is_over():
 @pytest.mark.slow
 @pytest.mark.parametrize("path", ["gradio_api/heartbeat/anything", "gradio_api/app_id", "gradio_api/startup-events",
                                   "gradio_api/queue/data?session_hash=x", "gradio_api/file=/etc/hostname",
-                                  "openapi.json", "gradio_api/info/../app_id"])
+                                  "openapi.json", "gradio_api/info", "config", "gradio_api/info/../app_id"])
 def test_with_auth_nothing_but_the_login_page_answers_without_a_login(guarded, path):
     reply = httpx.get(guarded.url + path, timeout=5)
     assert reply.status_code in (401, 404)
@@ -49,9 +49,11 @@ def test_with_auth_the_cancel_route_needs_a_login(guarded):
 
 
 @pytest.mark.slow
-def test_the_login_page_names_no_document(guarded):
+def test_the_login_page_names_no_document_and_no_endpoint(guarded):
     page = httpx.get(guarded.url, timeout=10)
-    assert page.status_code == 200 and "sino-soviet-relations.txt" not in page.text
+    assert page.status_code == 200 and "auth_required" in page.text
+    assert "sino-soviet-relations.txt" not in page.text
+    assert '"api_name"' not in page.text and "/upload" not in page.text
 
 
 @pytest.mark.slow
