@@ -7,7 +7,7 @@ BIN := $(VENV)/bin
 HOST ?= $(or $(RAG_HOST),127.0.0.1)
 PORT ?= $(or $(RAG_PORT),7860)
 
-.PHONY: run test index chat bench eval fit train clean
+.PHONY: run test index chat bench eval fit train lock clean
 
 run: $(VENV)/.installed index
 	$(BIN)/python app.py --host $(HOST) --port $(PORT) --watch
@@ -41,18 +41,33 @@ fit: $(VENV)/.installed
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
 
-# Stamps: a second `make run`/`make test` installs nothing unless pyproject.toml changed.
-$(VENV)/.installed: pyproject.toml | $(BIN)/python
-	$(BIN)/pip install --disable-pip-version-check -q -e .
+# Stamps: a second `make run`/`make test` installs nothing unless the lock files changed. The lock
+# files pin every package (requirements.lock to run, requirements-test.lock to test as well), so the
+# same commit installs the same libraries next month; `make lock` refreshes them from pyproject.toml.
+$(VENV)/.installed: pyproject.toml requirements.lock | $(BIN)/python
+	$(BIN)/pip install --disable-pip-version-check -q -r requirements.lock
+	$(BIN)/pip install --disable-pip-version-check -q --no-deps -e .
 	touch $@
 
-$(VENV)/.installed-test: $(VENV)/.installed pyproject.toml
-	$(BIN)/pip install --disable-pip-version-check -q -e '.[test]'
+$(VENV)/.installed-test: $(VENV)/.installed requirements-test.lock
+	$(BIN)/pip install --disable-pip-version-check -q -r requirements-test.lock
 	touch $@
+
+# Resolve pyproject.toml's ranges afresh in a scratch venv and pin the result (torch stays the CPU
+# build on this machine's disk).
+lock:
+	rm -rf .lock-venv && $(PYTHON) -m venv .lock-venv
+	.lock-venv/bin/pip install --disable-pip-version-check -q -e .
+	{ echo "# Pinned by \`make lock\` (every package, exact versions); \`make run\` and \`make test\` install from it."; \
+	  .lock-venv/bin/pip freeze --exclude-editable | sed 's/^torch==\(.*\)+cpu$$/torch==\1/'; } > requirements.lock
+	.lock-venv/bin/pip install --disable-pip-version-check -q -e '.[test]'
+	{ echo "# Pinned by \`make lock\` (every package, exact versions); \`make run\` and \`make test\` install from it."; \
+	  .lock-venv/bin/pip freeze --exclude-editable | sed 's/^torch==\(.*\)+cpu$$/torch==\1/'; } > requirements-test.lock
+	rm -rf .lock-venv
 
 $(VENV)/.installed-bench: $(VENV)/.installed-test pyproject.toml
 	$(BIN)/pip install --disable-pip-version-check -q -e '.[test,bench]'
 	touch $@
 
 clean:
-	rm -rf $(VENV) .pytest_cache test-artifacts rag.egg-info
+	rm -rf $(VENV) .pytest_cache test-artifacts rag.egg-info .lock-venv

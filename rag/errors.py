@@ -14,10 +14,6 @@ class IndexCorrupt(RagError):
     """The index folder exists but cannot be loaded as it is: rebuild it."""
 
 
-class StaleIndex(RagError):
-    """The index no longer matches its source, model or settings."""
-
-
 class SourceError(RagError):
     """The source document cannot be read or holds no text."""
 

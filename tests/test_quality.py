@@ -14,7 +14,7 @@ import pytest
 
 from rag import evaluate
 
-from conftest import EVAL, ROOT, SHARED_EVAL
+from conftest import EVAL, ROOT, SHARED_SCORER
 
 DEV = EVAL / "dev.jsonl"
 OURS = ROOT / "tests" / "data" / "questions.jsonl"
@@ -42,9 +42,8 @@ def test_dev_set(dev_run):
 
 
 @pytest.mark.slow
-@pytest.mark.skipif(not (SHARED_EVAL / "score.py").exists(), reason="the shared scorer is not beside this clone")
 def test_our_scoring_agrees_with_the_shared_scorer(dev_run):
-    spec = importlib.util.spec_from_file_location("shared_score", SHARED_EVAL / "score.py")
+    spec = importlib.util.spec_from_file_location("shared_score", SHARED_SCORER)
     shared = importlib.util.module_from_spec(spec)
     spec.loader.exec_module(shared)
     questions, answers = dev_run
