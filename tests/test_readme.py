@@ -95,7 +95,7 @@ def project(tmp_path_factory) -> dict:
     work = tmp_path_factory.mktemp("readme")
     shutil.copytree(ROOT / "index", work / "index")
     shutil.copytree(ROOT / "data", work / "data")
-    for name in (".venv", "app.py", "Makefile", "pyproject.toml"):
+    for name in (".venv", "app.py", "Makefile", "pyproject.toml", "requirements.lock", "requirements-test.lock"):
         (work / name).symlink_to(ROOT / name)
     (work / "questions.jsonl").write_text(
         json.dumps({"question": "Who did Mao send to Korea?"}) + "\n" + json.dumps({"question": QUESTION}) + "\n")

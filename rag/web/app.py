@@ -252,15 +252,19 @@ def build_app(service: ChatService) -> gr.Blocks:
             return (render.status_html(info), render.documents_html(service.documents()),
                     heading_of(service), gr.update(choices=names, value=None))
 
-        def on_upload(files: list[str] | None):
-            outcome = service.add_documents([Path(f) for f in files or []])
+        def on_upload(files: list | None):
+            """Not preprocessed (Gradio's File would leave an empty temporary file per upload): each
+            item is Gradio's file record, whose path the request guard has checked."""
+            paths = [Path(f["path"] if isinstance(f, dict) else f) for f in files or []
+                     if isinstance(f, (dict, str)) and (not isinstance(f, dict) or isinstance(f.get("path"), str))]
+            outcome = service.add_documents(paths)
             return (*refresh(outcome), None)
 
         def on_remove(name: str | None):
             return refresh(service.remove_document(name) if name else "Choose a document to remove.")
 
         upload.upload(on_upload, inputs=[upload], outputs=[status, documents, heading, to_remove, upload],
-                      api_name="upload", concurrency_limit=2, concurrency_id="rebuild")
+                      api_name="upload", concurrency_limit=2, concurrency_id="rebuild", preprocess=False)
         remove.click(on_remove, inputs=[to_remove], outputs=[status, documents, heading, to_remove],
                      api_name="remove", concurrency_limit=2, concurrency_id="rebuild")
         def refresh_examples(shown: list[str]):

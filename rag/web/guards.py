@@ -204,12 +204,17 @@ def replaying(messages: list[dict], receive):
     return replay
 
 
+UNREADABLE = "\x00"  # stands for a body too deep to read: refused like a forged path
+
+
 def named_paths(body: bytes) -> list[str]:
     """Every file path a Gradio event body names: the "path" of each object in it."""
     try:
         data = json.loads(body)
-    except (ValueError, RecursionError):
-        return []
+    except RecursionError:
+        return [UNREADABLE]
+    except ValueError:
+        return []  # not JSON: Gradio refuses it itself
     found, stack = [], [data]
     while stack:
         item = stack.pop()
@@ -247,7 +252,7 @@ class SignInGate:
     itself. `signed_in(scope)` tells a signed-in request (Gradio's session cookie); the JSON API checks
     its own credentials, with the backoff, so it is let through to do so."""
 
-    OPEN_EXACT = ("/", "/login", "/login/", "/favicon.ico", "/manifest.json", "/theme.css",
+    OPEN_EXACT = ("/", "/login", "/login/", "/favicon.ico", "/theme.css",
                   "/gradio_api/login_check", "/gradio_api/login_check/")
     OPEN_PREFIXES = ("/assets/", "/static/", "/gradio_api/assets/", "/svelte/", "/api/", "/custom_component/",
                      "/gradio_api/theme.css", "/gradio_api/static/")
@@ -331,13 +336,16 @@ class ConnectionCap:
 
 
 class UploadQuota:
-    """Before an upload is read: stale inbox files are swept, and an upload that would take the inbox
-    over `most` bytes is refused with the reason. After it: the empty temporary files Gradio's upload
-    route leaves in the inbox for each request are deleted."""
+    """Before an upload is read: stale inbox files are swept, and an upload is refused with the reason
+    when what the inbox holds, plus what uploads in flight declared, would pass `most` bytes, or when
+    one client's uploads in flight would pass `per_client` (two files of the largest size)."""
 
     def __init__(self, app, inbox: Callable[[], Path], most: int = uploads.MAX_INBOX_BYTES,
+                 per_client: int = 2 * uploads.MAX_UPLOAD_BYTES + 1_000_000,
                  paths: tuple[str, ...] = ("/gradio_api/upload",)) -> None:
-        self.app, self.inbox, self.most, self.paths = app, inbox, most, paths
+        self.app, self.inbox, self.most, self.per_client, self.paths = app, inbox, most, per_client, paths
+        self.reserved: dict[str, int] = {}  # bytes declared by uploads in flight, by client
+        self.lock = threading.Lock()
 
     async def __call__(self, scope, receive, send):
         if scope["type"] == "http" and scope["path"].rstrip("/") in self.paths:
@@ -348,18 +356,33 @@ class UploadQuota:
                 incoming = int(declared)
             except ValueError:
                 incoming = 0
-            if uploads.folder_bytes(inbox) + incoming > self.most:
+            client = client_of(scope)
+            with self.lock:
+                refused = (uploads.folder_bytes(inbox) + sum(self.reserved.values()) + incoming > self.most
+                           or self.reserved.get(client, 0) + incoming > self.per_client)
+                if not refused:
+                    self.reserved[client] = self.reserved.get(client, 0) + incoming
+            if refused:
                 return await refuse(413, "The server holds too many uploads waiting to be added; "
                                          "try again in a few minutes.")(scope, receive, send)
-            before = uploads.loose_files(inbox)
             try:
                 return await self.app(scope, receive, send)
             finally:
-                uploads.drop_empty(uploads.loose_files(inbox) - before)
+                with self.lock:
+                    left = self.reserved.get(client, 0) - incoming
+                    if left > 0:
+                        self.reserved[client] = left
+                    else:
+                        self.reserved.pop(client, None)
         await self.app(scope, receive, send)
 
 
-RANGE = re.compile(r"bytes=(\d+-\d*|-\d+)(,\s*(\d+-\d*|-\d+))*")
+RANGE = re.compile(r"bytes=(?:(\d{1,15})-(\d{0,15})|-\d{1,15})")  # one range: Gradio reads no more
+
+
+def valid_range(value: str) -> bool:
+    match = RANGE.fullmatch(value)
+    return bool(match) and not (match.group(1) and match.group(2) and int(match.group(2)) < int(match.group(1)))
 
 
 class RangeCheck:
@@ -371,6 +394,6 @@ class RangeCheck:
     async def __call__(self, scope, receive, send):
         if scope["type"] == "http" and scope["path"].startswith(self.prefix):
             value = dict(scope["headers"]).get(b"range")
-            if value is not None and not RANGE.fullmatch(value.decode("latin-1").strip()):
+            if value is not None and not valid_range(value.decode("latin-1").strip()):
                 return await refuse(416, "The Range header is not valid.")(scope, receive, send)
         await self.app(scope, receive, send)

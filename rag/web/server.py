@@ -17,10 +17,12 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import atexit
 import ipaddress
 import json
 import logging
 import os
+import shutil
 import socket
 import sys
 import tempfile
@@ -161,14 +163,11 @@ def create_server(service, blocks, auth: tuple[str, str] | None = None, token: s
     service.inbox = Path(chat.uploaded_file_dir).resolve()  # where its upload route writes
 
     def signed_in(scope) -> bool:
-        """Gradio's session cookie names a live login, or the request carries the credentials."""
+        """Gradio's session cookie names a live login. Credentials in a header are not checked here: a
+        check outside the login backoff would let anyone guess the password at full speed."""
         cookies = Request(scope).cookies
-        for name in (f"access-token-{chat.cookie_id}", f"access-token-unsecure-{chat.cookie_id}"):
-            if cookies.get(name) in chat.tokens:
-                return True
-        headers = dict(scope["headers"])
-        header = headers.get(b"authorization")
-        return bool(header) and credentials_ok(header.decode("latin-1"), auth, token)
+        return any(cookies.get(name) in chat.tokens
+                   for name in (f"access-token-{chat.cookie_id}", f"access-token-unsecure-{chat.cookie_id}"))
 
     return guard(server, service, signed_in)
 
@@ -268,13 +267,16 @@ class Running:
 
 
 def serve(application, host: str, port: int, block: bool = True,
-          forwarded_allow_ips: str | None = None) -> Running | None:
+          forwarded_allow_ips: str | None = None, max_connections: int = 512) -> Running | None:
     """Run the application with uvicorn; with block=False in a thread, returned once it accepts requests.
     X-Forwarded-For is believed only from the proxies named in `forwarded_allow_ips` (off by default):
-    otherwise any client could pick the address the login backoff counts against."""
+    otherwise any client could pick the address the login backoff counts against. `max_connections`:
+    past it new connections get 503, so connections that never finish their headers cannot take every
+    file descriptor (a reverse proxy bounds their time; see SECURITY.md)."""
     config = uvicorn.Config(application, host=host, port=port, log_level="warning" if block else "error",
                             access_log=False, timeout_graceful_shutdown=2,
-                            proxy_headers=bool(forwarded_allow_ips), forwarded_allow_ips=forwarded_allow_ips or "")
+                            proxy_headers=bool(forwarded_allow_ips), forwarded_allow_ips=forwarded_allow_ips or "",
+                            limit_concurrency=max_connections)
     server = uvicorn.Server(config)
     if block:
         server.run()
@@ -309,6 +311,15 @@ def port_is_free(host: str, port: int) -> bool:
         except OSError:
             return False
     return True
+
+
+def private_inbox() -> Path:
+    """A fresh upload folder for Gradio, inside whatever folder GRADIO_TEMP_DIR names (or the system's
+    temp folder): files of others there are never taken for uploads, nor deleted. Removed at exit."""
+    inbox = tempfile.mkdtemp(prefix="rag-uploads-", dir=os.environ.get("GRADIO_TEMP_DIR") or None)
+    os.environ["GRADIO_TEMP_DIR"] = inbox
+    atexit.register(shutil.rmtree, inbox, True)
+    return Path(inbox)
 
 
 def parse_auth(value: str | None) -> tuple[str, str] | None:
@@ -354,8 +365,7 @@ def main(argv: list[str] | None = None) -> int:
         print(f"error: port {args.port} is in use: use --port or PORT=.", file=sys.stderr)
         return 1
     logging.basicConfig(level=logging.INFO, format="%(levelname)s %(name)s: %(message)s")
-    # A private upload inbox: files Gradio's upload route writes land here and nowhere shared.
-    os.environ.setdefault("GRADIO_TEMP_DIR", tempfile.mkdtemp(prefix="rag-uploads-"))
+    private_inbox()
     from rag.web.service import ChatService
 
     try:

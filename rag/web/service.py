@@ -56,6 +56,7 @@ class ChatService:
     def __init__(self, settings: Settings, embedder=None, answerers: dict | None = None, watch: bool = False) -> None:
         self.settings = settings
         self.inbox = uploads.default_inbox()  # where uploads arrive; the server sets Gradio's own
+        self._storing = threading.Lock()
         self.chat_ready = True  # False while `python app.py` is still mounting the chat UI
         self._rebuild_state = threading.Lock()
         self._rebuilding = False  # a rebuild runs in this process
@@ -186,7 +187,18 @@ class ChatService:
         refused. Returns what happened, file by file."""
         folder = self.documents_folder()
         accepted, refused = [], []
+        if len(arrivals) > uploads.MAX_FILES:
+            refused.append(f"{len(arrivals) - uploads.MAX_FILES} of the files: one upload takes at most "
+                           f"{uploads.MAX_FILES}")
+            for upload in arrivals[uploads.MAX_FILES:]:
+                uploads.discard(upload, self.inbox)
+            arrivals = arrivals[:uploads.MAX_FILES]
+        began = time.monotonic()
         for upload in arrivals:
+            if time.monotonic() - began > uploads.EVENT_SECONDS:
+                refused.append(f"{upload.name}: this upload took too long to read; add it again on its own")
+                uploads.discard(upload, self.inbox)
+                continue
             if not uploads.arrived(upload, self.inbox):
                 refused.append(uploads.FORGED.rstrip("."))  # the path is neither read nor named
                 continue
@@ -204,25 +216,27 @@ class ChatService:
             finally:
                 uploads.discard(upload, self.inbox)
             accepted.append((name, data))
-        # Gradio's File component makes an empty temporary file in the inbox for each file it hands
-        # over, and never uses it: without this, every upload would leave one behind.
-        uploads.drop_empty(uploads.loose_files(self.inbox))
         stored = []
         if accepted:
-            source = self.source
-            folder.mkdir(parents=True, exist_ok=True)
-            if not source.is_dir():
-                uploads.copy_in(source, folder)  # the document served so far stays in
-            self.settings.record_source(folder)  # on disk before the upload is acknowledged
-            room = max_total - uploads.folder_bytes(folder)
-            for name, data in accepted:
-                if uploads.same_content(folder / name, data):
-                    refused.append(f"{name} is already among the documents")
-                elif len(data) > room:
-                    refused.append(f"{name} would take the documents over {max_total // 1_000_000} MB in all")
-                else:
-                    stored.append(uploads.store(data, folder, uploads.free_name(folder, name)).name)
-                    room -= len(data)
+            with self._storing:  # one upload at a time picks free names and writes them
+                source = self.source
+                folder.mkdir(parents=True, exist_ok=True)
+                uploads.sweep_parts(folder)
+                if not source.is_dir():
+                    uploads.copy_in(source, folder)  # the document served so far stays in
+                self.settings.record_source(folder)  # on disk before the upload is acknowledged
+                room = max_total - uploads.folder_bytes(folder)
+                for name, data in accepted:
+                    if uploads.same_content(folder / name, data):
+                        refused.append(f"{name} is already among the documents")
+                    elif len(data) > room:
+                        refused.append(f"{name} would take the documents over {max_total // 1_000_000} MB in all")
+                    else:
+                        try:
+                            stored.append(uploads.store(data, folder, uploads.free_name(folder, name)).name)
+                            room -= len(data)
+                        except OSError as exc:
+                            refused.append(f"{name} could not be written ({exc.__class__.__name__})")
             if stored:
                 self.rebuild_in_background()
                 if self.watcher is not None:

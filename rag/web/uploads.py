@@ -20,7 +20,9 @@ FORGED = "A file was refused: only files uploaded through this page are taken."
 MAX_UPLOAD_BYTES = 20_000_000  # one file
 MAX_DOCUMENTS_BYTES = 200_000_000  # all documents of the folder together
 MAX_INBOX_BYTES = 200_000_000  # uploads waiting to be taken
-STALE_SECONDS = 600.0  # an upload its event never took
+STALE_SECONDS = 120.0  # an upload its event never took
+MAX_FILES = 20  # in one upload event
+EVENT_SECONDS = 90.0  # reading the files of one upload event: later files are refused past it
 
 
 def default_inbox() -> Path:
@@ -73,25 +75,6 @@ def sweep(inbox: Path, older_than: float = STALE_SECONDS, now: float | None = No
     return removed
 
 
-def loose_files(inbox: Path) -> set[Path]:
-    """The files directly in the inbox (Gradio keeps each upload in a folder of its own below it)."""
-    try:
-        return {p for p in Path(inbox).iterdir() if p.is_file() and not p.is_symlink()}
-    except OSError:
-        return set()
-
-
-def drop_empty(paths: set[Path]) -> None:
-    """Delete the empty ones: the spooling files an upload request leaves once its files are moved.
-    (A file another request has only just opened is empty too; that rare upload fails and says so.)"""
-    for path in paths:
-        try:
-            if path.stat().st_size == 0:
-                path.unlink()
-        except OSError:
-            continue
-
-
 def folder_bytes(folder: Path) -> int:
     total = 0
     if Path(folder).is_dir():
@@ -122,21 +105,34 @@ def same_content(path: Path, data: bytes) -> bool:
 
 
 def store(data: bytes, folder: Path, name: str) -> Path:
-    """Write `data` as a new file: first to a hidden part file (O_EXCL, O_NOFOLLOW: neither an existing
-    file nor a link's target is written through), then renamed into place, so a crash never leaves a
-    half-written document in the source folder."""
+    """Write `data` as a new file: first to a hidden part file of its own (O_EXCL, O_NOFOLLOW: neither
+    an existing file nor a link's target is written through), then renamed into place, so a crash
+    never leaves a half-written document in the source folder. FileExistsError when `name` is taken."""
     target = Path(folder) / name
-    part = Path(folder) / f".{name}.part"
+    part = Path(folder) / f".{name}.{os.urandom(6).hex()}.part"
     flags = os.O_WRONLY | os.O_CREAT | os.O_EXCL | getattr(os, "O_NOFOLLOW", 0)
-    with os.fdopen(os.open(part, flags, 0o644), "wb") as out:
-        out.write(data)
-        out.flush()
-        os.fsync(out.fileno())
-    if os.path.lexists(target):
-        part.unlink()
-        raise FileExistsError(target)
-    os.rename(part, target)
+    try:
+        with os.fdopen(os.open(part, flags, 0o644), "wb") as out:
+            out.write(data)
+            out.flush()
+            os.fsync(out.fileno())
+        if os.path.lexists(target):
+            raise FileExistsError(target)
+        os.rename(part, target)
+    finally:
+        part.unlink(missing_ok=True)
     return target
+
+
+def sweep_parts(folder: Path, older_than: float = 3600.0) -> None:
+    """Part files a crash left in the documents folder (they are hidden, so never indexed)."""
+    now = time.time()
+    for part in Path(folder).glob(".*.part"):
+        try:
+            if now - part.lstat().st_mtime > older_than:
+                part.unlink()
+        except OSError:
+            continue
 
 
 def copy_in(source: Path, folder: Path) -> None:

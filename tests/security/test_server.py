@@ -138,3 +138,86 @@ def test_an_api_token_without_auth_is_warned_about(monkeypatch, capsys):
     monkeypatch.setattr(server, "port_is_free", lambda host, port: False)  # stop right after the checks
     assert server.main(["--port", "1"]) == 1
     assert "RAG_API_TOKEN is set but auth is off" in capsys.readouterr().err
+
+
+@pytest.mark.slow
+def test_the_sign_in_gate_is_no_password_oracle(guarded):
+    """Only a login's cookie passes the gate: credentials in a header are not checked there, so right
+    and wrong passwords get the same answer, and guessing goes through the login's backoff only."""
+    answers = {httpx.get(guarded.url + "gradio_api/app_id", auth=httpx.BasicAuth("ann", password), timeout=5).text
+               for password in ("wrong1", "wrong2", AUTH[1])}
+    assert answers == {'{"error":"Log in first."}'}
+
+
+def test_gradios_upload_folder_is_a_private_one_inside_the_named_folder(tmp_path, monkeypatch):
+    monkeypatch.setenv("GRADIO_TEMP_DIR", str(tmp_path))
+    inbox = server.private_inbox()
+    assert inbox.parent == tmp_path and inbox.name.startswith("rag-uploads-")
+    assert server.os.environ["GRADIO_TEMP_DIR"] == str(inbox)
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("value, status", [("bytes=0-3", 206), ("bytes=1-2-3", 416), ("bytes=0-0,2-3", 416),
+                                           ("bytes=0-1, 5-2", 416), ("bytes=5-1", 416), ("bytes=-2", 206)])
+def test_ranges_on_a_real_file(served, value, status):
+    uploaded = httpx.post(served.url + "gradio_api/upload", files={"files": ("r.txt", b"0123456789")}).json()[0]
+    reply = httpx.get(served.url + f"gradio_api/file={uploaded}", headers={"Range": value}, timeout=5)
+    assert reply.status_code == status
+
+
+def test_uploads_in_flight_count_against_the_quota(tmp_path):
+    release = asyncio.Event()
+
+    async def slow_app(scope, receive, send):
+        await release.wait()
+        await send({"type": "http.response.start", "status": 200, "headers": []})
+        await send({"type": "http.response.body", "body": b"ok"})
+
+    quota = guards.UploadQuota(slow_app, inbox=lambda: tmp_path, most=250, per_client=150)
+
+    async def upload(client: str, size: int) -> int:
+        sent = []
+
+        async def send(message):
+            sent.append(message)
+
+        async def receive():
+            return {"type": "http.request", "body": b""}
+
+        scope = {"type": "http", "path": "/gradio_api/upload", "method": "POST", "client": (client, 1),
+                 "headers": [(b"content-length", str(size).encode())]}
+        await quota(scope, receive, send)
+        return sent[0]["status"]
+
+    async def scenario():
+        first = asyncio.create_task(upload("a", 100))
+        await asyncio.sleep(0.01)
+        same_client = await upload("a", 100)  # 200 of a's own in flight: over its 150
+        other = asyncio.create_task(upload("b", 100))
+        await asyncio.sleep(0.01)
+        over_all = await upload("c", 100)  # 300 in flight: over the 250 of the inbox
+        release.set()
+        return same_client, over_all, await first, await other
+
+    assert asyncio.run(scenario()) == (413, 413, 200, 200)
+
+
+def test_half_open_connections_cannot_take_every_descriptor():
+    async def app(scope, receive, send):
+        await send({"type": "http.response.start", "status": 200, "headers": []})
+        await send({"type": "http.response.body", "body": b"ok"})
+
+    port = __import__("test_app").free_port()
+    running = server.serve(app, "127.0.0.1", port, block=False, max_connections=4)
+    held = []
+    try:
+        for _ in range(8):
+            s = socket.create_connection(("127.0.0.1", port))
+            s.sendall(b"GET / HTTP/1.1\r\nHost: x\r\n")  # and never the end of the headers
+            held.append(s)
+        reply = httpx.get(f"http://127.0.0.1:{port}/", timeout=5)
+        assert reply.status_code == 503
+    finally:
+        for s in held:
+            s.close()
+        running.close()

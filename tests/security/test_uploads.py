@@ -241,3 +241,44 @@ def test_an_upload_survives_a_real_kill_9_of_the_server(tmp_path):
     finally:
         server.terminate()
         server.wait(15)
+
+
+def test_a_part_file_left_by_a_crash_blocks_nothing(service):
+    folder = service.documents_folder()
+    folder.mkdir(parents=True)
+    (folder / ".stale.md.part").write_text("half")
+    assert service.add_documents([arrive(service, "stale.md", b"# Stale\n\nWhole now.\n")]) == \
+        "Added stale.md; updating the index."
+
+
+def test_two_uploads_of_one_name_at_once_both_land(service):
+    import threading
+
+    outcomes = []
+    files = [arrive(service, "race.md", f"# Race\n\nText number {i}.\n".encode()) for i in range(4)]
+    threads = [threading.Thread(target=lambda f=f: outcomes.append(service.add_documents([f]))) for f in files]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert sorted(outcomes) == sorted(f"Added {n}; updating the index." for n in
+                                      ("race.md", "race (2).md", "race (3).md", "race (4).md"))
+
+
+def test_one_upload_takes_a_bounded_number_of_files(service):
+    files = [arrive(service, f"n{i}.txt", f"Note {i}.\n".encode()) for i in range(uploads.MAX_FILES + 3)]
+    outcome = service.add_documents(files)
+    assert outcome.endswith(f"Not added: 3 of the files: one upload takes at most {uploads.MAX_FILES}.")
+    assert list(service.inbox.rglob("*.txt")) == []
+
+
+@pytest.mark.slow
+def test_a_body_too_deep_to_read_is_refused_like_a_forged_path(tmp_path):
+    server = Served(project_copy(tmp_path / "project"))
+    try:
+        body = '{"data": ' + "[" * 3000 + "]" * 3000 + "}"
+        reply = httpx.post(server.url + "gradio_api/queue/join", content=body,
+                           headers={"Content-Type": "application/json"}, timeout=10)
+        assert reply.status_code == 400 and reply.json() == {"error": uploads.FORGED}
+    finally:
+        server.close()
