@@ -10,6 +10,8 @@ import httpx
 import pytest
 
 import bombs
+from rag.errors import SourceError
+from rag.ingest import readers
 from rag.settings import Settings
 from rag.web import uploads
 from rag.web.service import ChatService
@@ -47,14 +49,20 @@ def arrive(service: ChatService, name: str, data: bytes) -> Path:
 # -- forged paths
 
 @pytest.mark.slow
-@pytest.mark.parametrize("forged", ["absolute", "relative", "missing", "url"])
-def test_a_forged_upload_path_is_refused_over_http_and_never_answerable(tmp_path, secret_file, forged):
+@pytest.mark.parametrize("forged, route", [
+    ("absolute", "gradio_api/call/upload"), ("relative", "gradio_api/call/upload"),
+    ("missing", "gradio_api/call/upload"), ("url", "gradio_api/call/upload"),
+    ("absolute", "gradio_api/queue/join"), ("absolute", "gradio_api/run/upload"),
+    ("absolute", "gradio_api/call/v2/upload"), ("absolute", "gradio_api//call/upload/"),
+])
+def test_a_forged_upload_path_is_refused_over_http_and_never_answerable(tmp_path, secret_file, forged, route):
     server = Served(project_copy(tmp_path / "project"))
     try:
         path = {"absolute": str(secret_file), "relative": os.path.relpath(secret_file),
                 "missing": str(secret_file.with_name("nothing.txt")), "url": "http://127.0.0.1:9/x.txt"}[forged]
-        body = {"data": [[{"path": path, "meta": {"_type": "gradio.FileData"}}]]}
-        reply = httpx.post(server.url + "gradio_api/call/upload", json=body, timeout=30)
+        body = {"data": [[{"path": path, "meta": {"_type": "gradio.FileData"}}]], "fn_index": 0,
+                "session_hash": "x", "event_data": None, "trigger_id": None}
+        reply = httpx.post(server.url + route, json=body, timeout=30)
         assert reply.status_code == 400
         assert reply.json() == {"error": uploads.FORGED}  # one message: no existence oracle
         answer = httpx.post(server.url + "api/ask", json={"question": "What is the vault code of the Zembla "
@@ -282,3 +290,13 @@ def test_a_body_too_deep_to_read_is_refused_like_a_forged_path(tmp_path):
         assert reply.status_code == 400 and reply.json() == {"error": uploads.FORGED}
     finally:
         server.close()
+
+
+@pytest.mark.parametrize("limits, reason", [
+    (readers.PdfLimits(seconds=0.3), "took longer than"),
+    (readers.PdfLimits(memory_bytes=150_000_000, max_chars=10**9, min_chars=10**9),
+     "memory|not a readable PDF|stopped"),
+])
+def test_pdf_reading_is_stopped_past_its_time_and_memory(limits, reason):
+    with pytest.raises(SourceError, match=reason):
+        readers.pdf_pages(bombs.text_bomb(pages=2000, lines=400), Path("bomb.pdf"), limits)
