@@ -112,13 +112,14 @@ def _pdf_pages(data: bytes, limits: PdfLimits, out) -> None:
         out.send(("error", f"is not a readable PDF ({exc.__class__.__name__})"))
 
 
-def pdf_pages(data: bytes, path: Path, limits: PdfLimits = PdfLimits()) -> list[str]:
-    """The text of each page, extracted in a separate process within `limits`; a SourceError otherwise."""
+def isolated(work, data: bytes, path: Path, limits: PdfLimits = PdfLimits()):
+    """Run `work(data, limits, out)` in a process of its own, stopped past `limits.seconds` (its memory
+    is capped inside); its result, or a SourceError that says why not."""
     import multiprocessing
 
     context = multiprocessing.get_context("spawn")  # no fork of a threaded server
     receiver, sender = context.Pipe(duplex=False)
-    worker = context.Process(target=_pdf_pages, args=(data, limits, sender), daemon=True)
+    worker = context.Process(target=work, args=(data, limits, sender), daemon=True)
     worker.start()
     sender.close()
     try:
@@ -135,6 +136,11 @@ def pdf_pages(data: bytes, path: Path, limits: PdfLimits = PdfLimits()) -> list[
     if outcome != "ok":
         raise SourceError(f"Source {path} {value}.")
     return value
+
+
+def pdf_pages(data: bytes, path: Path, limits: PdfLimits = PdfLimits()) -> list[str]:
+    """The text of each page, extracted in a separate process within `limits`; a SourceError otherwise."""
+    return isolated(_pdf_pages, data, path, limits)
 
 
 def read_pdf(data: bytes, path: Path) -> Extracted:
@@ -158,7 +164,29 @@ HTML_BLOCKS = ("h1", "h2", "h3", "h4", "h5", "h6", "p", "li", "blockquote", "pre
 
 
 def read_html(data: bytes, path: Path) -> Extracted:
-    """The page's main content as Markdown-like text: headings become sections, menus and scripts go."""
+    """The page's main content as Markdown-like text, read in a process of its own within the same
+    limits as a PDF: a small page of deeply nested tags can take minutes to walk."""
+    return Extracted(isolated(_html_text, data, path), markdown=True, extracted=True)
+
+
+def _html_text(data: bytes, limits: PdfLimits, out) -> None:
+    """In the worker process: ("ok", text) or ("error", why)."""
+    import resource
+
+    try:
+        resource.setrlimit(resource.RLIMIT_AS, (limits.memory_bytes, limits.memory_bytes))
+    except (ValueError, OSError):
+        pass
+    try:
+        out.send(("ok", html_text(data)))
+    except MemoryError:
+        out.send(("error", "needs more memory to read than this allows"))
+    except Exception as exc:  # any failure of the parser is a refusal of this file, never a crash
+        out.send(("error", f"is not readable HTML ({exc.__class__.__name__})"))
+
+
+def html_text(data: bytes) -> str:
+    """Headings become sections, menus and scripts go."""
     from bs4 import BeautifulSoup
 
     soup = BeautifulSoup(data, "html.parser")
@@ -176,7 +204,7 @@ def read_html(data: bytes, path: Path) -> Extracted:
     title = soup.title.get_text(" ").strip() if soup.title else ""
     if title and (not blocks or not blocks[0].startswith("#")):
         blocks.insert(0, f"# {title}")
-    return Extracted("\n\n".join(blocks) + "\n", markdown=True, extracted=True)
+    return "\n\n".join(blocks) + "\n"
 
 
 register_reader((".txt", ".text"), read_text)

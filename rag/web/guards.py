@@ -16,6 +16,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Callable
 
+import anyio
 from fastapi.responses import JSONResponse
 
 from rag.web import uploads
@@ -341,24 +342,34 @@ class UploadQuota:
     one client's uploads in flight would pass `per_client` (two files of the largest size)."""
 
     def __init__(self, app, inbox: Callable[[], Path], most: int = uploads.MAX_INBOX_BYTES,
-                 per_client: int = 2 * uploads.MAX_UPLOAD_BYTES + 1_000_000,
+                 per_client: int = 2 * uploads.MAX_UPLOAD_BYTES + 1_000_000, most_files: int = 2000,
                  paths: tuple[str, ...] = ("/gradio_api/upload",)) -> None:
         self.app, self.inbox, self.most, self.per_client, self.paths = app, inbox, most, per_client, paths
         self.reserved: dict[str, int] = {}  # bytes declared by uploads in flight, by client
         self.lock = threading.Lock()
+        self.most_files = most_files
+
+    @staticmethod
+    def held(inbox: Path) -> tuple[int, int]:
+        """Stale uploads swept; then the bytes and the files the inbox holds."""
+        uploads.sweep(inbox)
+        return uploads.folder_bytes(inbox), uploads.file_count(inbox)
 
     async def __call__(self, scope, receive, send):
         if scope["type"] == "http" and scope["path"].rstrip("/") in self.paths:
             inbox = self.inbox()
-            uploads.sweep(inbox)
-            declared = dict(scope["headers"]).get(b"content-length", b"0")
+            declared = dict(scope["headers"]).get(b"content-length")
             try:
-                incoming = int(declared)
+                incoming = int(declared) if declared is not None else -1
             except ValueError:
-                incoming = 0
+                incoming = -1
+            if incoming < 0:  # a chunked upload would be counted only once it is stored
+                return await refuse(411, "An upload must declare its length.")(scope, receive, send)
+            # The folder walk runs in a thread: the server's loop never waits on the disk.
+            held, files = await anyio.to_thread.run_sync(self.held, inbox)
             client = client_of(scope)
             with self.lock:
-                refused = (uploads.folder_bytes(inbox) + sum(self.reserved.values()) + incoming > self.most
+                refused = (held + sum(self.reserved.values()) + incoming > self.most or files >= self.most_files
                            or self.reserved.get(client, 0) + incoming > self.per_client)
                 if not refused:
                     self.reserved[client] = self.reserved.get(client, 0) + incoming
@@ -393,7 +404,7 @@ class RangeCheck:
 
     async def __call__(self, scope, receive, send):
         if scope["type"] == "http" and scope["path"].startswith(self.prefix):
-            value = dict(scope["headers"]).get(b"range")
-            if value is not None and not valid_range(value.decode("latin-1").strip()):
+            values = [v for k, v in scope["headers"] if k.lower() == b"range"]
+            if len(values) > 1 or (values and not valid_range(values[0].decode("latin-1").strip())):
                 return await refuse(416, "The Range header is not valid.")(scope, receive, send)
         await self.app(scope, receive, send)

@@ -315,8 +315,15 @@ def port_is_free(host: str, port: int) -> bool:
 
 def private_inbox() -> Path:
     """A fresh upload folder for Gradio, inside whatever folder GRADIO_TEMP_DIR names (or the system's
-    temp folder): files of others there are never taken for uploads, nor deleted. Removed at exit."""
-    inbox = tempfile.mkdtemp(prefix="rag-uploads-", dir=os.environ.get("GRADIO_TEMP_DIR") or None)
+    temp folder): files of others there are never taken for uploads, nor deleted. Removed at exit; a
+    server stopped by a signal cannot do that, so each start removes those of servers no longer alive
+    (the folder's name holds its server's process id)."""
+    parent = Path(os.environ.get("GRADIO_TEMP_DIR") or tempfile.gettempdir())
+    for old in parent.glob("rag-uploads-*-*"):
+        pid = old.name.split("-")[2]
+        if pid.isdigit() and not Path(f"/proc/{pid}").exists() and old.stat().st_uid == os.getuid():
+            shutil.rmtree(old, ignore_errors=True)
+    inbox = tempfile.mkdtemp(prefix=f"rag-uploads-{os.getpid()}-", dir=parent)
     os.environ["GRADIO_TEMP_DIR"] = inbox
     atexit.register(shutil.rmtree, inbox, True)
     return Path(inbox)

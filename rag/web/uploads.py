@@ -75,6 +75,10 @@ def sweep(inbox: Path, older_than: float = STALE_SECONDS, now: float | None = No
     return removed
 
 
+def file_count(folder: Path) -> int:
+    return sum(1 for p in Path(folder).rglob("*") if p.is_file()) if Path(folder).is_dir() else 0
+
+
 def folder_bytes(folder: Path) -> int:
     total = 0
     if Path(folder).is_dir():

@@ -221,3 +221,63 @@ def test_half_open_connections_cannot_take_every_descriptor():
         for s in held:
             s.close()
         running.close()
+
+
+def asgi_call(app, scope_extra: dict) -> int:
+    """The status an ASGI app answers for one request (`scope_extra` over a plain GET of /)."""
+    async def run():
+        sent = []
+
+        async def send(message):
+            sent.append(message)
+
+        async def receive():
+            return {"type": "http.request", "body": b""}
+
+        scope = {"type": "http", "path": "/", "method": "GET", "headers": [], "client": ("c", 1), **scope_extra}
+        await app(scope, receive, send)
+        return sent[0]["status"]
+
+    return asyncio.run(run())
+
+
+async def ok_app(scope, receive, send):
+    await send({"type": "http.response.start", "status": 200, "headers": []})
+    await send({"type": "http.response.body", "body": b"ok"})
+
+
+@pytest.mark.parametrize("headers, status", [
+    ([(b"content-length", b"10")], 200),
+    ([], 411),  # chunked: it would be counted only once stored
+    ([(b"transfer-encoding", b"chunked")], 411),
+])
+def test_an_upload_must_declare_its_length(tmp_path, headers, status):
+    quota = guards.UploadQuota(ok_app, inbox=lambda: tmp_path)
+    assert asgi_call(quota, {"path": "/gradio_api/upload", "method": "POST", "headers": headers}) == status
+
+
+def test_an_inbox_of_many_small_files_takes_no_more(tmp_path):
+    for i in range(5):
+        (tmp_path / f"f{i}").write_bytes(b"")
+    quota = guards.UploadQuota(ok_app, inbox=lambda: tmp_path, most_files=5)
+    scope = {"path": "/gradio_api/upload", "method": "POST", "headers": [(b"content-length", b"1")]}
+    assert asgi_call(quota, scope) == 413
+
+
+@pytest.mark.parametrize("ranges, status", [
+    ([b"bytes=0-1"], 200), ([b"bytes=0-1,2-3", b"bytes=0-1"], 416), ([b"bytes=0-1", b"bytes=0-1"], 416),
+])
+def test_more_than_one_range_header_is_a_416(ranges, status):
+    check = guards.RangeCheck(ok_app)
+    scope = {"path": "/gradio_api/file=x", "headers": [(b"range", r) for r in ranges]}
+    assert asgi_call(check, scope) == status
+
+
+def test_upload_folders_of_servers_no_longer_running_are_removed_at_start(tmp_path, monkeypatch):
+    monkeypatch.setenv("GRADIO_TEMP_DIR", str(tmp_path))
+    dead, alive, other = (tmp_path / "rag-uploads-999999999-ab", tmp_path / f"rag-uploads-{server.os.getpid()}-cd",
+                          tmp_path / "someone-elses")
+    for folder in (dead, alive, other):
+        folder.mkdir()
+    server.private_inbox()
+    assert not dead.exists() and alive.exists() and other.exists()

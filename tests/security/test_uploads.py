@@ -300,3 +300,9 @@ def test_a_body_too_deep_to_read_is_refused_like_a_forged_path(tmp_path):
 def test_pdf_reading_is_stopped_past_its_time_and_memory(limits, reason):
     with pytest.raises(SourceError, match=reason):
         readers.pdf_pages(bombs.text_bomb(pages=2000, lines=400), Path("bomb.pdf"), limits)
+
+
+def test_deeply_nested_html_is_read_within_the_same_limits():
+    nested = b"<div>" * 3000 + b"<p>a</p>" * 3000 + b"</div>" * 3000
+    with pytest.raises(SourceError, match="took longer than"):
+        readers.isolated(readers._html_text, nested, Path("deep.html"), readers.PdfLimits(seconds=0.5))
