@@ -83,8 +83,28 @@ class PdfLimits:
         return min(self.max_chars, max(self.min_chars, self.chars_per_byte * size))
 
 
-def _pdf_pages(data: bytes, limits: PdfLimits, out) -> None:
-    """In the worker process: ("ok", pages) or ("error", why), sent through `out`."""
+class Refused(Exception):
+    """Raised in a worker: the file is refused, for the reason given."""
+
+
+def pdf_page_texts(data: bytes, limits: PdfLimits) -> list[str]:
+    """The text of each page, giving up past the page count or the character budget."""
+    from pypdf import PdfReader
+
+    reader = PdfReader(io.BytesIO(data))
+    if len(reader.pages) > limits.pages:
+        raise Refused(f"has {len(reader.pages):,} pages, more than the {limits.pages:,} this reads")
+    budget, pages = limits.chars(len(data)), []
+    for page in reader.pages:
+        pages.append(page.extract_text() or "")
+        budget -= len(pages[-1])
+        if budget < 0:
+            raise Refused(f"expands to more than {limits.chars(len(data)):,} characters of text")
+    return pages
+
+
+def _worker(read, kind: str, data: bytes, limits: PdfLimits, out) -> None:
+    """In the worker process: memory capped, then ("ok", read(data, limits)) or ("error", why)."""
     import resource
 
     try:
@@ -92,34 +112,23 @@ def _pdf_pages(data: bytes, limits: PdfLimits, out) -> None:
     except (ValueError, OSError):
         pass
     try:
-        from pypdf import PdfReader
-
-        reader = PdfReader(io.BytesIO(data))
-        if len(reader.pages) > limits.pages:
-            out.send(("error", f"has {len(reader.pages):,} pages, more than the {limits.pages:,} this reads"))
-            return
-        budget, pages = limits.chars(len(data)), []
-        for page in reader.pages:
-            pages.append(page.extract_text() or "")
-            budget -= len(pages[-1])
-            if budget < 0:
-                out.send(("error", f"expands to more than {limits.chars(len(data)):,} characters of text"))
-                return
-        out.send(("ok", pages))
+        out.send(("ok", read(data, limits)))
+    except Refused as exc:
+        out.send(("error", str(exc)))
     except MemoryError:
         out.send(("error", "needs more memory to read than this allows"))
     except Exception as exc:  # any failure of the parser is a refusal of this file, never a crash
-        out.send(("error", f"is not a readable PDF ({exc.__class__.__name__})"))
+        out.send(("error", f"is not a readable {kind} ({exc.__class__.__name__})"))
 
 
-def isolated(work, data: bytes, path: Path, limits: PdfLimits = PdfLimits()):
-    """Run `work(data, limits, out)` in a process of its own, stopped past `limits.seconds` (its memory
-    is capped inside); its result, or a SourceError that says why not."""
+def isolated(read, kind: str, data: bytes, path: Path, limits: PdfLimits = PdfLimits()):
+    """`read(data, limits)` run in a process of its own, stopped past `limits.seconds`, its memory
+    capped; its result, or a SourceError that says why not (`kind`: "PDF", "HTML page")."""
     import multiprocessing
 
     context = multiprocessing.get_context("spawn")  # no fork of a threaded server
     receiver, sender = context.Pipe(duplex=False)
-    worker = context.Process(target=work, args=(data, limits, sender), daemon=True)
+    worker = context.Process(target=_worker, args=(read, kind, data, limits, sender), daemon=True)
     worker.start()
     sender.close()
     try:
@@ -140,7 +149,7 @@ def isolated(work, data: bytes, path: Path, limits: PdfLimits = PdfLimits()):
 
 def pdf_pages(data: bytes, path: Path, limits: PdfLimits = PdfLimits()) -> list[str]:
     """The text of each page, extracted in a separate process within `limits`; a SourceError otherwise."""
-    return isolated(_pdf_pages, data, path, limits)
+    return isolated(pdf_page_texts, "PDF", data, path, limits)
 
 
 def read_pdf(data: bytes, path: Path) -> Extracted:
@@ -166,26 +175,10 @@ HTML_BLOCKS = ("h1", "h2", "h3", "h4", "h5", "h6", "p", "li", "blockquote", "pre
 def read_html(data: bytes, path: Path) -> Extracted:
     """The page's main content as Markdown-like text, read in a process of its own within the same
     limits as a PDF: a small page of deeply nested tags can take minutes to walk."""
-    return Extracted(isolated(_html_text, data, path), markdown=True, extracted=True)
+    return Extracted(isolated(html_text, "HTML page", data, path), markdown=True, extracted=True)
 
 
-def _html_text(data: bytes, limits: PdfLimits, out) -> None:
-    """In the worker process: ("ok", text) or ("error", why)."""
-    import resource
-
-    try:
-        resource.setrlimit(resource.RLIMIT_AS, (limits.memory_bytes, limits.memory_bytes))
-    except (ValueError, OSError):
-        pass
-    try:
-        out.send(("ok", html_text(data)))
-    except MemoryError:
-        out.send(("error", "needs more memory to read than this allows"))
-    except Exception as exc:  # any failure of the parser is a refusal of this file, never a crash
-        out.send(("error", f"is not readable HTML ({exc.__class__.__name__})"))
-
-
-def html_text(data: bytes) -> str:
+def html_text(data: bytes, limits: PdfLimits | None = None) -> str:
     """Headings become sections, menus and scripts go."""
     from bs4 import BeautifulSoup
 

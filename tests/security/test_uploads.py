@@ -305,4 +305,4 @@ def test_pdf_reading_is_stopped_past_its_time_and_memory(limits, reason):
 def test_deeply_nested_html_is_read_within_the_same_limits():
     nested = b"<div>" * 3000 + b"<p>a</p>" * 3000 + b"</div>" * 3000
     with pytest.raises(SourceError, match="took longer than"):
-        readers.isolated(readers._html_text, nested, Path("deep.html"), readers.PdfLimits(seconds=0.5))
+        readers.isolated(readers.html_text, "HTML page", nested, Path("deep.html"), readers.PdfLimits(seconds=0.5))
