@@ -270,3 +270,50 @@ def test_with_auth_the_login_page_works_and_nothing_else_answers_before_it(brows
         assert [url for url in failed if "/login" not in url] == []  # nothing the page needed was refused
     finally:
         served.close()
+
+
+def test_removing_a_document_needs_a_choice_and_a_confirmation(browser, tmp_path):
+    """Remove with nothing chosen removes nothing; with a choice it only asks; "Keep it" keeps it; the
+    second click removes it. The shipped article survives all of it."""
+    from test_app import Served, project_copy
+
+    expect = sync_api.expect
+    served = Served(project_copy(tmp_path / "project"))
+    try:
+        inbox = tmp_path / "inbox" / "one"
+        inbox.mkdir(parents=True)
+        (inbox / "ferry notes.md").write_text("# Ferry notes\n\nThe Zembla ferry leaves at noon.\n")
+        served.service.inbox = tmp_path / "inbox"
+        served.service.add_documents([inbox / "ferry notes.md"])
+        served.service.background.join(timeout=300)
+        page = browser.new_page(viewport={"width": 1200, "height": 1000})
+        page.set_default_timeout(60_000)
+        page.goto(served.url)
+        page.locator("#documents-panel").get_by_text("Documents").first.click()
+        listed = page.locator("#documents")
+        listed.get_by_text("ferry notes.md").wait_for()  # the list is current on a fresh page
+        page.locator("#remove").click()  # nothing chosen
+        page.locator("#status").get_by_text("Choose a document to remove first.").wait_for()
+        expect(page.locator("#remove-confirm")).to_be_hidden()
+
+        def choose(name: str) -> None:
+            page.locator("#remove-choice input").click()
+            page.get_by_role("option", name=name).click()
+
+        choose("ferry notes.md")
+        page.locator("#remove").click()
+        expect(page.locator("#remove-question")).to_contain_text("Remove ferry notes.md")
+        page.locator("#remove-no").click()
+        expect(page.locator("#remove-confirm")).to_be_hidden()
+        assert "ferry notes.md" in [name for name, _ in served.service.documents()]
+        choose("ferry notes.md")
+        page.locator("#remove").click()
+        page.locator("#remove-yes").click()
+        page.locator("#status").get_by_text("Removed ferry notes.md").wait_for()
+        served.service.background.join(timeout=300)
+        assert [name for name, _ in served.service.documents()] == ["sino-soviet-relations.txt"]
+        expect(page.locator("#remove-confirm")).to_be_hidden()
+        expect(listed).not_to_contain_text("ferry notes.md")  # the page catches up with the rebuild
+        page.screenshot(path=str(ARTIFACTS / "remove-confirmed.png"))
+    finally:
+        served.close()

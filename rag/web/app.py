@@ -166,6 +166,11 @@ def build_app(service: ChatService) -> gr.Blocks:
                                         elem_id="remove-choice", interactive=True, scale=3,
                                         allow_custom_value=True)  # remove_document checks the name
                 remove = gr.Button("Remove", size="sm", elem_id="remove", scale=1)
+            # A removal happens only after this second, explicit click.
+            with gr.Row(visible=False, elem_id="remove-confirm") as confirm_row:
+                confirm_text = gr.Markdown(elem_id="remove-question")
+                confirm = gr.Button("Remove it", variant="stop", size="sm", elem_id="remove-yes", scale=1)
+                keep = gr.Button("Keep it", size="sm", elem_id="remove-no", scale=1)
 
         def session(request: gr.Request | None) -> Conversation:
             return conversations.get(request.session_hash if request else "")
@@ -263,10 +268,25 @@ def build_app(service: ChatService) -> gr.Blocks:
         def on_remove(name: str | None):
             return refresh(service.remove_document(name) if name else "Choose a document to remove.")
 
+        def ask_to_confirm(name: str | None):
+            """The first click on Remove only asks; with no document chosen it says so and asks nothing."""
+            if not name:
+                info = service.status()
+                info["error"] = "Choose a document to remove first."
+                return gr.update(visible=False), "", render.status_html(info)
+            return (gr.update(visible=True),
+                    f"Remove **{render.escape_text(name)}** from the documents? Its passages leave the index.",
+                    gr.skip())
+
         upload.upload(on_upload, inputs=[upload], outputs=[status, documents, heading, to_remove, upload],
                       api_name="upload", concurrency_limit=2, concurrency_id="rebuild", preprocess=False)
-        remove.click(on_remove, inputs=[to_remove], outputs=[status, documents, heading, to_remove],
-                     api_name="remove", concurrency_limit=2, concurrency_id="rebuild")
+        remove.click(ask_to_confirm, inputs=[to_remove], outputs=[confirm_row, confirm_text, status],
+                     api_visibility="private")
+        # Programs call /remove directly; the page's path to it is the confirmation.
+        confirm.click(on_remove, inputs=[to_remove], outputs=[status, documents, heading, to_remove],
+                      api_name="remove", concurrency_limit=2, concurrency_id="rebuild").then(
+            lambda: gr.update(visible=False), outputs=[confirm_row], api_visibility="private")
+        keep.click(lambda: gr.update(visible=False), outputs=[confirm_row], api_visibility="private")
         def refresh_examples(shown: list[str]):
             """New example questions only when the index's changed, so the page does not redraw them."""
             current = example_questions(service.pipeline.index)
