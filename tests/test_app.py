@@ -228,13 +228,13 @@ def test_auth_protects_ask_and_rebuild(tmp_path):
 
 
 def test_non_loopback_host_needs_auth(capsys):
-    assert web.main(["--host", "0.0.0.0", "--port", str(free_port())]) == 2
+    assert server.main(["--host", "0.0.0.0", "--port", str(free_port())]) == 2
     assert "--auth" in capsys.readouterr().err
-    assert web.is_loopback("127.0.0.1") and web.is_loopback("::1") and web.is_loopback("localhost")
-    assert not web.is_loopback("0.0.0.0") and not web.is_loopback("192.168.1.5")
+    assert server.is_loopback("127.0.0.1") and server.is_loopback("::1") and server.is_loopback("localhost")
+    assert not server.is_loopback("0.0.0.0") and not server.is_loopback("192.168.1.5")
     with pytest.raises(RagError, match="user:password"):
-        web.parse_auth("no-colon")
-    assert web.parse_auth("a:b:c") == ("a", "b:c")
+        server.parse_auth("no-colon")
+    assert server.parse_auth("a:b:c") == ("a", "b:c")
 
 
 def test_a_busy_port_is_one_clear_line(capsys):
@@ -242,7 +242,7 @@ def test_a_busy_port_is_one_clear_line(capsys):
         busy.bind(("127.0.0.1", 0))
         busy.listen()
         port = busy.getsockname()[1]
-        assert web.main(["--port", str(port)]) == 1
+        assert server.main(["--port", str(port)]) == 1
     assert capsys.readouterr().err.strip() == f"error: port {port} is in use: use --port or PORT=."
 
 

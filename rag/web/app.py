@@ -16,7 +16,6 @@ from rag.web import render
 from rag.answer import Answer
 from rag.errors import RagError
 from rag.ingest import readers
-from rag.web.server import is_loopback, main, parse_auth, port_is_free  # noqa: F401 (the command line)
 from rag.web.service import (MAX_UPLOAD_BYTES, ChatService, Conversation, Conversations, Turn,  # noqa: F401
                              example_questions, heading_of, safe_name)
 

@@ -39,8 +39,8 @@ from starlette.routing import Mount
 from rag.answering import registry
 from rag.errors import RagError
 from rag.settings import Settings
-from rag.web.guards import (BodyCap, ConnectionCap, ForgedPaths, Limits, LoginThrottle, RangeCheck, SignInGate,
-                            Throttle, UploadQuota, client_of, credentials_ok, too_many)
+from rag.web.access import LoginThrottle, SignInGate, Throttle, credentials_ok, too_many
+from rag.web.limits import BodyCap, ConnectionCap, ForgedPaths, Limits, RangeCheck, UploadQuota, client_of
 
 log = logging.getLogger("rag.server")
 

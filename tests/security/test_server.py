@@ -8,7 +8,7 @@ import socket
 import httpx
 import pytest
 
-from rag.web import guards, server
+from rag.web import access, limits, server
 from test_api import AUTH, guarded, served, throttled  # noqa: F401 (fixtures: the same servers as the API tests)
 
 
@@ -23,7 +23,7 @@ def test_a_rotating_forwarded_for_header_does_not_escape_the_backoff(throttled):
 
 def test_a_right_password_passes_once_the_current_wait_is_over():
     clock = [0.0]
-    throttle = guards.Throttle(free_failures=2, base_delay=10.0, clock=lambda: clock[0])
+    throttle = access.Throttle(free_failures=2, base_delay=10.0, clock=lambda: clock[0])
     for _ in range(2):
         assert throttle.attempt("c") == 0
     wait = throttle.attempt("c")
@@ -92,7 +92,7 @@ def test_open_requests_per_client_are_bounded():
         await send({"type": "http.response.start", "status": 200, "headers": []})
         await send({"type": "http.response.body", "body": b"ok"})
 
-    cap = guards.ConnectionCap(slow_app, most=2)
+    cap = limits.ConnectionCap(slow_app, most=2)
 
     async def request(client: str) -> int:
         sent = []
@@ -173,7 +173,7 @@ def test_uploads_in_flight_count_against_the_quota(tmp_path):
         await send({"type": "http.response.start", "status": 200, "headers": []})
         await send({"type": "http.response.body", "body": b"ok"})
 
-    quota = guards.UploadQuota(slow_app, inbox=lambda: tmp_path, most=250, per_client=150)
+    quota = limits.UploadQuota(slow_app, inbox=lambda: tmp_path, most=250, per_client=150)
 
     async def upload(client: str, size: int) -> int:
         sent = []
@@ -252,14 +252,14 @@ async def ok_app(scope, receive, send):
     ([(b"transfer-encoding", b"chunked")], 411),
 ])
 def test_an_upload_must_declare_its_length(tmp_path, headers, status):
-    quota = guards.UploadQuota(ok_app, inbox=lambda: tmp_path)
+    quota = limits.UploadQuota(ok_app, inbox=lambda: tmp_path)
     assert asgi_call(quota, {"path": "/gradio_api/upload", "method": "POST", "headers": headers}) == status
 
 
 def test_an_inbox_of_many_small_files_takes_no_more(tmp_path):
     for i in range(5):
         (tmp_path / f"f{i}").write_bytes(b"")
-    quota = guards.UploadQuota(ok_app, inbox=lambda: tmp_path, most_files=5)
+    quota = limits.UploadQuota(ok_app, inbox=lambda: tmp_path, most_files=5)
     scope = {"path": "/gradio_api/upload", "method": "POST", "headers": [(b"content-length", b"1")]}
     assert asgi_call(quota, scope) == 413
 
@@ -268,7 +268,7 @@ def test_an_inbox_of_many_small_files_takes_no_more(tmp_path):
     ([b"bytes=0-1"], 200), ([b"bytes=0-1,2-3", b"bytes=0-1"], 416), ([b"bytes=0-1", b"bytes=0-1"], 416),
 ])
 def test_more_than_one_range_header_is_a_416(ranges, status):
-    check = guards.RangeCheck(ok_app)
+    check = limits.RangeCheck(ok_app)
     scope = {"path": "/gradio_api/file=x", "headers": [(b"range", r) for r in ranges]}
     assert asgi_call(check, scope) == status
 
