@@ -149,6 +149,7 @@ def test_upload_a_pdf_and_a_page_ask_see_the_page_remove_it_and_edit_one_on_disk
         page.locator("#remove-choice input").fill("boiler manual.pdf")
         page.locator("#remove-choice input").press("Enter")
         page.locator("#remove").click()
+        page.locator("#remove-yes").click()  # the second, explicit click
         expect(page.locator("#status")).to_contain_text("Removed boiler manual.pdf")
         expect(page.locator("#documents")).not_to_contain_text("boiler manual.pdf", timeout=120_000)
         expect(page.locator("#heading")).to_contain_text("Ask: 2 documents")
