@@ -67,8 +67,8 @@ def read_markdown(data: bytes, path: Path) -> Extracted:
 
 
 @dataclass(frozen=True)
-class PdfLimits:
-    """What one PDF may cost. A small PDF can expand to far more text than its size (a compressed
+class ReadLimits:
+    """What reading one PDF or HTML file may cost. A small PDF can expand to far more text than its size (a compressed
     stream repeated, thousands of empty pages), so extraction runs in a process of its own that is
     stopped past `seconds` or `memory_bytes`, and gives up past `pages` or the character budget:
     `chars_per_byte` times the file's size, at least `min_chars`, at most `max_chars`."""
@@ -87,7 +87,7 @@ class Refused(Exception):
     """Raised in a worker: the file is refused, for the reason given."""
 
 
-def pdf_page_texts(data: bytes, limits: PdfLimits) -> list[str]:
+def pdf_page_texts(data: bytes, limits: ReadLimits) -> list[str]:
     """The text of each page, giving up past the page count or the character budget."""
     from pypdf import PdfReader
 
@@ -103,7 +103,7 @@ def pdf_page_texts(data: bytes, limits: PdfLimits) -> list[str]:
     return pages
 
 
-def _worker(read, kind: str, data: bytes, limits: PdfLimits, out) -> None:
+def _worker(read, kind: str, data: bytes, limits: ReadLimits, out) -> None:
     """In the worker process: memory capped, then ("ok", read(data, limits)) or ("error", why)."""
     import resource
 
@@ -121,7 +121,7 @@ def _worker(read, kind: str, data: bytes, limits: PdfLimits, out) -> None:
         out.send(("error", f"is not a readable {kind} ({exc.__class__.__name__})"))
 
 
-def isolated(read, kind: str, data: bytes, path: Path, limits: PdfLimits = PdfLimits()):
+def isolated(read, kind: str, data: bytes, path: Path, limits: ReadLimits = ReadLimits()):
     """`read(data, limits)` run in a process of its own, stopped past `limits.seconds`, its memory
     capped; its result, or a SourceError that says why not (`kind`: "PDF", "HTML page")."""
     import multiprocessing
@@ -147,7 +147,7 @@ def isolated(read, kind: str, data: bytes, path: Path, limits: PdfLimits = PdfLi
     return value
 
 
-def pdf_pages(data: bytes, path: Path, limits: PdfLimits = PdfLimits()) -> list[str]:
+def pdf_pages(data: bytes, path: Path, limits: ReadLimits = ReadLimits()) -> list[str]:
     """The text of each page, extracted in a separate process within `limits`; a SourceError otherwise."""
     return isolated(pdf_page_texts, "PDF", data, path, limits)
 
@@ -178,7 +178,7 @@ def read_html(data: bytes, path: Path) -> Extracted:
     return Extracted(isolated(html_text, "HTML page", data, path), markdown=True, extracted=True)
 
 
-def html_text(data: bytes, limits: PdfLimits | None = None) -> str:
+def html_text(data: bytes, limits: ReadLimits | None = None) -> str:
     """Headings become sections, menus and scripts go."""
     from bs4 import BeautifulSoup
 

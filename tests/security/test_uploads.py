@@ -293,8 +293,8 @@ def test_a_body_too_deep_to_read_is_refused_like_a_forged_path(tmp_path):
 
 
 @pytest.mark.parametrize("limits, reason", [
-    (readers.PdfLimits(seconds=0.3), "took longer than"),
-    (readers.PdfLimits(memory_bytes=150_000_000, max_chars=10**9, min_chars=10**9),
+    (readers.ReadLimits(seconds=0.3), "took longer than"),
+    (readers.ReadLimits(memory_bytes=150_000_000, max_chars=10**9, min_chars=10**9),
      "memory|not a readable PDF|stopped"),
 ])
 def test_pdf_reading_is_stopped_past_its_time_and_memory(limits, reason):
@@ -305,4 +305,4 @@ def test_pdf_reading_is_stopped_past_its_time_and_memory(limits, reason):
 def test_deeply_nested_html_is_read_within_the_same_limits():
     nested = b"<div>" * 3000 + b"<p>a</p>" * 3000 + b"</div>" * 3000
     with pytest.raises(SourceError, match="took longer than"):
-        readers.isolated(readers.html_text, "HTML page", nested, Path("deep.html"), readers.PdfLimits(seconds=0.5))
+        readers.isolated(readers.html_text, "HTML page", nested, Path("deep.html"), readers.ReadLimits(seconds=0.5))
