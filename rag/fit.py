@@ -31,8 +31,8 @@ import numpy as np
 
 from rag import evaluate
 from rag.answer import Passage
-from rag.answering.evidence import (DECISION_FEATURES, FEATURES, AnswerabilityModel, Evidence,
-                                   decision_row)
+from rag.answering.evidence import Evidence
+from rag.answering.model import DECISION_FEATURES, FEATURES, AnswerabilityModel, decision_row
 from rag.answering.extractive import ExtractiveAnswerer
 from rag.answering.query import question_names, years_in
 from rag.terms import words

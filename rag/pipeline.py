@@ -15,9 +15,12 @@ from typing import Iterator
 
 from rag.answer import Answer, Answerer, Passage, Reply, finalize, refusal, reply_of
 from rag.answering import bridge
-from rag.answering.evidence import AnswerabilityModel, DocumentStats, Evidence, EvidenceJudge
+from rag.answering.evidence import Evidence, EvidenceJudge
+from rag.answering.model import AnswerabilityModel
+from rag.answering.signals import DocumentStats
 from rag.answering.extractive import ExtractiveAnswerer
 from rag.answering.query import Query, analyse
+from rag.answering.verifier import Verifier
 from rag.store.embedder import Embedder
 from rag.store.embedders import create_embedder
 from rag.errors import AnswererError, IndexCorrupt, QuestionError
@@ -33,7 +36,8 @@ class Pipeline:
 
     def __init__(self, index: Index, embedder: Embedder | None = None,
                  answerers: dict[str, Answerer] | None = None, default: str = "extractive",
-                 model: AnswerabilityModel | None = None, threshold: float | None = None) -> None:
+                 model: AnswerabilityModel | None = None, threshold: float | None = None,
+                 verifier: Verifier | bool = True) -> None:
         self.embedder = embedder or create_embedder()
         if index.manifest["model"]["name"] != self.embedder.name:
             raise IndexCorrupt(f"The index was built with {index.model}, not {self.embedder.name}: "
@@ -47,6 +51,9 @@ class Pipeline:
         self.answerer(default)  # unknown names fail now, not at the first question
         self.model = model or AnswerabilityModel.load()
         self.threshold = threshold
+        # True: the shipped verifier, when the model reads its signals; False: none (training it).
+        self.verifier = verifier if isinstance(verifier, Verifier) else (
+            Verifier() if verifier and self.model.reads_verifier else None)
         self._lock = threading.Lock()
         self.swap(index)
 
@@ -65,7 +72,7 @@ class Pipeline:
     def swap(self, index: Index) -> None:
         """Serve a newly built index; questions in flight finish on the old one. The index and its judge
         are one attribute, so a question never reads one without the other."""
-        judge = EvidenceJudge(DocumentStats.from_index(index), self.model, self.threshold)
+        judge = EvidenceJudge(DocumentStats.from_index(index), self.model, self.threshold, verifier=self.verifier)
         with self._lock:
             self._served = (index, judge)
 
@@ -161,16 +168,15 @@ class Pipeline:
         found = bridge.find_bridge(described, candidates, judge.stats.names)
         if found is None:
             return first
-
-        def ask_second() -> Evidence:
+        second = None
+        if not judge.first_suffices(first, found):
             second_query = self.analyse(parts.about(found.name, found.candidate.sentence.text), stats=judge.stats)
             # The answer must name the bridge (the judge checks), by any word of its name: the text may
             # say "Mao" where the bridge sentence says "Mao Zedong".
             second_query = dataclasses.replace(second_query, names=tuple(
                 n for n in second_query.names if n not in found.keys))
-            return judge.decide(second_query, self.search(second_query, k, retrieval, index))
-
-        return judge.two_step(query, first, found, parts.about("", found.candidate.sentence.text), ask_second)
+            second = judge.decide(second_query, self.search(second_query, k, retrieval, index))
+        return judge.two_step(query, first, found, parts.about("", found.candidate.sentence.text), second)
 
 
 def reply_of_answer(stream: Iterator[str | Answer]) -> Answer:

@@ -30,7 +30,7 @@ from pathlib import Path
 import numpy as np
 
 from rag import evaluate, fit
-from rag.answering.evidence import DECISION_FEATURES, FEATURES, MODEL_FILE, AnswerabilityModel
+from rag.answering.model import DECISION_FEATURES, FEATURES, MODEL_FILE, VERIFIER_FEATURES, AnswerabilityModel
 
 ROOT = Path(__file__).resolve().parents[1]
 TRAIN = (ROOT / "data" / "corpus" / "train", ROOT / "tests" / "data" / "train-docs")
@@ -132,7 +132,10 @@ def probabilities(model, examples: list[fit.Example]) -> np.ndarray:
 
 
 def logistic_candidates(train: list[fit.Example], validation: list[fit.Example]) -> list[Candidate]:
-    feature_sets = {"all": DECISION_FEATURES, "pruned": vif_pruned(train, DECISION_FEATURES)}
+    signals = tuple(f for f in DECISION_FEATURES if f not in VERIFIER_FEATURES)
+    feature_sets = {"all": DECISION_FEATURES, "pruned": vif_pruned(train, DECISION_FEATURES),
+                    "without verifier": signals, "pruned without verifier": vif_pruned(train, signals),
+                    "verifier alone": ("verifier",)}
     out = []
     for (set_name, features), l2, hidden in itertools.product(feature_sets.items(), GRID["l2"],
                                                               GRID["hidden_weight"]):
@@ -150,6 +153,7 @@ class BoostedModel:
     """Gradient boosting over the decision rows (for comparison; not written to disk)."""
     classifier: object
     threshold: float
+    reads_verifier = True
 
     def probabilities(self, rows: np.ndarray) -> np.ndarray:
         return self.classifier.predict_proba(np.atleast_2d(rows))[:, 1]
@@ -194,6 +198,38 @@ def mean_row(rows: dict[str, dict]) -> dict:
     return {k: round(float(np.mean([r[k] for r in rows.values() if r.get(k) is not None])), 3) for k in keys}
 
 
+def type_rows(rows: dict[str, dict]) -> dict[str, dict]:
+    """Per question type, the mean over the documents that have it."""
+    types = sorted({t for r in rows.values() for t in r.get("by_type", {})})
+    return {t: mean_row({d: r["by_type"][t] for d, r in rows.items() if t in r.get("by_type", {})}) for t in types}
+
+
+def best_of(candidates: list[Candidate], feature_sets: tuple[str, ...]) -> Candidate:
+    return max((c for c in candidates if c.settings["features"] in feature_sets), key=lambda c: c.score)
+
+
+def learning_curve(chosen: Candidate, train: list[fit.Example], validation: list[fit.Example],
+                   documents: list[evaluate.SuiteDocument], work: Path, embedder, seed: int,
+                   shares: tuple[float, ...] = (0.25, 0.5, 1.0)) -> list[dict]:
+    """The chosen settings refitted on a share of the training documents (drawn at random, nested), the
+    threshold set on validation again, scored on validation: whether more documents would still help.
+    The verifier it reads stays the one trained on all of them."""
+    names = sorted({e.document for e in train})
+    np.random.default_rng(seed).shuffle(names)
+    out = []
+    for share in shares:
+        kept = set(names[:max(1, round(share * len(names)))])
+        subset = [e for e in train if e.document in kept]
+        model = fit.fit(subset, features=chosen.model.features, l2=chosen.settings["l2"],
+                        hidden_weight=chosen.settings["hidden_weight"])
+        threshold, _ = best_threshold(validation, probabilities(model, validation))
+        model = dataclasses.replace(model, threshold=threshold)
+        out.append({"share": share, "documents": len(kept), "questions": len(subset),
+                    "validation": mean_row(scored(model, documents, work, embedder))})
+        print(f"  learning curve {share}: {out[-1]}", file=sys.stderr, flush=True)
+    return out
+
+
 def collect(documents: list[evaluate.SuiteDocument], work: Path, embedder) -> list[fit.Example]:
     from rag.pipeline import Pipeline
 
@@ -232,14 +268,17 @@ def main(argv: list[str] | None = None) -> int:
             print(f"  {c.score:.3f} {c.name} {c.settings}", file=sys.stderr)
         logistic = [c for c in candidates if c.name == "logistic"]
         chosen = max(logistic, key=lambda c: c.score)
-        best_boosting = max((c for c in candidates if c.name == "boosting"), key=lambda c: c.score)
-        shipped = AnswerabilityModel.load(MODEL_FILE)  # the decision before this training, for the report
+        contenders = {  # every candidate's best setting on validation, and the decision before this training
+            "chosen": chosen.model,
+            "logistic without verifier": best_of(logistic, ("without verifier", "pruned without verifier")).model,
+            "verifier alone": best_of(logistic, ("verifier alone",)).model,
+            "boosting": max((c for c in candidates if c.name == "boosting"), key=lambda c: c.score).model,
+            "before": AnswerabilityModel.load(MODEL_FILE),
+        }
         print("scoring on validation, then test (whole pipeline, each document in its own index)", file=sys.stderr)
-        report = {"chosen": {"validation": scored(chosen.model, splits["validation"], work, embedder),
-                             "test": scored(chosen.model, splits["test"], work, embedder)}}
-        report["boosting"] = {"validation": scored(best_boosting.model, splits["validation"], work, embedder)}
-        report["before"] = {"validation": scored(shipped, splits["validation"], work, embedder),
-                            "test": scored(shipped, splits["test"], work, embedder)}
+        report = {name: {split: scored(model, splits[split], work, embedder) for split in ("validation", "test")}
+                  for name, model in contenders.items()}
+        curve = learning_curve(chosen, train, validation, splits["validation"], work, embedder, args.seed)
     model = dataclasses.replace(chosen.model, fitted_on=tuple(sorted({d.name for d in splits["train"]})))
     args.out.write_text(json.dumps(model.to_json(), indent=1) + "\n", encoding="utf-8")
     card = {
@@ -256,8 +295,9 @@ def main(argv: list[str] | None = None) -> int:
                      "max_false_refusals_on_validation": MAX_FALSE_REFUSALS},
         "candidates_on_validation": [{"name": c.name, "settings": {k: v for k, v in c.settings.items()},
                                       "objective": round(c.score, 4)} for c in candidates],
-        "figures": {name: {split: {"mean": mean_row(rows), "documents": rows} for split, rows in runs.items()}
-                    for name, runs in report.items()},
+        "figures": {name: {split: {"mean": mean_row(rows), "by_type": type_rows(rows), "documents": rows}
+                           for split, rows in runs.items()} for name, runs in report.items()},
+        "learning_curve": curve,
         "training_seconds": round(time.perf_counter() - began, 1),
     }
     args.card.write_text(json.dumps(card, indent=1, default=float) + "\n", encoding="utf-8")

@@ -105,7 +105,7 @@ def test_a_bare_description_is_refused_when_the_rest_is_not_found(tea: Pipeline)
     found = find_bridge(described, tea.judge.candidates(described, tea.search(described, 3)), tea.judge.stats.names)
     first = Evidence([found.candidate], [found.candidate], 0.9, passages=[found.candidate.passage])
     nothing = Evidence([], [], 0.0)
-    refused = tea.judge.two_step(query, first, found, "Where was born?", lambda: nothing)
-    kept = tea.judge.two_step(query, first, found, "Where did he bring tea?", lambda: nothing)
+    refused = tea.judge.two_step(query, first, found, "Where was born?", nothing)
+    kept = tea.judge.two_step(query, first, found, "Where did he bring tea?", nothing)
     assert refused.refused and refused.chain == []
     assert not kept.refused and kept.supported == [found.candidate]  # the sentence holds "tea": it may answer

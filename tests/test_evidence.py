@@ -7,8 +7,10 @@ import pytest
 
 from rag import Pipeline
 from rag.answer import Passage
-from rag.answering.evidence import (AnswerabilityModel, EvidenceJudge, contrast, counted_words, event_missing,
-                                   initialisms, qualifiers, rerank, superlatives)
+from rag.answering.evidence import EvidenceJudge, rerank
+from rag.answering.model import AnswerabilityModel
+from rag.answering.rules import contrast, event_missing, qualifiers, superlatives
+from rag.answering.signals import counted_words, initialisms
 from rag.ingest.document import Sentence
 from rag.store.index import load_index
 
@@ -252,7 +254,7 @@ def test_a_near_miss_gives_way_to_a_sentence_with_what_is_asked(small_index):
 def test_a_sentence_speaks_to_the_rest_of_a_question(pipeline, asked, sentence, speaks):
     query = pipeline.analyse("Where was the merchant who brought tea born?")
     candidate = pipeline.judge.candidates(query, [one_sentence_passage(sentence)])[0]
-    assert pipeline.judge.speaks_to(query, asked, candidate) is speaks
+    assert pipeline.judge.reader.speaks_to(query, asked, candidate) is speaks
 
 
 

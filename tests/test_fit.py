@@ -7,7 +7,7 @@ import numpy as np
 import pytest
 
 from rag import fit
-from rag.answering.evidence import FEATURES, AnswerabilityModel
+from rag.answering.model import FEATURES, AnswerabilityModel
 
 STATS = SimpleNamespace(names=frozenset({"gorbachev", "khrushchev", "beijing"}),
                         section_years={("a", "s"): {"1959", "1989", "1960s"}})

@@ -13,7 +13,7 @@ import re
 from dataclasses import dataclass
 
 from rag.answering import lexicon
-from rag.answering.evidence import Candidate
+from rag.answering.signals import Candidate
 from rag.answering.query import NAME_RUN, TOKEN, Query
 from rag.terms import STOPWORDS, terms, words
 

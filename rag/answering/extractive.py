@@ -9,7 +9,8 @@ import re
 from typing import Iterator
 
 from rag.answer import Passage, Reply
-from rag.answering.evidence import Candidate, Evidence
+from rag.answering.evidence import Evidence
+from rag.answering.signals import Candidate
 from rag.answering.query import Query
 from rag.terms import terms
 
