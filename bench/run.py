@@ -94,7 +94,7 @@ def builds() -> dict:
     """From scratch, then after editing one paragraph: as the CLI runs them (model load included) and
     the build alone (model already loaded)."""
     from rag.store.embedders import create_embedder
-    from rag.store.index import build_index
+    from rag.store.build import build_index
 
     folder = WORK / "build"
     shutil.rmtree(folder, ignore_errors=True)
@@ -155,7 +155,8 @@ def folder_mb(path: Path) -> float:
 
 def scale_point(copies: int, embedder, questions: list[str], compare_ann: bool = False) -> dict:
     from rag import Pipeline
-    from rag.store.index import build_index, load_index
+    from rag.store.build import build_index
+    from rag.store.index import load_index
 
     source = corpus.write_corpus(ARTICLE, copies, WORK / f"corpus-{copies}x.md")
     index_dir = WORK / f"index-{copies}x"

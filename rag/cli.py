@@ -105,7 +105,7 @@ def _parser() -> argparse.ArgumentParser:
 
 def cmd_build(args, settings: Settings) -> int:
     from rag.service import RagService
-    from rag.store.index import build_index
+    from rag.store.build import build_index
 
     embedder = settings.create_embedder()
     manifest = RagService._manifest_or_none(settings)
@@ -122,7 +122,9 @@ def cmd_build(args, settings: Settings) -> int:
 
 def cmd_info(args, settings: Settings) -> int:
     """What the index was built from and whether it is stale; validates the files but loads no model."""
-    from rag.store.index import Staleness, load_index, read_manifest, skipped_note, stale_reasons
+    from rag.store.build import skipped_note
+    from rag.store.index import load_index, read_manifest
+    from rag.store.staleness import Staleness, stale_reasons
 
     manifest = read_manifest(settings.index_dir)
     load_index(settings.index_dir)  # "fresh" only for an index that loads

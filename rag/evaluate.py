@@ -199,7 +199,7 @@ def discover(suite: Path, dev_article: Path | None = None) -> list[SuiteDocument
 
 def document_index(doc: SuiteDocument, work: Path, embedder) -> Path:
     """The document's own index under `work`, built or updated incrementally (a rerun embeds nothing)."""
-    from rag.store.index import build_index
+    from rag.store.build import build_index
 
     index_dir = Path(work) / doc.name
     build_index(doc.article, index_dir, embedder)

@@ -20,11 +20,13 @@ from rag.answering.model import AnswerabilityModel
 from rag.answering.signals import DocumentStats
 from rag.answering.extractive import ExtractiveAnswerer
 from rag.answering.query import Query, analyse
+from rag.answering.rules import ALL_RULES, Rule
 from rag.answering.verifier import Verifier
 from rag.store.embedder import Embedder
 from rag.store.embedders import create_embedder
 from rag.errors import AnswererError, IndexCorrupt, QuestionError
-from rag.store.index import Index, embedding_mismatches, load_index
+from rag.store.index import Index, load_index
+from rag.store.staleness import embedding_mismatches
 from rag.retrieval.hybrid import RetrievalMode, retrieve
 
 MAX_K = 20
@@ -37,7 +39,7 @@ class Pipeline:
     def __init__(self, index: Index, embedder: Embedder | None = None,
                  answerers: dict[str, Answerer] | None = None, default: str = "extractive",
                  model: AnswerabilityModel | None = None, threshold: float | None = None,
-                 verifier: Verifier | bool = True) -> None:
+                 verifier: Verifier | bool = True, rules: frozenset[Rule] = ALL_RULES) -> None:
         self.embedder = embedder or create_embedder()
         if index.manifest["model"]["name"] != self.embedder.name:
             raise IndexCorrupt(f"The index was built with {index.model}, not {self.embedder.name}: "
@@ -54,6 +56,7 @@ class Pipeline:
         # True: the shipped verifier, when the model reads its signals; False: none (training it).
         self.verifier = verifier if isinstance(verifier, Verifier) else (
             Verifier() if verifier and self.model.reads_verifier else None)
+        self.rules = rules
         self._lock = threading.Lock()
         self.swap(index)
 
@@ -72,7 +75,8 @@ class Pipeline:
     def swap(self, index: Index) -> None:
         """Serve a newly built index; questions in flight finish on the old one. The index and its judge
         are one attribute, so a question never reads one without the other."""
-        judge = EvidenceJudge(DocumentStats.from_index(index), self.model, self.threshold, verifier=self.verifier)
+        judge = EvidenceJudge(DocumentStats.from_index(index), self.model, self.threshold, verifier=self.verifier,
+                              rules=self.rules)
         with self._lock:
             self._served = (index, judge)
 

@@ -14,8 +14,9 @@ from pathlib import Path
 from rag.errors import IndexCorrupt, IndexMissing, RagError, SourceError
 from rag.pipeline import Pipeline
 from rag.settings import Settings
-from rag.store.index import (BuildReport, Staleness, StaleReason, build_index, load_index, read_manifest,
-                             stale_reasons)
+from rag.store.build import BuildReport, build_index
+from rag.store.index import load_index, read_manifest
+from rag.store.staleness import Staleness, StaleReason, stale_reasons
 
 log = logging.getLogger("rag.service")
 

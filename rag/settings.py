@@ -90,7 +90,7 @@ class Settings:
         if (recorded := self.recorded_source()) is not None:
             return recorded
         if manifest is not None:
-            from rag.store.index import manifest_source
+            from rag.store.staleness import manifest_source
 
             return manifest_source(manifest, self.index_dir)
         if Path(self.index_dir).resolve() == DEFAULT_INDEX.resolve() or not Path(self.index_dir).exists():

@@ -86,7 +86,7 @@ def small_source(tmp_path: Path) -> Path:
 
 @pytest.fixture
 def small_index(tmp_path: Path, small_source: Path, fake_embedder: FakeEmbedder) -> Path:
-    from rag.store.index import build_index
+    from rag.store.build import build_index
 
     index_dir = tmp_path / "index"
     build_index(small_source, index_dir, fake_embedder)

@@ -4,7 +4,8 @@ from __future__ import annotations
 import pytest
 
 from rag.store.embedders import create_embedder
-from rag.store.index import load_index, read_manifest, stale_reasons
+from rag.store.index import load_index, read_manifest
+from rag.store.staleness import stale_reasons
 
 from conftest import ARTICLE, ROOT
 

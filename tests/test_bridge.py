@@ -8,7 +8,8 @@ import pytest
 from rag import Pipeline
 from rag.answering.bridge import find_bridge, split
 from rag.answering.evidence import Evidence
-from rag.store.index import build_index, load_index
+from rag.store.build import build_index
+from rag.store.index import load_index
 
 from conftest import FakeEmbedder
 

@@ -14,7 +14,10 @@ from rag.ingest.chunking import ChunkSettings
 from rag.cli import main
 from rag.ingest.document import clean, mask_debris
 from rag.errors import IndexCorrupt, RagError
-from rag.store.index import Staleness, build_index, build_lock, load_index, read_manifest, stale_reasons
+from rag.store.build import build_index
+from rag.store.index import load_index, read_manifest
+from rag.store.lock import build_lock
+from rag.store.staleness import Staleness, stale_reasons
 
 from conftest import ROOT, FakeEmbedder
 
@@ -129,7 +132,7 @@ KILL_SCRIPT = """
 import sys, time
 sys.path.insert(0, {tests!r})
 from conftest import FakeEmbedder
-from rag.store.index import build_index
+from rag.store.build import build_index
 
 class Slow(FakeEmbedder):
     def embed(self, texts):

@@ -11,7 +11,9 @@ import pytest
 
 from rag import Pipeline
 from rag.errors import IndexCorrupt
-from rag.store.index import Staleness, build_index, read_manifest, stale_reasons
+from rag.store.build import build_index
+from rag.store.index import read_manifest
+from rag.store.staleness import Staleness, stale_reasons
 
 from conftest import ROOT, FakeEmbedder
 

@@ -8,7 +8,8 @@ import pytest
 from rag.errors import SourceError
 from rag.ingest import readers
 from rag.ingest.document import clean, mask_debris
-from rag.store.index import build_index, load_index
+from rag.store.build import build_index
+from rag.store.index import load_index
 
 from conftest import FakeEmbedder
 

@@ -5,8 +5,8 @@ import logging
 from pathlib import Path
 
 import bm25s
-from bm25s.tokenization import Tokenized
 import numpy as np
+from bm25s.tokenization import Tokenized
 
 from rag.errors import IndexCorrupt
 from rag.terms import terms

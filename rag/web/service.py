@@ -19,7 +19,7 @@ from rag.ingest import readers
 from rag.pipeline import Pipeline, check_k
 from rag.service import RagService, RebuildBusy, SourceWatcher
 from rag.settings import Settings
-from rag.store.index import skipped_note, unreadable_note
+from rag.store.build import skipped_note, unreadable_note
 from rag.web.uploads import MAX_UPLOAD_BYTES
 
 log = logging.getLogger("rag.app")

@@ -13,7 +13,8 @@ from rag.errors import IndexCorrupt
 from rag.ingest import source as sources
 from rag.service import RagService, SourceWatcher
 from rag.settings import Settings
-from rag.store.index import build_index, load_index
+from rag.store.build import build_index
+from rag.store.index import load_index
 
 
 def zero_faiss_body(index: Path) -> None:

