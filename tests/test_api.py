@@ -12,9 +12,11 @@ import pytest
 
 gradio_client = pytest.importorskip("gradio_client")
 
-from rag.web.server import Limits, Throttle, credentials_ok
+from test_app import Served, check_answer_json, project_copy  # noqa: E402
 
-from test_app import Served, check_answer_json, project_copy
+from rag.web.access import Throttle, credentials_ok  # noqa: E402
+from rag.web.limits import Limits  # noqa: E402
+from rag.web.service import ChatService  # noqa: E402
 
 AUTH = ("ann", "s3cret")
 
@@ -183,8 +185,8 @@ def raw_request(port: int, head: str) -> bytes:
 
 @pytest.mark.slow
 def test_a_large_declared_body_is_refused_before_it_is_read(served):
-    head = (f"POST /api/ask HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\n"
-            f"Content-Length: 200000000\r\n\r\n")
+    head = ("POST /api/ask HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\n"
+            "Content-Length: 200000000\r\n\r\n")
     reply = raw_request(served.port, head)  # 200 MB announced, none of it sent: the answer comes anyway
     assert reply.startswith(b"HTTP/1.1 413")
     assert b"larger than this server takes" in reply
@@ -284,11 +286,12 @@ def test_concurrent_api_questions_during_a_rebuild_all_get_valid_answers(served)
 
 @pytest.mark.slow
 def test_the_switch_serves_the_api_and_a_starting_page_then_the_chat(tmp_path):
-    from rag.web import app as web
-    from rag.web.server import Switch, create_server, create_starting, serve
     from test_app import free_port
 
-    service = web.ChatService(project_copy(tmp_path))
+    from rag.web import app as web
+    from rag.web.server import Switch, create_server, create_starting, serve
+
+    service = ChatService(project_copy(tmp_path))
     switch = Switch(create_starting(service))
     port = free_port()
     running = serve(switch, "127.0.0.1", port, block=False)
@@ -309,11 +312,11 @@ def test_the_switch_serves_the_api_and_a_starting_page_then_the_chat(tmp_path):
 
 @pytest.mark.slow
 def test_a_chat_that_cannot_start_says_so_and_the_api_stays(tmp_path):
-    from rag.web import app as web
-    from rag.web.server import Switch, create_starting, serve
     from test_app import free_port
 
-    service = web.ChatService(project_copy(tmp_path))
+    from rag.web.server import Switch, create_starting, serve
+
+    service = ChatService(project_copy(tmp_path))
     switch = Switch(create_starting(service))
     running = serve(switch, "127.0.0.1", port := free_port(), block=False)
     url = f"http://127.0.0.1:{port}/"
@@ -333,8 +336,8 @@ def test_python_app_answers_the_api_and_then_serves_the_chat(tmp_path):
     import sys
     import time
 
-    from test_app import free_port
     from conftest import ROOT
+    from test_app import free_port
 
     settings = project_copy(tmp_path)
     port = free_port()

@@ -14,14 +14,16 @@ pytestmark = pytest.mark.slow
 
 gradio_client = pytest.importorskip("gradio_client")
 
+from conftest import ROOT  # noqa: E402
+
 from rag.answer import Answer  # noqa: E402
 from rag.errors import RagError  # noqa: E402
+from rag.settings import Settings  # noqa: E402
 from rag.web import app as web  # noqa: E402
 from rag.web import server  # noqa: E402
+from rag.web.conversation import Conversation  # noqa: E402
 from rag.web.render import plain  # noqa: E402
-from rag.settings import Settings  # noqa: E402
-
-from conftest import ROOT  # noqa: E402
+from rag.web.service import ChatService, example_questions, heading_of, safe_name  # noqa: E402
 
 
 def free_port() -> int:
@@ -42,7 +44,7 @@ class Served:
 
     def __init__(self, settings: Settings, auth=None, watch: bool = False, token: str | None = None,
                  **server_options) -> None:
-        self.service = web.ChatService(settings, watch=watch)
+        self.service = ChatService(settings, watch=watch)
         self.app = web.build_app(self.service)
         self.port = free_port()
         self.running = server.serve(server.create_server(self.service, self.app, auth, token, **server_options),
@@ -262,7 +264,7 @@ def test_questions_sent_at_once_are_all_answered_each_after_its_question(served)
 
 
 def test_an_error_turn_keeps_every_message_with_its_own_turn():
-    conversation = web.Conversation()
+    conversation = Conversation()
     broken = conversation.add("\u200b\u200b")
     broken.error = "Please type a question."
     answered = conversation.add("When did Gorbachev visit Beijing?")
@@ -281,7 +283,7 @@ def test_a_stale_index_is_served_at_once_and_rebuilt_in_the_background(tmp_path)
     source = settings.source_or_none
     source.write_text(source.read_text(encoding="utf-8") + "\n\nAftermath\n\nThe archive of the talks opened "
                       "to historians in 2031, long after the events.\n", encoding="utf-8")
-    service = web.ChatService(settings)
+    service = ChatService(settings)
     assert service.background is not None  # serving already; the rebuild runs beside it
     assert "May 1989" in service.answer_json("When did Gorbachev visit Beijing?")["answer"]
     service.background.join(timeout=300)
@@ -307,7 +309,7 @@ def test_documents_uploaded_in_the_chat_are_answered_from_and_removed(tmp_path):
         assert "Not added: Source scan.pdf has no text layer (a scanned image?)" in plain(status)
         assert "status-error\">⚠ Not added: Source scan.pdf" in status  # a refusal is shown as an error
         server.service.background.join(timeout=300)
-        assert web.heading_of(server.service) == "## Ask: 3 documents"
+        assert heading_of(server.service) == "## Ask: 3 documents"
         folder = tmp_path / "project" / "data" / "documents"
         assert sorted(p.name for p in folder.iterdir()) == ["boiler manual.pdf", "kettle.html",
                                                             "sino-soviet-relations.txt"]
@@ -321,7 +323,7 @@ def test_documents_uploaded_in_the_chat_are_answered_from_and_removed(tmp_path):
         status, _, _, _ = client.predict("boiler manual.pdf", api_name="/remove")
         assert "Removed boiler manual.pdf" in plain(status)
         server.service.background.join(timeout=300)
-        assert web.heading_of(server.service) == "## Ask: 2 documents"
+        assert heading_of(server.service) == "## Ask: 2 documents"
         data = client.predict("Who services the embassy pump?", 5, None, api_name="/ask")
         assert "Olek Varga" not in data["answer"]
         assert all(p["source"] != "boiler manual.pdf" for p in data["passages"])
@@ -334,13 +336,13 @@ def test_documents_uploaded_in_the_chat_are_answered_from_and_removed(tmp_path):
     ("/abs/path/ok.pdf", "ok.pdf"), ("tool.exe", None), ("", None), ("what?.html", "what_.html"),
 ])
 def test_upload_names_never_leave_the_documents_folder(name, safe):
-    assert web.safe_name(name) == safe
+    assert safe_name(name) == safe
 
 
 def test_an_upload_over_the_size_limit_is_refused(tmp_path):
     big = tmp_path / "big.txt"
     big.write_text("Words here. " * 2000, encoding="utf-8")
-    service = web.ChatService(project_copy(tmp_path / "project"))
+    service = ChatService(project_copy(tmp_path / "project"))
     service.inbox = tmp_path  # as if it came through the upload route
     assert service.add_documents([big], max_bytes=1000) == "Not added: big.txt is larger than 0 MB."
     assert not (tmp_path / "project" / "data" / "documents").exists()
@@ -348,7 +350,7 @@ def test_an_upload_over_the_size_limit_is_refused(tmp_path):
 
 def test_a_watched_source_edited_on_disk_is_rebuilt(tmp_path):
     settings = project_copy(tmp_path)
-    service = web.ChatService(settings, watch=True)
+    service = ChatService(settings, watch=True)
     try:
         source = settings.source_or_none
         source.write_text(source.read_text(encoding="utf-8") + "\n\nAftermath\n\nA museum of the border talks "
@@ -386,4 +388,4 @@ def test_example_questions_fit_gradios_sixty_characters(sections, examples):
     from types import SimpleNamespace
 
     index = SimpleNamespace(chunks=[SimpleNamespace(section=s) for s in sections])
-    assert web.example_questions(index) == examples
+    assert example_questions(index) == examples

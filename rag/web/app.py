@@ -12,12 +12,12 @@ from pathlib import Path
 
 import gradio as gr
 
-from rag.web import render
 from rag.answer import Answer
 from rag.errors import RagError
 from rag.ingest import readers
-from rag.web.service import (MAX_UPLOAD_BYTES, ChatService, Conversation, Conversations, Turn,  # noqa: F401
-                             example_questions, heading_of, safe_name)
+from rag.web import render
+from rag.web.conversation import Conversation, Conversations
+from rag.web.service import MAX_UPLOAD_BYTES, ChatService, example_questions, heading_of
 
 log = logging.getLogger("rag.app")
 

@@ -15,6 +15,7 @@ from rag.service import RagService, SourceWatcher
 from rag.settings import Settings
 from rag.store.build import build_index
 from rag.store.index import load_index
+from rag.web.service import ChatService
 
 
 def zero_faiss_body(index: Path) -> None:
@@ -95,6 +96,7 @@ def test_an_idle_watcher_is_not_woken_by_the_freshness_check(small_index, small_
 @pytest.mark.slow
 def test_watching_a_source_that_is_not_there_says_so_and_serves(tmp_path):
     from test_app import project_copy
+
     from rag.web.service import ChatService
 
     settings = project_copy(tmp_path)
@@ -110,12 +112,12 @@ def test_building_the_chat_leaves_a_running_build_progress_bar_alone(tmp_path):
     and that bar crashed at its next update ("Rebuild failed (AttributeError)")."""
     import io
 
+    from test_app import project_copy
     from tqdm import tqdm
 
-    from test_app import project_copy
     from rag.web import app as web
 
-    service = web.ChatService(project_copy(tmp_path))
+    service = ChatService(project_copy(tmp_path))
     bar = tqdm(total=3, file=io.StringIO())  # as a build running in the background has
     web.build_app(service)
     bar.update(1)
