@@ -17,6 +17,7 @@ from difflib import SequenceMatcher
 from pathlib import Path
 
 from rag.errors import RagError
+from rag.store.build import build_index
 
 _MARK = re.compile(r"\[(?:\d+|[a-z]|citation needed|clarification needed)\](?::\s*\d+)?", re.I)
 KS = (1, 3, 5)
@@ -199,8 +200,6 @@ def discover(suite: Path, dev_article: Path | None = None) -> list[SuiteDocument
 
 def document_index(doc: SuiteDocument, work: Path, embedder) -> Path:
     """The document's own index under `work`, built or updated incrementally (a rerun embeds nothing)."""
-    from rag.store.build import build_index
-
     index_dir = Path(work) / doc.name
     build_index(doc.article, index_dir, embedder)
     return index_dir

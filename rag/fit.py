@@ -32,9 +32,12 @@ import numpy as np
 from rag import evaluate
 from rag.answer import Passage
 from rag.answering.evidence import Evidence
-from rag.answering.model import DECISION_FEATURES, FEATURES, AnswerabilityModel, decision_row
 from rag.answering.extractive import ExtractiveAnswerer
+from rag.answering.model import DECISION_FEATURES, FEATURES, AnswerabilityModel, decision_row
 from rag.answering.query import question_names, years_in
+from rag.pipeline import Pipeline
+from rag.settings import DEFAULT_SOURCE
+from rag.store.embedders import create_embedder
 from rag.terms import words
 
 K = 5
@@ -209,9 +212,6 @@ def load_suite(suite: Path, extra: list[Path], work: Path, embedder,
                train: Path | None = None) -> dict[str, FitDocument]:
     """The suite's documents, and `train`'s (our own). The extra question files join the shipped
     article's training questions, never its scored ones."""
-    from rag.pipeline import Pipeline
-    from rag.settings import DEFAULT_SOURCE
-
     documents = [(doc, False) for doc in evaluate.discover(suite, DEFAULT_SOURCE)]
     if train is not None and train.is_dir():
         documents += [(doc, True) for doc in evaluate.discover(train)]
@@ -231,8 +231,6 @@ def load_suite(suite: Path, extra: list[Path], work: Path, embedder,
 
 def leave_one_out(suite: dict[str, FitDocument], examples: list[Example], **options) -> dict[str, dict]:
     """For each document: fit on every other document, answer the one left out with that model, score it."""
-    from rag.pipeline import Pipeline
-
     rows = {}
     for name, document in suite.items():
         model = fit([e for e in examples if e.document != name], **options)
@@ -264,8 +262,6 @@ def main(argv: list[str] | None = None) -> int:
                         help=f"comma-separated, from: {', '.join(FEATURES)}")
     parser.add_argument("--hidden-weight", type=float, default=0.5)
     args = parser.parse_args(argv)
-    from rag.store.embedders import create_embedder
-
     features = tuple(f.strip() for f in args.features.split(",") if f.strip())
     if set(features) - set(FEATURES):
         parser.error(f"unknown features: {', '.join(sorted(set(features) - set(FEATURES)))}")

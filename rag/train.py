@@ -31,6 +31,9 @@ import numpy as np
 
 from rag import evaluate, fit
 from rag.answering.model import DECISION_FEATURES, FEATURES, MODEL_FILE, VERIFIER_FEATURES, AnswerabilityModel
+from rag.pipeline import Pipeline
+from rag.settings import DEFAULT_SOURCE
+from rag.store.embedders import create_embedder
 
 ROOT = Path(__file__).resolve().parents[1]
 TRAIN = (ROOT / "data" / "corpus" / "train", ROOT / "tests" / "data" / "train-docs")
@@ -44,8 +47,6 @@ THRESHOLDS = tuple(round(t, 3) for t in np.linspace(0.02, 0.98, 49))
 
 
 def discover(folders: tuple[Path, ...]) -> list[evaluate.SuiteDocument]:
-    from rag.settings import DEFAULT_SOURCE
-
     return [doc for folder in folders if folder.is_dir() for doc in evaluate.discover(folder, DEFAULT_SOURCE)]
 
 
@@ -182,8 +183,6 @@ def boosting_candidates(train: list[fit.Example], validation: list[fit.Example],
 
 def scored(model, documents: list[evaluate.SuiteDocument], work: Path, embedder) -> dict[str, dict]:
     """Each document in its own index, answered by the whole pipeline with `model`, scored."""
-    from rag.pipeline import Pipeline
-
     out = {}
     for doc in documents:
         pipeline = Pipeline.load(evaluate.document_index(doc, work, embedder), embedder=embedder, model=model)
@@ -231,8 +230,6 @@ def learning_curve(chosen: Candidate, train: list[fit.Example], validation: list
 
 
 def collect(documents: list[evaluate.SuiteDocument], work: Path, embedder) -> list[fit.Example]:
-    from rag.pipeline import Pipeline
-
     examples = []
     for doc in documents:
         pipeline = Pipeline.load(evaluate.document_index(doc, work, embedder), embedder=embedder,
@@ -249,8 +246,6 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--card", type=Path, default=CARD_FILE)
     parser.add_argument("--seed", type=int, default=0)
     args = parser.parse_args(argv)
-    from rag.store.embedders import create_embedder
-
     began = time.perf_counter()
     np.random.seed(args.seed)
     embedder = create_embedder()

@@ -7,6 +7,7 @@ from enum import Enum
 import numpy as np
 
 from rag.answer import Passage
+from rag.errors import QuestionError
 from rag.retrieval.passages import distinct_top, to_passage
 from rag.store import vectors
 from rag.store.index import Index
@@ -67,8 +68,6 @@ class RetrievalMode(str, Enum):
         try:
             return cls(value)
         except ValueError:
-            from rag.errors import QuestionError
-
             raise QuestionError(f"Unknown retrieval mode {value!r}: choose from "
                                 f"{', '.join(m.value for m in cls)}.") from None
 

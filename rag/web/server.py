@@ -33,8 +33,8 @@ from starlette.routing import Mount
 from rag.answering import registry
 from rag.errors import RagError
 from rag.settings import Settings
-from rag.web.api import create_api
 from rag.web.access import LoginThrottle, SignInGate
+from rag.web.api import create_api
 from rag.web.limits import BodyCap, ConnectionCap, ForgedPaths, RangeCheck, UploadQuota
 
 log = logging.getLogger("rag.server")
