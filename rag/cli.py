@@ -105,32 +105,25 @@ def _parser() -> argparse.ArgumentParser:
 
 def cmd_build(args, settings: Settings) -> int:
     from rag.service import RagService
-    from rag.store.build import build_index
 
     embedder = settings.create_embedder()
-    manifest = RagService._manifest_or_none(settings)
     if args.if_stale and not args.force:
-        reasons = RagService._reasons_or_error(settings, embedder)
+        reasons = RagService.build_reasons(settings, embedder)
         if not reasons:
             print(f"The index in {settings.index_dir} is fresh; nothing to build.")
             return 0
         print(f"Building: {'; '.join(str(r) for r in reasons)}")
-    report = build_index(settings.source(manifest), settings.index_dir, embedder, settings.chunking, force=args.force)
+    report = RagService.build(settings, embedder, force=args.force)
     print(f"Built {settings.index_dir}: {report.summary()}")
     return 0
 
 
 def cmd_info(args, settings: Settings) -> int:
     """What the index was built from and whether it is stale; validates the files but loads no model."""
-    from rag.store.build import skipped_note
-    from rag.store.index import load_index, read_manifest
-    from rag.store.staleness import Staleness, stale_reasons
+    from rag.service import RagService
 
-    manifest = read_manifest(settings.index_dir)
-    load_index(settings.index_dir)  # "fresh" only for an index that loads
-    source = settings.source(manifest)
-    embedder = settings.create_embedder()  # its name and dimension; no model is loaded
-    reasons = stale_reasons(manifest, source, embedder, settings.chunking)
+    status = RagService.inspect(settings, settings.create_embedder())  # its name and dimension; no model
+    manifest, source, reasons = status.manifest, status.source, status.reasons
     files = manifest["source"]["files"]
     print(f"index:    {settings.index_dir}")
     print(f"title:    {manifest.get('title', '')}")
@@ -138,11 +131,11 @@ def cmd_info(args, settings: Settings) -> int:
     for f in files:
         print(f"          {f['name']}  sha256 {f['sha256'][:12]}  {f['chars']:,} chars")
     print(f"chunks:   {manifest['counts']['chunks']}   sentences: {manifest['counts']['sentences']}"
-          f"{skipped_note(manifest.get('skipped', []))}")
+          f"{status.skipped()}")
     print(f"model:    {manifest['model']['name']} ({manifest['model']['dim']} dims), "
           f"{manifest['vector_index']} vector index")
     print(f"built at: {manifest['built_at']}")
-    if any(r.kind == Staleness.SOURCE_UNREADABLE for r in reasons):
+    if status.source_unreadable:
         print(f"status:   STALE - {'; '.join(str(r) for r in reasons)}. Give the document to build from: "
               f"`{settings.hint()} --source PATH`.")
     elif reasons:

@@ -14,7 +14,7 @@ from pathlib import Path
 from rag.errors import IndexCorrupt, IndexMissing, RagError, SourceError
 from rag.pipeline import Pipeline
 from rag.settings import Settings
-from rag.store.build import BuildReport, build_index
+from rag.store.build import BuildReport, build_index, skipped_note
 from rag.store.index import load_index, read_manifest
 from rag.store.staleness import Staleness, StaleReason, stale_reasons
 
@@ -37,11 +37,19 @@ class Status:
         return not self.reasons
 
     @property
+    def source_unreadable(self) -> bool:
+        return any(r.kind == Staleness.SOURCE_UNREADABLE for r in self.reasons)
+
+    @property
     def source_changed(self) -> bool:
         return any(r.kind == Staleness.SOURCE_CHANGED for r in self.reasons)
 
     def summary(self) -> str:
         return "fresh" if self.fresh else "stale: " + "; ".join(str(r) for r in self.reasons)
+
+    def skipped(self) -> str:
+        """What the build left out (empty or unreadable files), as a note for the user."""
+        return skipped_note(self.manifest.get("skipped", []))
 
 
 class RagService:
@@ -69,8 +77,7 @@ class RagService:
             if reasons:
                 log.warning("building the index: %s", "; ".join(str(r) for r in reasons))
                 try:
-                    built = build_index(settings.source(cls._manifest_or_none(settings)), settings.index_dir,
-                                        embedder, settings.chunking)
+                    built = cls.build(settings, embedder)
                     index = None  # the new one is loaded below
                 except RagError as exc:
                     log.warning("could not build: %s", exc)
@@ -80,16 +87,30 @@ class RagService:
         service.last_build = built
         return service
 
+    # -- without a served index (the CLI's `build` and `info`)
+
     @staticmethod
-    def _manifest_or_none(settings: Settings) -> dict | None:
+    def build(settings: Settings, embedder, force: bool = False) -> BuildReport:
+        """Build the index from the recorded source (or the settings' own), re-embedding only what changed."""
         try:
-            return read_manifest(settings.index_dir)
+            manifest = read_manifest(settings.index_dir)
         except RagError:
-            return None
+            manifest = None
+        return build_index(settings.source(manifest), settings.index_dir, embedder, settings.chunking, force=force)
 
     @classmethod
-    def _reasons_or_error(cls, settings: Settings, embedder) -> list:
+    def build_reasons(cls, settings: Settings, embedder) -> list:
+        """Why the index needs a build (missing, corrupt, or stale reasons); empty when it is fresh."""
         return cls._loaded_and_reasons(settings, embedder)[1]
+
+    @staticmethod
+    def inspect(settings: Settings, embedder) -> Status:
+        """The index on disk, validated as a load would (raises when it does not load), and its staleness;
+        no model is loaded."""
+        manifest = read_manifest(settings.index_dir)
+        load_index(settings.index_dir)  # "fresh" only for an index that loads
+        source = settings.source(manifest)
+        return Status(manifest, source, stale_reasons(manifest, source, embedder, settings.chunking))
 
     @staticmethod
     def _loaded_and_reasons(settings: Settings, embedder) -> tuple:
