@@ -1,0 +1,61 @@
+"""The shipped answer verifier: its file is the one its card describes, it loads without PyTorch, and it
+reads a question and a sentence together (made-up sentences; none is from an evaluation document)."""
+from __future__ import annotations
+
+import json
+
+import pytest
+
+from rag import train
+from rag.answering.verifier import MODEL_FOLDER, Verifier, pair_text
+
+CARD = json.loads((MODEL_FOLDER / "card.json").read_text(encoding="utf-8"))
+
+# (question, a sentence that answers it, an on-topic sentence that does not hold what is asked)
+PAIRS = (
+    ("When did the Quillan ferry first sail?",
+     "The Quillan ferry first sailed across the estuary in 1874, carrying mail and cattle.",
+     "The Quillan ferry was painted green and white, the colours of the harbour board."),
+    ("Who designed the Harrowgate clock tower?",
+     "The Harrowgate clock tower was designed by the engineer Mirela Vost.",
+     "The Harrowgate clock tower stands 40 metres tall and is lit at night."),
+    ("How much does a day pass for the Tarn valley buses cost?",
+     "A day pass for the Tarn valley buses costs 6 euros and is valid until midnight.",
+     "A day pass for the Tarn valley buses can be bought from the driver or at the kiosk."),
+)
+
+
+def test_the_file_is_the_one_its_card_describes():
+    assert train.file_hash(MODEL_FOLDER / CARD["model"]) == CARD["onnx"]["sha256"]
+    assert (MODEL_FOLDER / CARD["model"]).stat().st_size < 30 * 2**20
+
+
+def test_the_card_records_its_data_and_figures():
+    assert set(CARD["data"]) == {"train", "validation"}  # test documents are never read in training
+    assert CARD["figures"]["validation_pair_auc"]["int8"] >= CARD["figures"]["validation_pair_auc"]["fp32"] - 0.01
+
+
+def test_the_card_describes_the_documents_as_they_are_now():
+    documents = {d.name: d for split in (train.TRAIN, train.VALIDATION) for d in train.discover(split)}
+    for split, recorded in CARD["data"].items():
+        for name, hashes in recorded.items():
+            assert train.file_hash(documents[name].article) == hashes["article"], name
+
+
+@pytest.mark.parametrize("question, answer, miss", PAIRS)
+def test_the_sentence_that_answers_scores_above_the_one_that_does_not(question, answer, miss):
+    scores = Verifier().probabilities(question, [pair_text("History", answer), pair_text("History", miss)])
+    assert scores[0] > scores[1]
+
+
+@pytest.mark.parametrize("texts, expected", [([], 0), (["One sentence."], 1), (["A.", "B.", "C."], 3)])
+def test_one_probability_per_text(texts, expected):
+    scores = Verifier().probabilities("What is it?", texts)
+    assert len(scores) == expected and all(0.0 <= s <= 1.0 for s in scores)
+
+
+def test_a_missing_model_is_a_clear_error(tmp_path):
+    from rag.errors import RagError
+
+    with pytest.raises(RagError, match="make train-verifier"):
+        Verifier(tmp_path).probabilities("What is it?", ["One sentence."])
