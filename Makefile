@@ -25,9 +25,10 @@ index: $(VENV)/.installed
 bench: $(VENV)/.installed-bench index
 	$(BIN)/python bench/run.py
 
-# Every document of data/eval built into its own index, scored per document and per question type.
+# Every test document (data/corpus/test and data/eval) built into its own index, scored per document and
+# per question type: the figures the README reports.
 eval: $(VENV)/.installed
-	$(BIN)/rag eval --suite data/eval
+	$(BIN)/rag eval --suite
 
 # Train the answer decision on data/corpus/train, choose it on validation, score it on test; writes
 # rag/answering/answerability.json and its model card (about 10 minutes here).

@@ -85,8 +85,10 @@ def _parser() -> argparse.ArgumentParser:
                 answers=True)
     which = p.add_mutually_exclusive_group(required=True)
     which.add_argument("--questions", type=Path, help="JSONL questions with gold evidence and answers, asked of --index")
-    which.add_argument("--suite", type=Path, help="a folder of documents (article.txt + questions.jsonl each, and "
-                                                  "dev.jsonl for the shipped article): each built into its own index")
+    which.add_argument("--suite", type=Path, nargs="?", const=TEST_DOCUMENTS,
+                       help="a folder of documents (article.txt + questions.jsonl each, and dev.jsonl for the "
+                            "shipped article), each built into its own index; without a folder, the test "
+                            "documents (data/corpus/test and data/eval), the figures the README reports")
     p.add_argument("--work", type=Path, help="--suite: where the per-document indexes go (default: a temporary "
                                              "folder; give one to reuse them across runs)")
     p.add_argument("-k", type=int, default=5)
@@ -102,6 +104,8 @@ def _parser() -> argparse.ArgumentParser:
 
 
 # ---------------------------------------------------------------- commands
+
+TEST_DOCUMENTS = Path("<test documents>")  # `--suite` without a folder: evaluate.TEST
 
 def cmd_build(args, settings: Settings) -> int:
     from rag.service import RagService
@@ -228,7 +232,8 @@ def _eval_suite(args, settings: Settings) -> int:
     from rag.pipeline import Pipeline
     from rag.settings import DEFAULT_SOURCE
 
-    docs = evaluate.discover(args.suite, DEFAULT_SOURCE)
+    folders = evaluate.TEST if args.suite == TEST_DOCUMENTS else (args.suite,)
+    docs = [doc for folder in folders for doc in evaluate.discover(folder, DEFAULT_SOURCE)]
     embedder = settings.create_embedder()
     rows = {}
     with tempfile.TemporaryDirectory(prefix="rag-eval-") as tmp:

@@ -23,6 +23,12 @@ _MARK = re.compile(r"\[(?:\d+|[a-z]|citation needed|clarification needed)\](?::\
 KS = (1, 3, 5)
 
 
+# The corpus split by document (data/corpus/README.md): what is fitted, what is chosen on, what is only scored.
+ROOT = Path(__file__).resolve().parents[1]
+TRAIN = (ROOT / "data" / "corpus" / "train", ROOT / "tests" / "data" / "train-docs")
+VALIDATION = (ROOT / "data" / "corpus" / "validation",)
+TEST = (ROOT / "data" / "corpus" / "test", ROOT / "data" / "eval")
+
 def norm(s: str) -> str:
     s = _MARK.sub(" ", s)
     s = s.replace("\u2013", "-").replace("\u2014", "-").replace("\u2019", "'")

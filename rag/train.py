@@ -35,10 +35,7 @@ from rag.pipeline import Pipeline
 from rag.settings import DEFAULT_SOURCE
 from rag.store.embedders import create_embedder
 
-ROOT = Path(__file__).resolve().parents[1]
-TRAIN = (ROOT / "data" / "corpus" / "train", ROOT / "tests" / "data" / "train-docs")
-VALIDATION = (ROOT / "data" / "corpus" / "validation",)
-TEST = (ROOT / "data" / "corpus" / "test", ROOT / "data" / "eval")
+TRAIN, VALIDATION, TEST = evaluate.TRAIN, evaluate.VALIDATION, evaluate.TEST
 CARD_FILE = MODEL_FILE.with_name("answerability.card.json")
 VIF_LIMIT = 10.0
 MAX_FALSE_REFUSALS = 0.05  # of the decision alone on validation; the rules around it add about 0.06 (measured)

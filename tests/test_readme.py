@@ -61,7 +61,7 @@ RUNS: dict[str, tuple[str | None, list[str]]] = {
     'rag search "Gorbachev Beijing summit" -k 5 [--json]': (None, ['"section"', "1989"]),
     "rag build [--source PATH] [--index DIR] [--force]": (None, ["embedded"]),
     "rag info": (None, ["fresh"]),
-    "rag eval --suite data/eval": (None, ["chernobyl", "photosynthesis", "mean over documents"]),
+    "rag eval --suite": (None, ["chernobyl", "faroe-islands", "router-manual", "mean over documents"]),
     "python -m rag.fit --loo": (None, ["leave-one-document-out"]),
     "rag build --source path/to/notes.md": (None, ["embedded"]),
     'rag ask --answerer openai --base-url http://localhost:11434/v1 --model llama3.2 "Why did Mao distrust Khrushchev?"':
