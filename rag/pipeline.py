@@ -180,7 +180,7 @@ class Pipeline:
             second_query = dataclasses.replace(second_query, names=tuple(
                 n for n in second_query.names if n not in found.keys))
             second = judge.decide(second_query, self.search(second_query, k, retrieval, index))
-        return judge.two_step(query, first, found, parts.about("", found.candidate.sentence.text), second)
+        return judge.two_step(first, found, second)
 
 
 def reply_of_answer(stream: Iterator[str | Answer]) -> Answer:

@@ -9,7 +9,6 @@ from rag import Pipeline
 from rag.answer import Passage
 from rag.answering.evidence import EvidenceJudge, rerank
 from rag.answering.model import AnswerabilityModel
-from rag.answering.rules import contrast, event_missing, qualifiers, superlatives
 from rag.answering.signals import counted_words, initialisms
 from rag.ingest.document import Sentence
 from rag.store.index import load_index
@@ -61,57 +60,6 @@ def test_opposites(pipeline, question, sentence, opposite):
     assert signals(pipeline, question, sentence)["opposite"] == opposite
 
 
-@pytest.mark.parametrize("question, sentence, near_miss", [
-    # opposites from the lexicon
-    ("When did the board close?", "The board opened its doors in 1851.", ("close", "opened")),
-    ("When was the merchant born?", "The merchant died in 1830.", ("born", "died")),
-    # another superlative than the one asked
-    ("What is the largest tea estate?", "Vell's is the most famous tea estate.", ("largest", "most famous")),
-    ("What is the largest tea estate?", "Vell's is the largest and oldest tea estate.", None),
-    ("Which is the strongest tea?", "Assam is the most bitter tea, and the strongest.", None),
-    # a sibling: the same word with another letter, numeral or number
-    ("What does grade b tea cost?", "Grade a tea costs two crowns.", ("grade b", "Grade a")),
-    ("What did Apollo 13 carry?", "Apollo 11 carried three astronauts.", ("Apollo 13", "Apollo 11")),
-    ("What does photosystem II do?", "Photosystem I passes electrons on.", ("photosystem II", "Photosystem I")),
-    ("What does photosystem II do?", "Photosystems I and II pass electrons on.", None),
-    ("Who led the 35th Division?", "The 36th Division was led by Ma.", ("35th Division", "36th Division")),
-    ("What did Apollo 13 carry?", "Apollo 13 and Apollo 11 carried astronauts.", None),
-    # nothing to contrast
-    ("Who founded the board?", "King Rudolf III founded the board.", None),
-])
-def test_near_misses(question, sentence, near_miss):
-    assert contrast(question, sentence) == near_miss
-
-
-def test_a_synonym_is_no_near_miss():
-    same = {("largest", "biggest"): 0.94}
-    similarity = lambda a, b: same.get((a, b), 0.3)
-    assert contrast("What is the largest estate?", "It is the biggest estate.", similarity) is None
-    assert contrast("What is the largest estate?", "It is the oldest estate.", similarity) == ("largest", "oldest")
-
-
-@pytest.mark.parametrize("text, found", [
-    ("the largest and the most abundant", {"largest", "most abundant"}),
-    ("most of the tea, the best crop", {"best"}),  # "most of" is no superlative
-    ("most local farmers sell it in most cases", set()),  # "most" counting, not ranking
-    ("it absorbs red light most strongly", set()),
-    ("an interest in the forest to the west", set()),
-])
-def test_superlatives(text, found):
-    assert superlatives(text) == found
-
-
-@pytest.mark.parametrize("text, found", [
-    ("chlorophyll b and photosystem II", {"chlorophyl": {"b"}, "photosystem": {"ii"}}),
-    ("Reactor 4 of 1986", {"reactor": {"4"}}),  # years are not qualifiers
-    ("photosystems I and II", {"photosystem": {"i", "ii"}}),
-    ("the 36th Division", {"divis": {"36th"}}),
-    ("costs 2.5 crowns", {}),
-])
-def test_qualifiers(text, found):
-    assert qualifiers(text) == found
-
-
 @pytest.mark.parametrize("question, sentence, counts", [
     ("How many tonnes does the kingdom export?", "The kingdom exports about 4,000 tonnes each year.", 1.0),
     ("How many sailors crew a barge?", "A barge carries about 120 sacks of grain.", 0.0),  # a number, not of sailors
@@ -120,21 +68,6 @@ def test_qualifiers(text, found):
 ])
 def test_the_number_counts_what_is_asked(pipeline, question, sentence, counts):
     assert signals(pipeline, question, sentence)["counts_asked"] == counts
-
-
-@pytest.mark.parametrize("question, sentence, missing", [
-    ("In what year was Anton Vell born?", "Anton Vell brought tea to Ruritania in 1802.", True),
-    ("In what year was Anton Vell born?", "Anton Vell was born in 1770 in Strelsau.", False),
-    ("In what year was Anton Vell born?", "Anton Vell (1770–1830) brought tea to Ruritania.", False),
-    ("When did Anton Vell die?", "Anton Vell brought tea to Ruritania in 1802.", True),
-    ("When did Anton Vell die?", "Anton Vell took his own life in 1830.", False),
-    ("When did Anton Vell die?", "Anton Vell (1770–1830) brought tea to Ruritania.", False),
-    ("How many sheep drowned in the flood?", "The flood of 1802 drowned 40 sheep.", False),  # not a "when"
-    ("When did the board open after Anton Vell died?", "The board opened in 1851.", False),  # dates the opening
-    ("When was the birth of the board?", "The board was founded in 1851.", False),  # a thing, not a person
-])
-def test_a_birth_or_death_needs_a_sentence_that_dates_one(pipeline, question, sentence, missing):
-    assert event_missing(pipeline.analyse(question), sentence) is missing
 
 
 @pytest.mark.parametrize("question, counted", [
@@ -226,35 +159,6 @@ def test_the_judge_takes_its_model_as_an_argument(pipeline):
 def one_sentence_passage(sentence: str, n: int = 1, start: int = 0) -> Passage:
     return Passage(n, f"c{n}", "tea.txt", "Trade", sentence, start, start + len(sentence), 1.0, ["bm25"],
                    sentences=[Sentence(start, start + len(sentence), sentence)], sentence_rows=[0], similarity=0.5)
-
-
-def test_a_near_miss_is_refused_with_what_the_document_gives_instead(small_index):
-    """Even a judge that answers anything (threshold 0) refuses when the only sentence is a near miss."""
-    pipeline = Pipeline(load_index(small_index), FakeEmbedder(), threshold=0.0)
-    query = pipeline.analyse("Which port ships the largest share of tea?")
-    evidence = pipeline.judge.decide(query, [one_sentence_passage("Strelsau ships the smallest share of tea.")])
-    assert evidence.refused
-    assert evidence.reason == "it gives “smallest”, not “largest”"
-
-
-def test_a_near_miss_gives_way_to_a_sentence_with_what_is_asked(small_index):
-    pipeline = Pipeline(load_index(small_index), FakeEmbedder(), threshold=0.0)
-    query = pipeline.analyse("Which port ships the largest share of tea?")
-    passages = [one_sentence_passage("Strelsau ships the smallest share of tea."),
-                one_sentence_passage("Zenda ships the largest share of tea by far.", n=2, start=100)]
-    evidence = pipeline.judge.decide(query, passages)
-    assert [c.sentence.text for c in evidence.supported] == ["Zenda ships the largest share of tea by far."]
-
-
-@pytest.mark.parametrize("asked, sentence, speaks", [
-    ("where was N born", "Anton Vell was born in Strelsau.", True),
-    ("where was N born", "Anton Vell brought tea to Ruritania.", False),
-    ("what did N export", "Anton Vell exported tea to Graustark.", True),  # the same stem
-])
-def test_a_sentence_speaks_to_the_rest_of_a_question(pipeline, asked, sentence, speaks):
-    query = pipeline.analyse("Where was the merchant who brought tea born?")
-    candidate = pipeline.judge.candidates(query, [one_sentence_passage(sentence)])[0]
-    assert pipeline.judge.reader.speaks_to(query, asked, candidate) is speaks
 
 
 

@@ -11,16 +11,14 @@ from __future__ import annotations
 import dataclasses
 from dataclasses import dataclass, field
 
-import numpy as np
 
 from rag.answer import Passage
 from rag.answering.bridge import Bridge
 from rag.answering.model import AnswerabilityModel, decision_row
 from rag.answering.query import Query
-from rag.answering.rules import ALL_RULES, Rule, as_written, contrast, may_contrast, unknown_names
+from rag.answering.rules import ALL_RULES, Rule, as_written, unknown_names
 from rag.answering.signals import Candidate, DocumentStats, RankWeights, SignalReader
 from rag.answering.verifier import Verifier
-from rag.terms import terms
 
 NOT_ENGLISH = "not English"  # the reason for a question in another language: the model reads English only
 
@@ -80,23 +78,7 @@ class EvidenceJudge:
                             passages=passages)
         if confidence < self.threshold:
             return Evidence([], candidates, confidence, passages=passages)
-        if Rule.NEAR_MISS not in self.rules or not may_contrast(query.text):
-            return Evidence([c for c in candidates if c.eligible], candidates, confidence, passages=passages)
-        similarity = self.reader.word_similarity(query)
-        misses = [contrast(query.text, c.sentence.text, similarity) for c in candidates]
-        rest = [c for c, miss in zip(candidates, misses) if miss is None]
-        supported = [c for c in rest if c.eligible]  # a near miss supports nothing
-        near_miss = next((miss for c, miss in zip(candidates, misses) if c.eligible), None)
-        if near_miss:  # the closest sentence gives the lowest where the highest is asked: only a sentence
-            asked = set(terms(near_miss[0]))  # that names the highest can answer, and the model decides again
-            rest = [c for c in rest if asked <= set(terms(c.sentence.text))]
-            supported = [c for c in rest if c.eligible]
-            confidence = float(self.model.probabilities(decision_row(rest))[0]) if rest else 0.0
-            if not supported or confidence < self.threshold:
-                asked, given = near_miss
-                return Evidence([], candidates, confidence, reason=f"it gives “{given}”, not “{asked}”",
-                                passages=passages)
-        return Evidence(supported, candidates, confidence, passages=passages)
+        return Evidence([c for c in candidates if c.eligible], candidates, confidence, passages=passages)
 
     def first_suffices(self, first: Evidence, bridge: Bridge) -> bool:
         """A two-step question needs no second step when its first answer already names the bridge (and is
@@ -104,28 +86,18 @@ class EvidenceJudge:
         best = None if first.refused else first.supported[0]
         return best is not None and not same_sentence(best, bridge.candidate) and bridge.named_in(best.sentence.text)
 
-    def two_step(self, query: Query, first: Evidence, bridge: Bridge, rest: str,
-                 second: Evidence | None) -> Evidence:
+    def two_step(self, first: Evidence, bridge: Bridge, second: Evidence | None) -> Evidence:
         """The decision for a question that names its subject by a description, given the name the
-        description fits (`bridge`, from `rag.answering.bridge`), the rest of the question (`rest`) and the
-        evidence for that rest asked about the name (`second`; None when `first_suffices`). The answer
-        quotes the bridge sentence beside its own:
-        - the first evidence, when its best sentence already names the bridge (and is not the bridge
-          sentence itself);
-        - else the second question's, when it is supported by another sentence that names the bridge;
-        - else a refusal, when the first answer is only the bridge sentence and it holds nothing of the
-          rest of the question (it says who is meant, not what is asked of them);
-        - else the first evidence as it is."""
-        link = bridge.candidate
-        if self.first_suffices(first, bridge) or second is None:
-            return with_bridge(first, link) if self.first_suffices(first, bridge) else first
-        answer = None if second.refused else second.supported[0]
-        if answer is not None and not same_sentence(answer, link) and bridge.named_in(answer.sentence.text):
-            return with_bridge(second, link)
-        first_best = None if first.refused else first.supported[0]
-        if first_best is not None and same_sentence(first_best, link) and answer is None \
-                and Rule.BRIDGE_ONLY in self.rules and not self.reader.speaks_to(query, rest, first_best):
-            return Evidence([], first.candidates, first.confidence, passages=first.passages)
+        description fits (`bridge`, from `rag.answering.bridge`) and the evidence for the rest of the
+        question asked about that name (`second`; None when `first_suffices`). The answer quotes the
+        bridge sentence beside its own: the first evidence when its best sentence already names the
+        bridge (and is not the bridge sentence itself); else the second, when another sentence that
+        names the bridge supports it; else the first evidence as it is."""
+        if self.first_suffices(first, bridge):
+            return with_bridge(first, bridge.candidate)
+        answer = None if second is None or second.refused else second.supported[0]
+        if answer is not None and not same_sentence(answer, bridge.candidate) and bridge.named_in(answer.sentence.text):
+            return with_bridge(second, bridge.candidate)
         return first
 
 

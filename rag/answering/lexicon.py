@@ -47,26 +47,6 @@ OPPOSITES = (
     ("richest", "poorest"), ("best", "worst"), ("nearest", "farthest"), ("widest", "narrowest"),
 )
 
-# Words ending in -est that are not superlatives: what the superlative check skips.
-NOT_SUPERLATIVES = frozenset("""
-interest forest rainforest west southwest northwest midwest test rest unrest suggest protest request honest
-modest harvest guest quest conquest nest chest arrest contest digest invest manifest earnest pest vest zest
-crest priest inquest behest detest attest bequest tempest lest everest budapest bucharest
-""".split())
-
-# Life events a "when" question asks about, and what a sentence needs to date one: "In what year was X
-# born?" is not answered by a sentence that dates something else X did. (question pattern, evidence pattern)
-# The question pattern matches the event asked about ("... born?", "died on what date?", "date of her
-# death"), not one in passing ("When did China invade Vietnam after Mao died?").
-LIFE_EVENTS = (
-    (re.compile(r"\bborn\s*(?:[?.!]*\s*$|(?:in|on|at)\s+what\b)|\bdate of (?:his|her|their|\w+['’]s) birth\b", re.I),
-     re.compile(r"\b(?:born|birth|née)\b|\(\s*(?:c\.\s*)?\d{3,4}\s*[–-]", re.I)),
-    (re.compile(r"\b(?:die|died)\s*(?:[?.!]*\s*$|(?:in|on|at)\s+what\b)|\bdate of (?:his|her|their|\w+['’]s) death\b",
-                re.I),
-     re.compile(r"\b(?:died|death|dead|killed|executed|murdered|perished|suicide|"
-                r"took (?:his|her|their) own li(?:fe|ves))\b|[–-]\s*\d{3,4}\s*\)", re.I)),
-)
-
 # Sentences that give a cause or a mechanism: what a "why" or "how" question asks for.
 CAUSAL = re.compile(
     r"\b(because|due to|owing to|as a result|result(?:ed|ing)? (?:in|from)|caus(?:e|ed|es|ing)|led to|lead to|"

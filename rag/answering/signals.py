@@ -8,7 +8,6 @@ ranked by a weighted sum of a few of them (`RankWeights`), and, for the best few
 """
 from __future__ import annotations
 
-import dataclasses
 import re
 from dataclasses import dataclass, field
 from functools import lru_cache
@@ -20,13 +19,14 @@ from rag.answer import Passage
 from rag.answering import lexicon
 from rag.answering.query import (QUANTITY, Query, document_names, has_date, has_day, has_new_name, quantities,
                                  years_covered, years_in)
-from rag.answering.rules import ALL_RULES, OPPOSITE, Rule, event_missing
+from rag.answering.rules import ALL_RULES, Rule
 from rag.answering.verifier import Verifier, pair_text
 from rag.ingest.document import Sentence
 from rag.terms import STOPWORDS, stem, terms, words
 
 MIN_SENTENCE_WORDS = 4  # scrape fragments such as "In 1921," or a bare title are not answers
 TYPED_KINDS = ("count", "year", "date", "when", "who", "where")
+OPPOSITE = {a: b for a, b in lexicon.OPPOSITES} | {b: a for a, b in lexicon.OPPOSITES}
 
 # The signals of a sentence. The decision reads them from the best-ranked sentence, plus "score" (its
 # ranking score), "eligible" (it passes the typed checks), "gap" (its lead over the next sentence) and
@@ -188,13 +188,10 @@ class SignalReader:
         return ranked
 
     def eligible(self, query: Query, features: dict[str, float], sentence: str) -> bool:
-        """The sentence may answer at all: it holds the question's year (or its section does), a number,
-        year or date where one is asked, and the birth or death asked about (each a rule that can be
-        switched off)."""
-        rules = self.rules
-        return not (Rule.YEAR in rules and features["year_missing"]) \
-            and not (Rule.TYPED_ANSWER in rules and query.kind in ("count", "year", "date") and not features["kind_ok"]) \
-            and not (Rule.LIFE_EVENTS in rules and event_missing(query, sentence))
+        """The sentence may answer at all: it holds a number, year or date where one is asked (a rule that
+        can be switched off)."""
+        return not (Rule.TYPED_ANSWER in self.rules and query.kind in ("count", "year", "date")
+                    and not features["kind_ok"])
 
     def signals(self, query: Query, p: Passage, s: Sentence, dense: float, passage_terms: set[str]) -> dict[str, float]:
         stats = self.stats
@@ -263,14 +260,6 @@ class SignalReader:
                 for asked in counted:
                     best = max(best, 1.0 if stem(word) == stem(asked) else similarity(asked, word))
         return min(max(best, 0.0), 1.0)
-
-    def speaks_to(self, query: Query, asked: str, candidate: Candidate, threshold: float = 0.4) -> bool:
-        """Some content word of `asked` (a part of the question) is in the candidate's sentence, or close
-        in meaning to one of its words ("faith" and "Muslims": 0.43; "born" and "exiled": 0.33)."""
-        part = dataclasses.replace(query, text=asked)
-        sentence = candidate.sentence.text
-        matches = self.word_matches(part, set(terms(sentence)), sentence)
-        return max(matches.values(), default=0.0) >= threshold
 
     def word_similarity(self, query: Query) -> Callable[[str, str], float]:
         """Cosine of a question word and a document word (0 when either has no vector)."""
