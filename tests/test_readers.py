@@ -37,6 +37,29 @@ def make_pdf(pages: list[str]) -> bytes:
     return out
 
 
+def make_docx() -> bytes:
+    """A Word file with a title, two headings, a bulleted list, a numbered list and a table."""
+    import io
+
+    import docx
+
+    document = docx.Document()
+    document.add_heading("Harbour pump manual", level=0)
+    document.add_heading("Starting the pump", level=1)
+    document.add_paragraph("Open the inlet valve before starting the pump.")
+    document.add_paragraph("Check the oil level.", style="List Bullet")
+    document.add_paragraph("Press the green button.", style="List Number")
+    document.add_heading("Fault codes", level=2)
+    table = document.add_table(rows=3, cols=3)
+    for row, cells in zip(table.rows, [("Code", "Meaning", "Remedy"), ("P07", "Inlet blocked", "Clear the grille"),
+                                        ("P12", "Motor too hot", "Let it cool for an hour")]):
+        for cell, text in zip(row.cells, cells):
+            cell.text = text
+    out = io.BytesIO()
+    document.save(out)
+    return out.getvalue()
+
+
 HTML = b"""<html><head><title>Kettle guide</title><script>var tracking = 1;</script></head>
 <body><nav><a href="/">Home</a> | <a href="/shop">Shop</a></nav>
 <main><h1>Kettle guide</h1><p>Fill the kettle with fresh water every morning.</p>
@@ -51,6 +74,10 @@ HTML = b"""<html><head><title>Kettle guide</title><script>var tracking = 1;</scr
      False, (0, 18)),
     ("a.html", HTML, "# Kettle guide\n\nFill the kettle with fresh water every morning.\n\n## Descaling\n\n"
                      "Descale the kettle with citric acid once a month.\n\nRinse it twice.\n", True, ()),
+    ("a.docx", make_docx(), "# Harbour pump manual\n\n# Starting the pump\n\nOpen the inlet valve before starting the "
+                            "pump.\n\n- Check the oil level.\n\n- Press the green button.\n\n## Fault codes\n\n"
+                            "Code: P07 · Meaning: Inlet blocked · Remedy: Clear the grille\n\n"
+                            "Code: P12 · Meaning: Motor too hot · Remedy: Let it cool for an hour\n", True, ()),
 ])
 def test_each_reader(name, data, text, markdown, pages):
     extracted = readers.read(data, Path(name))
@@ -60,7 +87,8 @@ def test_each_reader(name, data, text, markdown, pages):
 @pytest.mark.parametrize("name, data, message", [
     ("scan.pdf", make_pdf(["", ""]), "has no text layer (a scanned image?)"),
     ("broken.pdf", b"%PDF-1.4 this is not really a PDF", "is not a readable PDF"),
-    ("a.docx", b"PK\x03\x04", "is not a file type this reads"),
+    ("a.docx", b"PK\x03\x04", "is not a readable Word file"),
+    ("a.odt", b"PK\x03\x04", "is not a file type this reads"),
     ("a.txt", b"\xff\xfe bad", "is not UTF-8 text"),
     ("a.txt", b"a\x00b", "looks like a binary file"),
     ("a.html", b"<html><script>x()</script></html>", "is empty"),
@@ -99,3 +127,25 @@ def test_a_folder_of_pdf_html_and_markdown_is_indexed_with_pages_and_exact_offse
         for chunk in chunks:
             for s in chunk.sentences:
                 assert clean(mask_debris(raw[s.start:s.end])) == s.text
+
+
+@pytest.mark.parametrize("rows, lines", [
+    ([["Code", "Meaning"], ["E1", "Low water"]], ["Code: E1 · Meaning: Low water"]),
+    ([["Code", "Meaning"], ["E2", ""]], ["Code: E2"]),  # an empty cell is left out
+    ([["", "Meaning"], ["E3", "Door open"]], [" · ".join(["Meaning"]), "E3 · Door open"]),  # no full header row
+    ([["Only a header", "row"]], ["Only a header · row"]),
+    ([["", ""]], []),
+])
+def test_table_rows_name_their_columns(rows, lines):
+    assert readers.table_lines(rows) == lines
+
+
+def test_a_word_files_table_row_is_found_and_quoted_alone(tmp_path: Path):
+    folder = tmp_path / "docs"
+    folder.mkdir()
+    (folder / "pump.docx").write_bytes(make_docx())
+    build_index(folder, tmp_path / "index", FakeEmbedder())
+    index = load_index(tmp_path / "index")
+    sentences = [s.text for c in index.chunks for s in c.sentences]
+    assert "Code: P12 · Meaning: Motor too hot · Remedy: Let it cool for an hour" in sentences
+    assert {c.section for c in index.chunks} >= {"Starting the pump", "Fault codes"}

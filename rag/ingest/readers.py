@@ -200,7 +200,59 @@ def html_text(data: bytes, limits: ReadLimits | None = None) -> str:
     return "\n\n".join(blocks) + "\n"
 
 
+def read_docx(data: bytes, path: Path) -> Extracted:
+    """A Word file's body as Markdown-like text, read in a process of its own (a .docx is a zip archive,
+    which can expand far past its size)."""
+    return Extracted(isolated(docx_text, "Word file", data, path), markdown=True, extracted=True)
+
+
+def docx_text(data: bytes, limits: ReadLimits = ReadLimits()) -> str:
+    """Headings ("Heading 1" ... or "Title") become sections, list paragraphs "- " items, and each table
+    row a line of its own that names its columns ("Code: E05 · Meaning: ..."), so a row is found and
+    quoted alone; in document order."""
+    import docx
+    from docx.table import Table
+    from docx.text.paragraph import Paragraph
+
+    document = docx.Document(io.BytesIO(data))
+    blocks, budget = [], limits.chars(len(data))
+    for child in document.element.body.iterchildren():
+        if child.tag.endswith("}p"):
+            blocks.append(docx_paragraph(Paragraph(child, document)))
+        elif child.tag.endswith("}tbl"):
+            blocks += table_lines([[cell.text for cell in row.cells] for row in Table(child, document).rows])
+        budget -= len(blocks[-1]) if blocks else 0
+        if budget < 0:
+            raise Refused(f"expands to more than {limits.chars(len(data)):,} characters of text")
+    return "\n\n".join(b for b in blocks if b.strip()) + "\n"
+
+
+def docx_paragraph(paragraph) -> str:
+    text = re.sub(r"\s+", " ", paragraph.text).strip()
+    style = (paragraph.style.name if paragraph.style is not None else "") or ""
+    level = re.fullmatch(r"Heading ([1-6])", style)
+    if text and (level or style == "Title"):
+        return f"{'#' * (int(level.group(1)) if level else 1)} {text}"
+    numbered = paragraph._p.pPr is not None and paragraph._p.pPr.numPr is not None
+    if text and (style.startswith("List") or numbered):
+        return f"- {text}"
+    return text
+
+
+def table_lines(rows: list[list[str]]) -> list[str]:
+    """A table as one line per row, each cell named by its column header (the first row); a table
+    without a header row of text keeps its cells joined by " · "."""
+    rows = [[re.sub(r"\s+", " ", c).strip() for c in row] for row in rows if any(c.strip() for c in row)]
+    if not rows:
+        return []
+    header, body = rows[0], rows[1:]
+    if not body or not all(header):
+        return [" · ".join(c for c in row if c) for row in rows]
+    return [" · ".join(f"{h}: {c}" for h, c in zip(header, row) if c) for row in body]
+
+
 register_reader((".txt", ".text"), read_text)
 register_reader((".md", ".markdown"), read_markdown)
 register_reader((".pdf",), read_pdf)
 register_reader((".html", ".htm"), read_html)
+register_reader((".docx",), read_docx)
