@@ -149,11 +149,15 @@ def test_a_model_for_other_features_is_refused():
                                       "bias": 0, "threshold": 0.5})
 
 
-def test_the_judge_takes_its_model_as_an_argument(pipeline):
+def test_the_judge_decides_with_the_model_it_is_given(pipeline):
+    """A model of one signal (the ranking score, weight 0, bias 0: probability 0.5 for every sentence)
+    answers or refuses by its own threshold, or by the threshold the judge is given."""
     model = AnswerabilityModel(("score",), (0.0,), (1.0,), (0.0,), 0.0, 0.7)
-    judge = EvidenceJudge(pipeline.judge.stats, model)
-    assert judge.threshold == 0.7
-    assert EvidenceJudge(pipeline.judge.stats, model, threshold=0.2).threshold == 0.2
+    query = pipeline.analyse("Where is most tea sold?")
+    passages = pipeline.search(query, 3)
+    assert EvidenceJudge(pipeline.judge.stats, model).decide(query, passages).refused
+    decided = EvidenceJudge(pipeline.judge.stats, model, threshold=0.2).decide(query, passages)
+    assert not decided.refused and decided.confidence == 0.5
 
 
 def one_sentence_passage(sentence: str, n: int = 1, start: int = 0) -> Passage:
