@@ -125,7 +125,8 @@ def test_bad_questions_get_a_clear_message(small_pipeline: Pipeline, question, m
 ])
 def test_odd_questions_get_an_answer_or_a_refusal_not_an_exception(small_pipeline: Pipeline, question):
     answer = small_pipeline.ask(question)
-    assert (answer.refused and answer.answer.startswith("The document")) or (answer.citations and answer.passages)
+    refusal = answer.answer.startswith(("The document", "Questions are answered in English only", "Please "))
+    assert (answer.refused and refusal) or (not answer.refused and answer.citations and answer.passages)
     assert "\x00" not in answer.question and "\x1b" not in answer.question
 
 
