@@ -32,11 +32,12 @@ def dev_run(real_pipeline):
 def test_dev_set(dev_run):
     questions, answers = dev_run
     m = evaluate.score(questions, answers)
-    # measured 2026-12-02: recall@1 1.0, recall@5 1.0, accuracy 0.810, false refusals 0.190, refusals 1.0
-    # (4 of 4); the margin is one question of the 21 answerable (0.05) or of the 4 unanswerable (0.25)
-    assert m["recall@5"] == 1.0 and m["recall@1"] >= 0.95, m
-    assert m["answer_acc"] >= 0.76 and m["false_refusal"] <= 0.24, m
-    assert m["refusal_unanswerable"] >= 0.75, m
+    # measured 2026-12-02 (the verifier's decision): recall@1 0.952, recall@5 1.0, accuracy 0.905, false
+    # refusals 0.048, refusals 0.75 (3 of 4); the margin is one question of the 21 answerable (0.05) or of
+    # the 4 unanswerable (0.25)
+    assert m["recall@5"] == 1.0 and m["recall@1"] >= 0.90, m
+    assert m["answer_acc"] >= 0.85 and m["false_refusal"] <= 0.10, m
+    assert m["refusal_unanswerable"] >= 0.5, m
     for a in answers:  # three sentences or fewer
         assert a["refused"] or 1 <= len(a["citations"]) and a["answer"].count(" [") <= 3
 
@@ -55,10 +56,10 @@ def test_our_scoring_agrees_with_the_shared_scorer(dev_run):
 
 @pytest.mark.slow
 @pytest.mark.parametrize("path, minimum, most_false_refusals", [
-    # measured 2026-12-02: accuracy 0.92, false refusals 0.04, refusals 0.90
-    (OURS, {"recall@5": 1.0, "answer_acc": 0.87, "refusal_unanswerable": 0.8}, 0.09),
-    # measured 2026-12-02: accuracy 0.733, false refusals 0.200, refusals 0.40
-    (INDEPENDENT, {"recall@5": 1.0, "answer_acc": 0.68, "refusal_unanswerable": 0.3}, 0.25),
+    # measured 2026-12-02 (the verifier's decision): accuracy 0.92, false refusals 0.04, refusals 0.80
+    (OURS, {"recall@5": 1.0, "answer_acc": 0.87, "refusal_unanswerable": 0.7}, 0.09),
+    # measured 2026-12-02 (the verifier's decision): accuracy 0.833, false refusals 0.067, refusals 0.40
+    (INDEPENDENT, {"recall@5": 1.0, "answer_acc": 0.78, "refusal_unanswerable": 0.3}, 0.12),
 ])
 def test_our_own_questions(real_pipeline, path, minimum, most_false_refusals):
     """Margins: one or two questions of a set (0.05 on the answerable, 0.1 on the ten unanswerable)."""
