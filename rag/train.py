@@ -217,8 +217,14 @@ def pipeline_objective(mean: dict) -> float:
 
 
 def mean_row(rows: dict[str, dict]) -> dict:
+    """The mean over documents of each figure a document has (None where none has it: no unanswerable
+    question of that type, say)."""
     keys = ("recall@1", "recall@5", "answer_acc", "false_refusal", "refusal_unanswerable")
-    return {k: round(float(np.mean([r[k] for r in rows.values() if r.get(k) is not None])), 3) for k in keys}
+    out = {}
+    for k in keys:
+        values = [r[k] for r in rows.values() if r.get(k) is not None and not np.isnan(r[k])]
+        out[k] = round(float(np.mean(values)), 3) if values else None
+    return out
 
 
 def type_rows(rows: dict[str, dict]) -> dict[str, dict]:
