@@ -8,12 +8,12 @@ the weight of the generated negatives, the feature set, the threshold) is the on
 validation figures (`data/corpus/validation/`). The test documents (`data/corpus/test/`, `data/eval/`)
 are scored once, after the choice, and only reported: in the model card written beside the weights.
 
-Candidates, each giving the probability that the best sentence answers the question:
-- logistic regression over the decision's signals (`rag.fit`), with all of them or a set pruned of
-  collinear signals (variance inflation over `VIF_LIMIT` on the training rows);
-- gradient boosting (scikit-learn's HistGradientBoosting) over the same rows, reported for comparison.
-Generated negatives come from every answerable training question (`rag.fit.collect`): its gold
-sentences hidden, and a name or a year swapped for another of the document.
+Four families of candidates, each giving the probability that the best sentence answers: logistic
+regression (`rag.fit`) over the signals with the verifier's (all, or pruned of collinear ones), and
+without them; the verifier alone; gradient boosting (not shippable: reported). Each family's setting is
+chosen on quick figures, its threshold on the whole pipeline; the best shippable one is written.
+Generated negatives: every answerable training question with its gold sentences hidden, or a name or
+year swapped for another of the document (`rag.fit.collect`).
 """
 from __future__ import annotations
 
