@@ -217,8 +217,7 @@ def pipeline_objective(mean: dict) -> float:
 
 
 def mean_row(rows: dict[str, dict]) -> dict:
-    """The mean over documents of each figure a document has (None where none has it: no unanswerable
-    question of that type, say)."""
+    """The mean over documents of each figure (None where no document has it)."""
     keys = ("recall@1", "recall@5", "answer_acc", "false_refusal", "refusal_unanswerable")
     out = {}
     for k in keys:
