@@ -202,10 +202,10 @@ def test_bad_sources_get_one_clear_sentence(capsys, tmp_path: Path, small_index:
 
 
 def test_unsupported_file_type_and_missing_file(capsys, tmp_path: Path):
-    pdf = tmp_path / "doc.docx"
+    pdf = tmp_path / "doc.odt"
     pdf.write_bytes(b"%PDF-1.4")
     code, err = _run_cli(capsys, "build", "--source", str(pdf), "--index", str(tmp_path / "i"))
-    assert code == 1 and "is not a file type this reads (.htm, .html, .markdown, .md, .pdf, .text, .txt)" in err
+    assert code == 1 and "is not a file type this reads (.docx, .htm, .html, .markdown, .md, .pdf, .text, .txt)" in err
     code, err = _run_cli(capsys, "build", "--source", str(tmp_path / "nothing-here"), "--index", str(tmp_path / "i"))
     assert code == 1 and "not found" in err
 
@@ -249,7 +249,7 @@ def test_a_folder_source_indexes_every_text_file(tmp_path: Path, fake_embedder):
     (folder / "sub").mkdir(parents=True)
     (folder / "a.txt").write_text("Alpha\n\nThe alpha file talks about apples and more apples here.\n")
     (folder / "sub" / "b.md").write_text("# Beta\n\nThe beta file talks about bananas.\n")
-    (folder / "ignored.docx").write_bytes(b"%PDF")
+    (folder / "ignored.odt").write_bytes(b"%PDF")
     build_index(folder, tmp_path / "index", fake_embedder)
     index = load_index(tmp_path / "index")
     assert sorted({c.source for c in index.chunks}) == ["a.txt", "sub/b.md"]

@@ -181,8 +181,11 @@ class SignalReader:
         ranked = sorted(out, key=lambda c: (not c.eligible, -c.score, c.passage.n, c.sentence.start))
         if self.verifier is not None and ranked:
             top = ranked[:self.verified]
-            probabilities = self.verifier.probabilities(query.text, [pair_text(c.passage.section, c.sentence.text)
-                                                                     for c in top])
+            # A follow-up is read with the turns it leans on ("When did they enter?" after "Who did Mao send
+            # to Korea?"), as retrieval reads it; a question of its own, as it was asked (as in training).
+            asked = query.search if query.context else query.text
+            probabilities = self.verifier.probabilities(asked, [pair_text(c.passage.section, c.sentence.text)
+                                                                for c in top])
             for c, p in zip(top, probabilities):
                 c.signals["verifier"] = float(p)
         return ranked
