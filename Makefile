@@ -33,16 +33,16 @@ eval: $(VENV)/.installed
 # Train the answer decision on data/corpus/train, choose it on validation, score it on test; writes
 # rag/answering/answerability.json and its model card (about 20 minutes here; it reads the verifier).
 train: $(VENV)/.installed
-	$(BIN)/python -m rag.train
+	$(BIN)/python -m rag.evaluation.train
 
 # Train the answer verifier (a MiniLM cross-encoder) on data/corpus/train and export it to ONNX int8:
 # rag/answering/verifier/ (about 25 minutes on 2 cores). Run `make train` after it: the decision reads it.
 train-verifier: $(VENV)/.installed
-	$(BIN)/python -m rag.train_verifier
+	$(BIN)/python -m rag.evaluation.train_verifier
 
 # Leave-one-document-out over the old suite (an analysis: it reads test documents, so it writes nothing).
 fit: $(VENV)/.installed
-	$(BIN)/python -m rag.fit --loo
+	$(BIN)/python -m rag.evaluation.fit --loo
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)

@@ -208,7 +208,7 @@ def _batch_question(line: str, number: int) -> str:
 
 
 def cmd_eval(args, settings: Settings) -> int:
-    from rag import evaluate
+    from rag.evaluation import evaluate
 
     if args.suite:
         return _eval_suite(args, settings)
@@ -228,7 +228,7 @@ def cmd_eval(args, settings: Settings) -> int:
 def _eval_suite(args, settings: Settings) -> int:
     import tempfile
 
-    from rag import evaluate
+    from rag.evaluation import evaluate
     from rag.pipeline import Pipeline
     from rag.settings import DEFAULT_SOURCE
 

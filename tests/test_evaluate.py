@@ -5,8 +5,8 @@ import json
 
 import pytest
 
-from rag import evaluate
 from rag.errors import RagError
+from rag.evaluation import evaluate
 
 QUESTIONS = [
     {"id": "a", "question": "q1", "answerable": True, "answer_any": ["1851"], "evidence": "founded in 1851", "type": "numeric"},

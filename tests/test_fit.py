@@ -6,8 +6,8 @@ from types import SimpleNamespace
 import numpy as np
 import pytest
 
-from rag import fit
 from rag.answering.model import FEATURES, AnswerabilityModel
+from rag.evaluation import fit
 
 STATS = SimpleNamespace(names=frozenset({"gorbachev", "khrushchev", "beijing"}),
                         section_years={("a", "s"): {"1959", "1989", "1960s"}})

@@ -6,8 +6,8 @@ import json
 
 import pytest
 
-from rag import train
 from rag.answering.model import MODEL_FILE, AnswerabilityModel
+from rag.evaluation import train
 
 CARD = json.loads(train.CARD_FILE.read_text(encoding="utf-8"))
 SAMPLE = (("validation", "library-faq"), ("test", "transit-fares-faq"))

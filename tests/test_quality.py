@@ -11,10 +11,9 @@ import importlib.util
 import json
 
 import pytest
-
-from rag import evaluate
-
 from conftest import EVAL, ROOT, SHARED_SCORER
+
+from rag.evaluation import evaluate
 
 DEV = EVAL / "dev.jsonl"
 OURS = ROOT / "tests" / "data" / "questions.jsonl"

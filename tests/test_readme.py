@@ -19,7 +19,6 @@ from pathlib import Path
 
 import httpx
 import pytest
-
 from conftest import ROOT
 
 pytestmark = pytest.mark.slow
@@ -62,7 +61,7 @@ RUNS: dict[str, tuple[str | None, list[str]]] = {
     "rag build [--source PATH] [--index DIR] [--force]": (None, ["embedded"]),
     "rag info": (None, ["fresh"]),
     "rag eval --suite": (None, ["chernobyl", "faroe-islands", "router-manual", "mean over documents"]),
-    "python -m rag.fit --loo": (None, ["leave-one-document-out"]),
+    "python -m rag.evaluation.fit --loo": (None, ["leave-one-document-out"]),
     "rag build --source path/to/notes.md": (None, ["embedded"]),
     'rag ask --answerer openai --base-url http://localhost:11434/v1 --model llama3.2 "Why did Mao distrust Khrushchev?"':
         (None, ["[1]"]),
@@ -133,7 +132,7 @@ def filled(command: str, project: dict, endpoint: str) -> str:
     command = command.replace("--source PATH", f"--source {work / 'data' / 'sino-soviet-relations.txt'}")
     command = command.replace("--index DIR", f"--index {work / 'other-index'}")
     command = re.sub(r"http://localhost:\d+/v1", endpoint, command)
-    if command.startswith("python -m rag.fit"):
+    if command.startswith("python -m rag.evaluation.fit"):
         command += f" --out {work / 'answerability.json'} --work {work / 'fit'}"  # not over the shipped model
     if command.startswith("rag build --source path/to/notes.md"):
         command += f" --index {work / 'notes-index'}"  # the article's copy stays for the other commands
@@ -240,7 +239,7 @@ def test_readme_answer_schema_names_every_field_of_the_answer_json():
 
 
 def test_readme_question_format_is_what_the_evaluation_reads(tmp_path):
-    from rag import evaluate
+    from rag.evaluation import evaluate
 
     block = re.search(r"```json\n(.*?)```", README.read_text(encoding="utf-8"), re.S).group(1)
     lines = [json.loads(line) for line in re.findall(r"^\{.*?\}$", block.replace("\n ", " "), re.M)]

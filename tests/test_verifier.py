@@ -6,8 +6,8 @@ import json
 
 import pytest
 
-from rag import train
 from rag.answering.verifier import MODEL_FOLDER, Verifier, pair_text
+from rag.evaluation import train
 
 CARD = json.loads((MODEL_FOLDER / "card.json").read_text(encoding="utf-8"))
 

@@ -1,5 +1,5 @@
 """The learned part of the answer decision: a logistic model over the best candidate's signals, shipped
-as plain numbers in `answerability.json` (trained by `make train`, `rag.train`), and the row it reads.
+as plain numbers in `answerability.json` (trained by `make train`, `rag.evaluation.train`), and the row it reads.
 Below its threshold the decision is a refusal."""
 from __future__ import annotations
 
@@ -16,7 +16,7 @@ MODEL_FILE = Path(__file__).with_name("answerability.json")
 # `verified` top candidates; 0 when the judge has no verifier (a model that reads them needs one).
 VERIFIER_FEATURES = ("verifier", "verifier_best")
 FEATURES = SIGNALS + ("score", "eligible", "gap", "dense_lead") + VERIFIER_FEATURES
-# What the shipped model reads: every signal. Left out in turn (`python -m rag.fit --loo`), a
+# What the shipped model reads: every signal. Left out in turn (`python -m rag.evaluation.fit --loo`), a
 # five-signal model refused fewer unanswerable questions (0.57 against 0.77) for slightly fewer false
 # refusals (0.07 against 0.11): bench/results.md has both.
 DECISION_FEATURES = FEATURES

@@ -1,6 +1,6 @@
 """The hand rules of the answer decision, each a named check that refuses or filters where the model
 alone answers. A rule stays only while it shows a gain on the validation documents (whole pipeline,
-rule switched off against on: `python -m rag.rules_effect`); `Rule` records each one's measured effect.
+rule switched off against on: `python -m rag.evaluation.rules_effect`); `Rule` records each one's measured effect.
 """
 from __future__ import annotations
 

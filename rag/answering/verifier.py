@@ -3,7 +3,7 @@ gives the probability that the sentence answers it. It sees what the decision's 
 sentence is on topic but does not hold what is asked), at the price of one model run per pair, so it
 reads only the best few candidates.
 
-Trained on our own corpus by `rag.train_verifier` from all-MiniLM-L6-v2, exported to ONNX (int8) and
+Trained on our own corpus by `rag.evaluation.train_verifier` from all-MiniLM-L6-v2, exported to ONNX (int8) and
 served with ONNX Runtime; the weights and their card (`verifier/card.json`) are committed.
 """
 from __future__ import annotations

@@ -24,7 +24,7 @@ KS = (1, 3, 5)
 
 
 # The corpus split by document (data/corpus/README.md): what is fitted, what is chosen on, what is only scored.
-ROOT = Path(__file__).resolve().parents[1]
+ROOT = Path(__file__).resolve().parents[2]
 TRAIN = (ROOT / "data" / "corpus" / "train", ROOT / "tests" / "data" / "train-docs")
 VALIDATION = (ROOT / "data" / "corpus" / "validation",)
 TEST = (ROOT / "data" / "corpus" / "test", ROOT / "data" / "eval")

@@ -1,6 +1,6 @@
 """Refit the answerability model (`answerability.json`) from labelled questions, and measure it honestly.
 
-    python -m rag.fit [--suite data/eval] [--extra tests/data/*.jsonl] [--train tests/data/train-docs]
+    python -m rag.evaluation.fit [--suite data/eval] [--extra tests/data/*.jsonl] [--train tests/data/train-docs]
                       [--work DIR] [--loo]
 
 A training row is the decision's input for one question (the signals of its best-ranked sentence),
@@ -14,7 +14,7 @@ document does not answer), a false refusal counting `refusal_cost` times.
 `--loo` fits on all documents but one and scores the one left out, for each document.
 
 An analysis tool since the corpus split (data/corpus/README.md): the suite it reads by default is now
-test data, so nothing it fits is shipped; `make train` (rag/train.py) fits on training documents only.
+test data, so nothing it fits is shipped; `make train` (rag/evaluation/train.py) fits on training documents only.
 """
 from __future__ import annotations
 
@@ -29,12 +29,12 @@ from pathlib import Path
 
 import numpy as np
 
-from rag import evaluate
 from rag.answer import Passage
 from rag.answering.evidence import Evidence
 from rag.answering.extractive import ExtractiveAnswerer
 from rag.answering.model import DECISION_FEATURES, FEATURES, AnswerabilityModel, decision_row
 from rag.answering.query import question_names, years_in
+from rag.evaluation import evaluate
 from rag.pipeline import Pipeline
 from rag.settings import DEFAULT_SOURCE
 from rag.store.embedders import create_embedder
@@ -244,7 +244,7 @@ def leave_one_out(suite: dict[str, FitDocument], examples: list[Example], **opti
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    root = Path(__file__).resolve().parents[1]
+    root = Path(__file__).resolve().parents[2]
     parser.add_argument("--suite", type=Path, default=root / "data" / "eval")
     parser.add_argument("--extra", type=Path, nargs="*",
                         default=[root / "tests" / "data" / "questions.jsonl",

@@ -1,10 +1,10 @@
 """Train the answer verifier: a MiniLM cross-encoder that reads a question and one candidate sentence
 (with its section title) and gives the probability that the sentence answers it (`make train-verifier`).
 
-    python -m rag.train_verifier [--work DIR] [--steps 600] [--batch 16] [--seed 0]
+    python -m rag.evaluation.train_verifier [--work DIR] [--steps 600] [--batch 16] [--seed 0]
 
 It is one more signal of the answer decision (`rag.answering.verifier`), read over the best few
-candidates; `make train` then refits the decision with it. The firewall is the one of `rag.train`:
+candidates; `make train` then refits the decision with it. The firewall is the one of `rag.evaluation.train`:
 pairs come from the training documents only; validation documents give the pair AUC that decides
 whether the int8 copy may be shipped (within `INT8_TOLERANCE` of fp32); test documents are not read.
 
@@ -29,11 +29,11 @@ from pathlib import Path
 
 import numpy as np
 
-from rag import evaluate, fit
 from rag.answering.verifier import MODEL_FOLDER, Verifier, pair_text
+from rag.evaluation import evaluate, fit
+from rag.evaluation.train import TRAIN, VALIDATION, discover, file_hash
 from rag.pipeline import Pipeline
 from rag.store.embedders import create_embedder
-from rag.train import TRAIN, VALIDATION, discover, file_hash
 
 INT8_TOLERANCE = 0.01  # of validation pair AUC: int8 is shipped when it loses no more than this
 MAX_LENGTH = 128

@@ -1,7 +1,7 @@
 """What each hand rule of the answer decision is worth: the validation documents answered by the whole
-pipeline with every rule, then with each rule switched off in turn (`python -m rag.rules_effect`).
+pipeline with every rule, then with each rule switched off in turn (`python -m rag.evaluation.rules_effect`).
 
-    python -m rag.rules_effect [--work DIR] [--split validation]
+    python -m rag.evaluation.rules_effect [--work DIR] [--split validation]
 
 A rule earns its place when switching it off makes the mean over documents worse: fewer refusals of
 unanswerable questions or lower accuracy, more than it saves in false refusals. Only validation
@@ -14,9 +14,9 @@ import sys
 import tempfile
 from pathlib import Path
 
-from rag import evaluate, fit, train
 from rag.answering.model import AnswerabilityModel
 from rag.answering.rules import ALL_RULES, Rule
+from rag.evaluation import evaluate, fit, train
 from rag.pipeline import Pipeline
 from rag.store.embedders import create_embedder
 

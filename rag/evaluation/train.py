@@ -1,6 +1,6 @@
 """Train the answer decision on our own corpus, choose it on validation, score it on test (`make train`).
 
-    python -m rag.train [--work DIR] [--out rag/answering/answerability.json] [--seed 0]
+    python -m rag.evaluation.train [--work DIR] [--out rag/answering/answerability.json] [--seed 0]
 
 The firewall (data/corpus/README.md): documents are split by document. Fitting reads the training
 documents only (`data/corpus/train/`, `tests/data/train-docs/`). Every choice (the candidate, its L2,
@@ -9,11 +9,11 @@ validation figures (`data/corpus/validation/`). The test documents (`data/corpus
 are scored once, after the choice, and only reported: in the model card written beside the weights.
 
 Four families of candidates, each giving the probability that the best sentence answers: logistic
-regression (`rag.fit`) over the signals with the verifier's (all, or pruned of collinear ones), and
+regression (`rag.evaluation.fit`) over the signals with the verifier's (all, or pruned of collinear ones), and
 without them; the verifier alone; gradient boosting (not shippable: reported). Each family's setting is
 chosen on quick figures, its threshold on the whole pipeline; the best shippable one is written.
 Generated negatives: every answerable training question with its gold sentences hidden, or a name or
-year swapped for another of the document (`rag.fit.collect`).
+year swapped for another of the document (`rag.evaluation.fit.collect`).
 """
 from __future__ import annotations
 
@@ -29,8 +29,8 @@ from pathlib import Path
 
 import numpy as np
 
-from rag import evaluate, fit
 from rag.answering.model import DECISION_FEATURES, FEATURES, MODEL_FILE, VERIFIER_FEATURES, AnswerabilityModel
+from rag.evaluation import evaluate, fit
 from rag.pipeline import Pipeline
 from rag.settings import DEFAULT_SOURCE
 from rag.store.embedders import create_embedder

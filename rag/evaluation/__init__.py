@@ -1,0 +1,3 @@
+"""Measuring and training the answer decision: `evaluate` (the shared scorer's metrics and the corpus
+split), `fit` (training rows and the logistic fit), `train` (`make train`), `train_verifier`
+(`make train-verifier`) and `rules_effect` (each hand rule switched off on validation)."""
