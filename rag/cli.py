@@ -285,7 +285,7 @@ def _pipeline(settings: Settings):
     if not status.fresh:
         print(f"warning: the index is {status.summary()}; run `{settings.hint()}` to update it.", file=sys.stderr)
     pipeline = service.pipeline
-    pipeline.embedder.embed(["warm up"])  # load the model now, not inside the first answer's timing
+    pipeline.warm()
     local = pipeline.answerers.get("local")
     if local is not None and settings.answerer == "local":
         print(f"Loading the local model {local.model_ref} (about a minute on a 2-core CPU)...", file=sys.stderr)

@@ -72,6 +72,13 @@ class Pipeline:
     def extractive(self) -> Answerer:
         return self.answerers["extractive"]
 
+    def warm(self) -> None:
+        """Load the models now (the embedder, and the verifier when the decision reads it), not inside the
+        first answer's time."""
+        self.embedder.embed(["warm up"])
+        if self.verifier is not None:
+            self.verifier.load()
+
     def swap(self, index: Index) -> None:
         """Serve a newly built index; questions in flight finish on the old one. The index and its judge
         are one attribute, so a question never reads one without the other."""
@@ -168,7 +175,7 @@ class Pipeline:
             return first
         described = self.analyse(parts.description, stats=judge.stats)
         described = dataclasses.replace(described, context=query.text)
-        candidates = judge.candidates(described, self.search(described, k, retrieval, index))
+        candidates = judge.ranked(described, self.search(described, k, retrieval, index))
         found = bridge.find_bridge(described, candidates, judge.stats.names)
         if found is None:
             return first

@@ -180,3 +180,27 @@ def test_names_the_document_never_mentions_refuse(pipeline, question, unknown):
 def test_a_never_mentioned_name_refuses_even_a_judge_that_answers_anything(small_index):
     answer = Pipeline(load_index(small_index), FakeEmbedder(), threshold=0.0).ask("How much tea does Napoleon buy?")
     assert answer.refused and "it never mentions Napoleon" in answer.answer
+
+
+class CountingVerifier:
+    """A fake verifier: 0.9 for every pair, and the pairs it was asked about."""
+
+    def __init__(self) -> None:
+        self.asked: list[tuple[str, str]] = []
+
+    def probabilities(self, question: str, texts: list[str]):
+        self.asked += [(question, t) for t in texts]
+        return [0.9] * len(texts)
+
+
+def test_the_verifier_reads_the_best_few_for_the_decision_only(pipeline):
+    verifier = CountingVerifier()
+    judge = EvidenceJudge(pipeline.judge.stats, pipeline.model, verifier=verifier, verified=2)
+    query = pipeline.analyse("Who brought tea to Ruritania?")
+    passages = pipeline.search(query, 3)
+    ranked = judge.ranked(query, passages)
+    assert verifier.asked == [] and all("verifier" not in c.signals for c in ranked)
+    verified = judge.candidates(query, passages)
+    assert len(verifier.asked) == 2 and [c.signals.get("verifier") for c in verified[:3]] == [0.9, 0.9, None]
+    judge.reader.verify(query, ranked)
+    assert all("verifier" not in c.signals for c in ranked)  # what it was given is left as it was

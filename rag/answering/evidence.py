@@ -11,7 +11,6 @@ from __future__ import annotations
 import dataclasses
 from dataclasses import dataclass, field
 
-
 from rag.answer import Passage
 from rag.answering.bridge import Bridge
 from rag.answering.model import AnswerabilityModel, decision_row
@@ -56,6 +55,11 @@ class EvidenceJudge:
         return self.reader.stats
 
     def candidates(self, query: Query, passages: list[Passage]) -> list[Candidate]:
+        """The ranked sentences with every signal the decision reads, the verifier's included."""
+        return self.reader.verify(query, self.reader.candidates(query, passages))
+
+    def ranked(self, query: Query, passages: list[Passage]) -> list[Candidate]:
+        """The ranked sentences without the verifier's reading: for finding a two-step question's bridge."""
         return self.reader.candidates(query, passages)
 
     def unknown_names(self, query: Query) -> list[str]:

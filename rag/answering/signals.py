@@ -5,9 +5,11 @@ are not, whether it holds the kind of answer asked for, whether it says the oppo
 ranked by a weighted sum of a few of them (`RankWeights`), and, for the best few, the verifier's reading.
 
     SignalReader(stats).candidates(query, passages) -> [Candidate], best first
+    SignalReader(stats, verifier=...).verify(query, candidates) -> the same, the best few verified
 """
 from __future__ import annotations
 
+import dataclasses
 import re
 from dataclasses import dataclass, field
 from functools import lru_cache
@@ -175,22 +177,25 @@ class SignalReader:
                 features["soft_weakest_passage"] = min(passage_match.values(), default=1.0)
                 features["counts_asked"] = self.counts_asked(query, s.text)
                 year_in_sentence = bool(query.years and years_covered(query.years, years_in(s.text)))
-                eligible = self.eligible(query, features, s.text)
+                eligible = self.eligible(query, features)
                 out.append(Candidate(p, s, features, self.weights.score(features, year_in_sentence), eligible))
         # Eligible sentences first: "how many" is answered by a sentence with a number if there is one.
-        ranked = sorted(out, key=lambda c: (not c.eligible, -c.score, c.passage.n, c.sentence.start))
-        if self.verifier is not None and ranked:
-            top = ranked[:self.verified]
-            # A follow-up is read with the turns it leans on ("When did they enter?" after "Who did Mao send
-            # to Korea?"), as retrieval reads it; a question of its own, as it was asked (as in training).
-            asked = query.search if query.context else query.text
-            probabilities = self.verifier.probabilities(asked, [pair_text(c.passage.section, c.sentence.text)
-                                                                for c in top])
-            for c, p in zip(top, probabilities):
-                c.signals["verifier"] = float(p)
-        return ranked
+        return sorted(out, key=lambda c: (not c.eligible, -c.score, c.passage.n, c.sentence.start))
 
-    def eligible(self, query: Query, features: dict[str, float], sentence: str) -> bool:
+    def verify(self, query: Query, ranked: list[Candidate]) -> list[Candidate]:
+        """The verifier's probability as a signal of the `verified` best candidates (none without a
+        verifier), as new candidates: only the decision reads it, so only the decision pays for it."""
+        if self.verifier is None or not ranked:
+            return ranked
+        top = ranked[:self.verified]
+        # A follow-up is read with the turns it leans on ("When did they enter?" after "Who did Mao send to
+        # Korea?"), as retrieval reads it; a question of its own, as it was asked (as in training).
+        asked = query.search if query.context else query.text
+        probabilities = self.verifier.probabilities(asked, [pair_text(c.passage.section, c.sentence.text) for c in top])
+        verified = [dataclasses.replace(c, signals={**c.signals, "verifier": float(p)}) for c, p in zip(top, probabilities)]
+        return verified + ranked[self.verified:]
+
+    def eligible(self, query: Query, features: dict[str, float]) -> bool:
         """The sentence may answer at all: it holds a number, year or date where one is asked (a rule that
         can be switched off)."""
         return not (Rule.TYPED_ANSWER in self.rules and query.kind in ("count", "year", "date")

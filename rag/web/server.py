@@ -320,7 +320,7 @@ def main(argv: list[str] | None = None) -> int:
     except RagError as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 1
-    service.embedder.embed(["warm up"])  # load the model before the first question
+    service.pipeline.warm()
     service.chat_ready = False
     switch = Switch(create_starting(service, auth, token))
     threading.Thread(target=mount_chat, args=(switch, service, auth, token), daemon=True, name="chat-ui").start()
