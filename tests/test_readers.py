@@ -76,8 +76,8 @@ HTML = b"""<html><head><title>Kettle guide</title><script>var tracking = 1;</scr
                      "Descale the kettle with citric acid once a month.\n\nRinse it twice.\n", True, ()),
     ("a.docx", make_docx(), "# Harbour pump manual\n\n# Starting the pump\n\nOpen the inlet valve before starting the "
                             "pump.\n\n- Check the oil level.\n\n- Press the green button.\n\n## Fault codes\n\n"
-                            "Code: P07 · Meaning: Inlet blocked · Remedy: Clear the grille\n\n"
-                            "Code: P12 · Meaning: Motor too hot · Remedy: Let it cool for an hour\n", True, ()),
+                            "P07 | Inlet blocked | Clear the grille (Code | Meaning | Remedy)\n\n"
+                            "P12 | Motor too hot | Let it cool for an hour (Code | Meaning | Remedy)\n", True, ()),
 ])
 def test_each_reader(name, data, text, markdown, pages):
     extracted = readers.read(data, Path(name))
@@ -129,17 +129,6 @@ def test_a_folder_of_pdf_html_and_markdown_is_indexed_with_pages_and_exact_offse
                 assert clean(mask_debris(raw[s.start:s.end])) == s.text
 
 
-@pytest.mark.parametrize("rows, lines", [
-    ([["Code", "Meaning"], ["E1", "Low water"]], ["Code: E1 · Meaning: Low water"]),
-    ([["Code", "Meaning"], ["E2", ""]], ["Code: E2"]),  # an empty cell is left out
-    ([["", "Meaning"], ["E3", "Door open"]], ["Meaning", "E3 · Door open"]),  # no full header row
-    ([["Only a header", "row"]], ["Only a header · row"]),
-    ([["", ""]], []),
-])
-def test_table_rows_name_their_columns(rows, lines):
-    assert readers.table_lines(rows) == lines
-
-
 def test_a_word_files_table_row_is_found_and_quoted_alone(tmp_path: Path):
     folder = tmp_path / "docs"
     folder.mkdir()
@@ -147,5 +136,5 @@ def test_a_word_files_table_row_is_found_and_quoted_alone(tmp_path: Path):
     build_index(folder, tmp_path / "index", FakeEmbedder())
     index = load_index(tmp_path / "index")
     sentences = [s.text for c in index.chunks for s in c.sentences]
-    assert "Code: P12 · Meaning: Motor too hot · Remedy: Let it cool for an hour" in sentences
+    assert "P12 | Motor too hot | Let it cool for an hour (Code | Meaning | Remedy)" in sentences
     assert {c.section for c in index.chunks} >= {"Starting the pump", "Fault codes"}

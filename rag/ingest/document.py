@@ -10,6 +10,8 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
+from rag.ingest.lines import line_units
+
 # Back matter: sections under these headings are left out when they close the document (and reported);
 # the same heading in the middle of a text ("## Notes" in a guide) is indexed like any other.
 BACK_MATTER = {
@@ -25,6 +27,9 @@ CITATION = re.compile(
 )
 LONE_DEBRIS_LINE = re.compile(r"^[ \t]*[\].]?[ \t]*$", re.MULTILINE)
 MARKDOWN_HEADING = re.compile(r"^#{1,6}\s+(.+?)\s*#*\s*$")
+# "7.4 Replacing the gasket": a numbered heading of a manual or report, read in any file; one level
+# ("7. Unplug the machine") is left alone, since it is as often a numbered step.
+NUMBERED_HEADING = re.compile(r"^\d{1,3}(?:\.\d{1,3})+\.?\s+\S")
 
 # Words a heading never ends with: the scrape leaves cut-off sentence starts
 # such as "In 1976, Mao died, and in 1978, the" on a line of their own.
@@ -41,6 +46,7 @@ ABBREVIATIONS = {
     "jan", "feb", "mar", "apr", "jun", "jul", "aug", "sep", "sept", "oct",
     "nov", "dec", "ca", "approx", "est", "dept", "univ", "e.g", "i.e", "etc",
 }
+LIST_NUMBER = re.compile(r"\s*\d{1,3}[.)]")  # "2. Press the button": a step's number, not a sentence
 SENTENCE_END = re.compile(r"[.!?]+[\"'”’»)\]]*(?=\s+[\"'“‘«(\[]?[A-Z0-9])")
 
 
@@ -79,7 +85,7 @@ def split_sentences(masked: str, start: int, end: int) -> list[Sentence]:
     sentences: list[Sentence] = []
     cursor = start
     for match in SENTENCE_END.finditer(masked, start, end):
-        if _is_abbreviation(masked, match.start()):
+        if _is_abbreviation(masked, match.start()) or LIST_NUMBER.fullmatch(masked, cursor, match.end()):
             continue
         _append(sentences, masked, cursor, match.end())
         cursor = match.end()
@@ -140,25 +146,67 @@ def _is_heading(block: str, next_block: str | None) -> bool:
     return next_block is not None and not _title_shaped(next_block)
 
 
+def _heading_line(line: str, markdown: bool) -> str | None:
+    """The title, when a line that begins a paragraph is a heading in any file: "# Title" (Markdown, or a
+    plain-text file written the same way) or a numbered "7.4 Title"."""
+    line = line.strip()
+    md = MARKDOWN_HEADING.match(line)
+    if md:
+        return clean(md.group(1))
+    if not markdown and NUMBERED_HEADING.match(line) and _title_shaped(line):
+        return clean(line)
+    return None
+
+
+def _split_headings(masked: str, blocks: list[tuple[int, int]], markdown: bool) -> list[tuple[int, int, str | None]]:
+    """(start, end, heading or None) per paragraph, a heading on the first line of a paragraph split off."""
+    out: list[tuple[int, int, str | None]] = []
+    for start, end in blocks:
+        while True:
+            newline = masked.find("\n", start, end)
+            first_end = end if newline < 0 else newline
+            title = _heading_line(masked[start:first_end], markdown)
+            if title is None:
+                out.append((start, end, None))
+                break
+            out.append((start, first_end, title))
+            rest = re.search(r"\S", masked[first_end:end])
+            if not rest:
+                break
+            start = first_end + rest.start()
+    return out
+
+
+def block_sentences(masked: str, start: int, end: int) -> list[Sentence]:
+    """A paragraph's sentences: prose split at sentence ends; lines written as units (list items,
+    "Label: value" lines, table rows) never glued together (rag.ingest.lines)."""
+    units = line_units(masked, start, end)
+    if units is None:
+        return split_sentences(masked, start, end)
+    sentences: list[Sentence] = []
+    for unit in units:
+        if unit.text is not None:
+            sentences.append(Sentence(unit.start, unit.end, clean(unit.text)))
+        else:
+            sentences += split_sentences(masked, unit.start, unit.end)
+    return sentences
+
+
 def parse(raw: str, markdown: bool = False, lead_title: str = "Introduction") -> list[Section]:
     """Sections of sentences, citation debris removed; the trailing back matter is marked `skipped`."""
     masked = mask_debris(raw)
-    blocks = [b for b in _blocks(masked) if clean(masked[b[0]:b[1]])]
+    blocks = _split_headings(masked, [b for b in _blocks(masked) if clean(masked[b[0]:b[1]])], markdown)
     sections: list[Section] = [Section(lead_title, [])]
-    for i, (start, end) in enumerate(blocks):
+    for i, (start, end, heading) in enumerate(blocks):
         block = masked[start:end]
-        heading = None
-        md = MARKDOWN_HEADING.match(block.strip()) if markdown else None
-        if md:
-            heading = clean(md.group(1))
-        elif not markdown and "\n" not in block.strip():
+        if heading is None and not markdown and "\n" not in block.strip():
             following = masked[blocks[i + 1][0]:blocks[i + 1][1]] if i + 1 < len(blocks) else None
             if _is_heading(block, following):
                 heading = clean(block)
         if heading is not None:
             sections.append(Section(heading, []))
             continue
-        sections[-1].sentences.extend(split_sentences(masked, start, end))
+        sections[-1].sentences.extend(block_sentences(masked, start, end))
     sections = [s for s in sections if s.sentences or s.title.lower() in BACK_MATTER]
     for section in reversed(sections[1:]):  # only back matter that closes the document, never its opening
         if section.title.lower() not in BACK_MATTER:

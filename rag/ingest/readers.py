@@ -10,6 +10,7 @@ from pathlib import Path
 from typing import Callable
 
 from rag.errors import SourceError
+from rag.ingest.lines import table_lines
 
 
 @dataclass(frozen=True)
@@ -237,18 +238,6 @@ def docx_paragraph(paragraph) -> str:
     if text and (style.startswith("List") or numbered):
         return f"- {text}"
     return text
-
-
-def table_lines(rows: list[list[str]]) -> list[str]:
-    """A table as one line per row, each cell named by its column header (the first row); a table
-    without a header row of text keeps its cells joined by " · "."""
-    rows = [[re.sub(r"\s+", " ", c).strip() for c in row] for row in rows if any(c.strip() for c in row)]
-    if not rows:
-        return []
-    header, body = rows[0], rows[1:]
-    if not body or not all(header):
-        return [" · ".join(c for c in row if c) for row in rows]
-    return [" · ".join(f"{h}: {c}" for h, c in zip(header, row) if c) for row in body]
 
 
 register_reader((".txt", ".text"), read_text)
