@@ -109,6 +109,7 @@ TEST_DOCUMENTS = Path("<test documents>")  # `--suite` without a folder: evaluat
 
 def cmd_build(args, settings: Settings) -> int:
     from rag.service import RagService
+    from rag.store.progress import TerminalProgress
 
     embedder = settings.create_embedder()
     if args.if_stale and not args.force:
@@ -117,7 +118,7 @@ def cmd_build(args, settings: Settings) -> int:
             print(f"The index in {settings.index_dir} is fresh; nothing to build.")
             return 0
         print(f"Building: {'; '.join(str(r) for r in reasons)}")
-    report = RagService.build(settings, embedder, force=args.force)
+    report = RagService.build(settings, embedder, force=args.force, progress=TerminalProgress())
     print(f"Built {settings.index_dir}: {report.summary()}")
     return 0
 

@@ -16,6 +16,7 @@ from rag.pipeline import Pipeline
 from rag.settings import Settings
 from rag.store.build import BuildReport, build_index, skipped_note
 from rag.store.index import load_index, read_manifest
+from rag.store.progress import Progress, TerminalProgress, ignore
 from rag.store.staleness import Staleness, StaleReason, stale_reasons
 
 log = logging.getLogger("rag.service")
@@ -77,7 +78,7 @@ class RagService:
             if reasons:
                 log.warning("building the index: %s", "; ".join(str(r) for r in reasons))
                 try:
-                    built = cls.build(settings, embedder)
+                    built = cls.build(settings, embedder, progress=TerminalProgress())
                     index = None  # the new one is loaded below
                 except RagError as exc:
                     log.warning("could not build: %s", exc)
@@ -90,13 +91,14 @@ class RagService:
     # -- without a served index (the CLI's `build` and `info`)
 
     @staticmethod
-    def build(settings: Settings, embedder, force: bool = False) -> BuildReport:
+    def build(settings: Settings, embedder, force: bool = False, progress: Progress = ignore) -> BuildReport:
         """Build the index from the recorded source (or the settings' own), re-embedding only what changed."""
         try:
             manifest = read_manifest(settings.index_dir)
         except RagError:
             manifest = None
-        return build_index(settings.source(manifest), settings.index_dir, embedder, settings.chunking, force=force)
+        return build_index(settings.source(manifest), settings.index_dir, embedder, settings.chunking, force=force,
+                           progress=progress)
 
     @classmethod
     def build_reasons(cls, settings: Settings, embedder) -> list:
@@ -136,7 +138,7 @@ class RagService:
             source, reasons = None, [StaleReason(Staleness.SOURCE_UNREADABLE, str(exc).rstrip("."))]
         return Status(manifest, source, reasons)
 
-    def rebuild(self, force: bool = False) -> BuildReport:
+    def rebuild(self, force: bool = False, progress: Progress = ignore) -> BuildReport:
         """Build from the recorded (or given) source and swap it in; questions keep being answered from
         the old index meanwhile. Raises RebuildBusy when a rebuild is running, RagError when it fails."""
         if not self._rebuilding.acquire(blocking=False):
@@ -144,7 +146,7 @@ class RagService:
         try:
             source = self.source
             report = build_index(source, self.settings.index_dir, self.embedder, self.settings.chunking,
-                                 force=force)
+                                 force=force, progress=progress)
             self.pipeline.swap(load_index(self.settings.index_dir))
             if self.settings.recorded_source() == Path(source).resolve():
                 self.settings.forget_record()

@@ -18,6 +18,7 @@ from pathlib import Path
 
 from rag.errors import RagError
 from rag.store.build import build_index
+from rag.store.progress import TerminalProgress
 
 _MARK = re.compile(r"\[(?:\d+|[a-z]|citation needed|clarification needed)\](?::\s*\d+)?", re.I)
 KS = (1, 3, 5)
@@ -207,7 +208,7 @@ def discover(suite: Path, dev_article: Path | None = None) -> list[SuiteDocument
 def document_index(doc: SuiteDocument, work: Path, embedder) -> Path:
     """The document's own index under `work`, built or updated incrementally (a rerun embeds nothing)."""
     index_dir = Path(work) / doc.name
-    build_index(doc.article, index_dir, embedder)
+    build_index(doc.article, index_dir, embedder, progress=TerminalProgress())
     return index_dir
 
 

@@ -6,6 +6,7 @@ import hashlib
 import os
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Callable
 
 from rag.errors import SourceError
 from rag.ingest import readers
@@ -63,16 +64,21 @@ class Unreadable:
         return {"name": self.name, "sha256": self.sha256, "reason": self.reason}
 
 
-def read_source(source: Path) -> tuple[list[SourceFile], list[Unreadable]]:
+def read_source(source: Path, reading: Callable[[int, int, str], None] | None = None,
+                ) -> tuple[list[SourceFile], list[Unreadable]]:
     """The readable files, and those of a folder that are not (one bad file never blocks the rest).
-    A single-file source that cannot be read is an error."""
+    A single-file source that cannot be read is an error. `reading(done, total, name)` hears of each
+    file before it is read (a large PDF takes a while)."""
     files = source_files(source)
     root = source if source.is_dir() else source.parent
+    reading = reading or (lambda done, total, name: None)
     if not source.is_dir():
+        reading(0, 1, files[0].name)
         return [read_file(files[0], os.path.relpath(files[0], root))], []
     read, unreadable = [], []
-    for p in files:
+    for i, p in enumerate(files):
         name = os.path.relpath(p, root)
+        reading(i, len(files), name)
         try:
             read.append(read_file(p, name))
         except SourceError as exc:

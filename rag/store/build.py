@@ -25,6 +25,7 @@ from rag.store.embedder import Embedder
 from rag.store.index import FORMAT_VERSION, folder_checksums, load_index
 from rag.store.keywords import KeywordIndex
 from rag.store.lock import build_lock, swap_in, temp_folder
+from rag.store.progress import BuildProgress, Progress, Stage, ignore
 from rag.terms import STOPWORDS, words
 
 EMBED_BATCH = 256
@@ -82,12 +83,15 @@ def document_words(texts) -> list[str]:
 
 def build_index(source: Path, index_dir: Path, embedder: Embedder, settings: ChunkSettings = ChunkSettings(),
                 force: bool = False,
-                exact_limit: int = vectors.EXACT_LIMIT) -> BuildReport:
-    """Chunk and embed `source` into `index_dir`, reusing every vector whose text is unchanged."""
+                exact_limit: int = vectors.EXACT_LIMIT, progress: Progress = ignore) -> BuildReport:
+    """Chunk and embed `source` into `index_dir`, reusing every vector whose text is unchanged;
+    `progress` hears how far it has got (rag.store.progress)."""
     began = time.perf_counter()
     index_dir = Path(index_dir)
     with build_lock(index_dir):
-        files, unreadable = read_source(Path(source))
+        reading = time.monotonic()
+        files, unreadable = read_source(Path(source), lambda done, total, name: progress(
+            BuildProgress(Stage.READING, done, total, name, reading)))
         chunks: list[Chunk] = []
         skipped: list[dict] = []  # trailing back matter, left out and reported
         for f in files:
@@ -113,7 +117,10 @@ def build_index(source: Path, index_dir: Path, embedder: Embedder, settings: Chu
         for key, word in zip(word_keys, vocabulary):
             if key not in cache:
                 todo[key] = word
-        cache.update(_embed_all(embedder, todo))
+        changed = list(dict.fromkeys(c.source for c in chunks if c.id not in cache))
+        which = ", ".join(changed) if len(changed) <= 2 else f"{len(changed)} files"
+        cache.update(_embed_all(embedder, todo, progress, which))
+        progress(BuildProgress(Stage.SAVING, 0, 1))
 
         chunk_vectors = np.stack([cache[k] for k in chunk_keys]).astype(np.float32)
         sentence_vectors = np.stack([cache[k] for k in sentence_keys]).astype(np.float32)
@@ -175,17 +182,17 @@ def _unique_sentences(chunks: list[Chunk]) -> tuple[list[list[int]], list[tuple[
     return rows_per_chunk, sentences
 
 
-def _embed_all(embedder: Embedder, todo: dict[str, str]) -> dict[str, np.ndarray]:
-    """Embed in batches so memory stays bounded, with a progress bar (Gradio's progress follows tqdm)."""
-    from tqdm.auto import tqdm
-
+def _embed_all(embedder: Embedder, todo: dict[str, str], progress: Progress = ignore,
+               which: str = "") -> dict[str, np.ndarray]:
+    """Embed in batches so memory stays bounded, telling `progress` after each batch."""
     keys, texts = list(todo), list(todo.values())
     out: dict[str, np.ndarray] = {}
-    with tqdm(total=len(texts), desc="Embedding", unit="text", disable=not texts) as bar:
-        for i in range(0, len(texts), EMBED_BATCH):
-            batch = embedder.embed(texts[i:i + EMBED_BATCH])
-            out.update(zip(keys[i:i + EMBED_BATCH], batch))
-            bar.update(len(batch))
+    started = time.monotonic()
+    progress(BuildProgress(Stage.EMBEDDING, 0, len(texts), which, started))
+    for i in range(0, len(texts), EMBED_BATCH):
+        batch = embedder.embed(texts[i:i + EMBED_BATCH])
+        out.update(zip(keys[i:i + EMBED_BATCH], batch))
+        progress(BuildProgress(Stage.EMBEDDING, len(out), len(texts), which, started))
     return out
 
 

@@ -27,6 +27,8 @@ CSS = """
 .status-warning { color: #b45309; font-weight: 600; margin-top: 4px; }
 .status-error { color: #b91c1c; font-weight: 600; margin-top: 4px; }
 .status-message { color: #15803d; margin-top: 4px; }
+.status-progress { margin-top: 4px; }
+.status-progress progress { width: 14em; vertical-align: middle; }
 .sources-heading { font-weight: 600; margin: 4px 0 8px; }
 .sources-heading.refused { color: #b45309; }
 .sources-empty { color: #4b5563; padding: 8px; }
@@ -294,7 +296,7 @@ def build_app(service: ChatService) -> gr.Blocks:
             return gr.Dataset(samples=[[q] for q in current]), current
 
         # The background rebuild ends after the upload returns: the tick brings the page up to date.
-        gr.Timer(5).tick(lambda shown: (*refresh()[:3], *refresh_examples(shown)), inputs=[shown_examples],
+        gr.Timer(2).tick(lambda shown: (*refresh()[:3], *refresh_examples(shown)), inputs=[shown_examples],
                          outputs=[status, documents, heading, examples, shown_examples], api_visibility="private")
         app.load(lambda: refresh()[:4], outputs=[status, documents, heading, to_remove], api_visibility="private")
 

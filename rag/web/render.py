@@ -78,6 +78,10 @@ def status_html(info: dict) -> str:
     parts += [f"{info['chunks']} chunks" + html.escape(info.get("skipped", "")), html.escape(info["model"]),
               f"built {html.escape(info['built_at'])}"]
     line = " · ".join(parts)
+    if info.get("progress"):
+        bar = info["progress"]
+        line += (f'<div class="status-progress"><progress max="1" value="{bar["fraction"]}"></progress> '
+                 f'{html.escape(bar["text"])}</div>')
     if info.get("error"):
         line += f'<div class="status-error">⚠ {html.escape(info["error"])}</div>'
     elif info.get("stale"):

@@ -16,6 +16,7 @@ from rag.pipeline import Pipeline, check_k
 from rag.service import RagService, RebuildBusy, SourceWatcher
 from rag.settings import Settings
 from rag.store.build import skipped_note, unreadable_note
+from rag.store.progress import BuildProgress
 from rag.web import render, uploads
 from rag.web.uploads import MAX_UPLOAD_BYTES
 
@@ -58,6 +59,7 @@ class ChatService:
         self._rebuild_state = threading.Lock()
         self._rebuilding = False  # a rebuild runs in this process
         self._again = False  # one was asked for meanwhile
+        self.progress: BuildProgress | None = None  # how far the running rebuild has got
         self.message = ""  # the last rebuild's summary
         self.error = ""  # the last rebuild's error, until the next rebuild
         # A usable index is served at once, even when stale; the rebuild then runs in the background.
@@ -123,7 +125,11 @@ class ChatService:
             note = f"Local model: {local.error}" if local.error else \
                 f"Loading the local model {local.model_ref} (about a minute); answers fall back to extractive until then."
             info["message"] = f"{info['message']} {note}".strip()
-        if not state.fresh and not self.error:
+        progress = self.progress
+        if progress is not None:  # a rebuild runs: its bar replaces the stale warning and the last summary
+            info["progress"] = {"fraction": round(progress.fraction, 3), "text": progress.describe()}
+            info["message"] = "Updating the index; answers come from the previous one until it is done."
+        elif not state.fresh and not self.error:
             info["stale"] = "The source changed since the index was built" if state.source_changed else \
                 "; ".join(str(r) for r in state.reasons)
         return info
@@ -148,8 +154,11 @@ class ChatService:
                     return outcome
 
     def _rebuild_once(self) -> str:
+        def heard(progress: BuildProgress) -> None:
+            self.progress = progress
+
         try:
-            report = self.service.rebuild()
+            report = self.service.rebuild(progress=heard)
         except RebuildBusy:
             raise  # not a failure: `rebuild` says so
         except RagError as exc:
@@ -159,6 +168,8 @@ class ChatService:
             self.message, self.error = "", f"Rebuild failed ({exc.__class__.__name__}), still serving the previous index."
         else:
             self.message, self.error = f"Rebuilt: {report.summary()} (at {time.strftime('%H:%M:%S')})", ""
+        finally:
+            self.progress = None
         return self.error or self.message
 
     # -- documents brought in through the chat
