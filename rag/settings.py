@@ -13,6 +13,9 @@ from rag.ingest.chunking import ChunkSettings
 ROOT = Path(__file__).resolve().parent.parent  # the repository: its data/ and index/
 DEFAULT_SOURCE = ROOT / "data" / "sino-soviet-relations.txt"
 DEFAULT_INDEX = ROOT / "index"
+# Where the chat keeps what people bring (git-ignored; $RAG_HOME): documents/ and their index/. The
+# committed article and index are never rewritten; deleting this folder goes back to them.
+DEFAULT_WORKSPACE = ROOT / "workspace"
 
 
 @dataclass
@@ -27,14 +30,22 @@ class Settings:
     openai_api_key: str | None = None
     local_model: str | None = None
     llm_timeout: float = 60.0
+    workspace: Path | None = None  # None: `workspace/` beside the index given (the repository's own by default)
+
+    def __post_init__(self) -> None:
+        if self.workspace is None:
+            self.workspace = Path(self.index_dir).parent / "workspace"
 
     @classmethod
     def from_env(cls, source: Path | None = None, index_dir: Path | None = None, answerer: str | None = None,
                  base_url: str | None = None, model: str | None = None, timeout: float | None = None) -> Settings:
         env = os.environ.get
         chosen = answerer or env("RAG_ANSWERER") or "extractive"
+        home = Path(env("RAG_HOME")) if env("RAG_HOME") else None
+        given = index_dir or env("RAG_INDEX")
         return cls(
-            index_dir=Path(index_dir or env("RAG_INDEX") or DEFAULT_INDEX),
+            index_dir=Path(given) if given else served_index(home or DEFAULT_WORKSPACE),
+            workspace=home if home or given else DEFAULT_WORKSPACE,
             source_or_none=Path(source) if source else (Path(env("RAG_SOURCE")) if env("RAG_SOURCE") else None),
             embedder=env("RAG_EMBEDDER") or "minilm",
             answerer=chosen,
@@ -104,3 +115,8 @@ class Settings:
         if self.source_or_none:
             flags.append(f"--source {self.source_or_none}")
         return " ".join([command, *flags])
+
+
+def served_index(workspace: Path) -> Path:
+    """The workspace's index once the chat has made one (documents were added), else the committed one."""
+    return workspace / "index" if (workspace / "index" / "manifest.json").is_file() else DEFAULT_INDEX

@@ -310,7 +310,7 @@ def test_documents_uploaded_in_the_chat_are_answered_from_and_removed(tmp_path):
         assert "status-error\">⚠ Not added: Source scan.pdf" in status  # a refusal is shown as an error
         server.service.background.join(timeout=300)
         assert heading_of(server.service) == "## Ask: 3 documents"
-        folder = tmp_path / "project" / "data" / "documents"
+        folder = tmp_path / "project" / "workspace" / "documents"
         assert sorted(p.name for p in folder.iterdir()) == ["boiler manual.pdf", "kettle.html",
                                                             "sino-soviet-relations.txt"]
         assert [name for name, _ in server.service.documents()] == sorted(p.name for p in folder.iterdir())
@@ -345,7 +345,7 @@ def test_an_upload_over_the_size_limit_is_refused(tmp_path):
     service = ChatService(project_copy(tmp_path / "project"))
     service.inbox = tmp_path  # as if it came through the upload route
     assert service.add_documents([big], max_bytes=1000) == "Not added: big.txt is larger than 0 MB."
-    assert not (tmp_path / "project" / "data" / "documents").exists()
+    assert not (tmp_path / "project" / "workspace" / "documents").exists()
 
 
 def test_a_watched_source_edited_on_disk_is_rebuilt(tmp_path):

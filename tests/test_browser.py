@@ -164,7 +164,7 @@ def test_upload_a_pdf_and_a_page_ask_see_the_page_remove_it_and_edit_one_on_disk
         expect(page.locator("#sources")).not_to_contain_text("boiler manual.pdf")
 
         # Edited on disk: the watcher rebuilds and the status bar and the list say so.
-        kettle = tmp_path / "project" / "data" / "documents" / "kettle.html"
+        kettle = tmp_path / "project" / "workspace" / "documents" / "kettle.html"
         kettle.write_bytes(HTML.replace(b"</main>", b"<h2>Storage</h2><p>Store the kettle dry and empty.</p></main>"))
         expect(page.locator("#documents")).to_contain_text("kettle.html · 3 passages", timeout=120_000)
         expect(page.locator("#status")).to_contain_text("Rebuilt:")

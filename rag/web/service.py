@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import logging
 import re
+import shutil
 import threading
 import time
 from pathlib import Path
@@ -14,7 +15,7 @@ from rag.errors import QuestionError, RagError
 from rag.ingest import readers
 from rag.pipeline import Pipeline, check_k
 from rag.service import RagService, RebuildBusy, SourceWatcher
-from rag.settings import Settings
+from rag.settings import ROOT, Settings
 from rag.store.build import skipped_note, unreadable_note
 from rag.store.progress import BuildProgress
 from rag.web import render, uploads
@@ -28,6 +29,16 @@ def safe_name(name: str) -> str | None:
     characters; None when nothing usable is left."""
     base = re.sub(r"[^\w.\- ]", "_", Path(str(name).replace("\\", "/")).name).strip(" .")
     return base if base and not base.startswith(".") and Path(base).suffix.lower() in readers.suffixes() else None
+
+def shown_path(path: Path | None) -> str:
+    """The source as the status bar names it: relative to the project when inside it ("workspace/documents")."""
+    if path is None:
+        return "?"
+    try:
+        return str(Path(path).resolve().relative_to(ROOT))
+    except ValueError:
+        return Path(path).name
+
 
 def heading_of(service: ChatService) -> str:
     """The page heading: the served index's title, which becomes "N documents" once uploads join it."""
@@ -110,7 +121,7 @@ class ChatService:
         manifest = state.manifest
         files = manifest["source"]["files"]
         info = {
-            "source": (state.source.name if state.source else "?") + (f" ({len(files)} files)" if len(files) > 1 else ""),
+            "source": shown_path(state.source) + (f" ({len(files)} files)" if len(files) > 1 else ""),
             "hash": files[0]["sha256"] if len(files) == 1 else "",
             "chunks": manifest["counts"]["chunks"],
             "skipped": skipped_note(manifest.get("skipped", []))
@@ -175,10 +186,23 @@ class ChatService:
     # -- documents brought in through the chat
 
     def documents_folder(self) -> Path:
-        """Where uploads go: the source folder, or for a single-file source `data/documents/` beside the
-        index, which then becomes the source with that file as its first entry."""
+        """Where uploads go: the source folder, or for a single-file source the workspace's `documents/`
+        (git-ignored, $RAG_HOME), which then becomes the source with that file as its first entry."""
         source = self.source
-        return source if source.is_dir() else Path(self.settings.index_dir).parent / "data" / "documents"
+        return source if source.is_dir() else Path(self.settings.workspace) / "documents"
+
+    def _move_into_workspace(self, source: Path) -> None:
+        """A single-file source (the shipped article) and its index are never rewritten: before the first
+        upload, the index is copied into the workspace (its vectors are reused, so only new documents are
+        embedded) and served from there, beside the documents folder."""
+        target = Path(self.settings.workspace) / "index"
+        if source.is_dir() or Path(self.settings.index_dir).resolve() == target.resolve():
+            return
+        if not (target / "manifest.json").is_file():
+            shutil.rmtree(target, ignore_errors=True)
+            target.parent.mkdir(parents=True, exist_ok=True)
+            shutil.copytree(self.settings.index_dir, target)
+        self.settings.index_dir = target
 
     def documents(self) -> list[tuple[str, int]]:
         """(file name, chunks) of every indexed file."""
@@ -228,6 +252,7 @@ class ChatService:
         if accepted:
             with self._storing:  # one upload at a time picks free names and writes them
                 source = self.source
+                self._move_into_workspace(source)
                 folder.mkdir(parents=True, exist_ok=True)
                 uploads.sweep_parts(folder)
                 if not source.is_dir():

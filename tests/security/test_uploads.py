@@ -68,7 +68,7 @@ def test_a_forged_upload_path_is_refused_over_http_and_never_answerable(tmp_path
         answer = httpx.post(server.url + "api/ask", json={"question": "What is the vault code of the Zembla "
                                                                        "lighthouse?"}, timeout=30).json()
         assert "7319" not in json.dumps(answer)
-        assert not (tmp_path / "project" / "data" / "documents").exists()
+        assert not (tmp_path / "project" / "workspace" / "documents").exists()
     finally:
         server.close()
 
@@ -172,11 +172,14 @@ def test_the_documents_folder_has_a_total_cap(service):
 
 # -- a server killed before its rebuild
 
-def test_an_upload_survives_a_kill_before_its_rebuild(service, tmp_path):
+def test_an_upload_survives_a_kill_before_its_rebuild(service, tmp_path, monkeypatch):
     service.add_documents([arrive(service, "ferry.txt", b"The Zembla ferry leaves at noon.\n")])
     # kill -9 here: the rebuild never ran. A new server, started with no flags, finds the switch on disk.
-    restarted = Settings(index_dir=tmp_path / "project" / "index")
-    assert restarted.source(None) == (tmp_path / "project" / "data" / "documents").resolve()
+    monkeypatch.setenv("RAG_HOME", str(tmp_path / "project" / "workspace"))
+    monkeypatch.delenv("RAG_INDEX", raising=False)
+    restarted = Settings.from_env()
+    assert restarted.index_dir == tmp_path / "project" / "workspace" / "index"
+    assert restarted.source(None) == (tmp_path / "project" / "workspace" / "documents").resolve()
     again = ChatService(restarted)
     again.background.join(timeout=300)
     assert "ferry.txt" in [name for name, _ in again.documents()]
@@ -196,7 +199,7 @@ def test_an_upload_through_the_chat_leaves_nothing_downloadable(tmp_path, monkey
         assert server.service.inbox == (tmp_path / "inbox").resolve()
         left = [p for p in server.service.inbox.rglob("*") if p.is_file()]
         assert left == []  # the copy Gradio kept of the upload, and its spooling file, are gone
-        assert (tmp_path / "project" / "data" / "documents" / "note.txt").exists()
+        assert (tmp_path / "project" / "workspace" / "documents" / "note.txt").exists()
     finally:
         server.close()
 
@@ -212,14 +215,15 @@ def test_an_upload_survives_a_real_kill_9_of_the_server(tmp_path):
 
     from test_app import free_port
 
-    project_copy(tmp_path)
     note = tmp_path / "ferry.txt"
     note.write_text("The Zembla ferry leaves at noon.\n")
+    # As `make run` starts it: no flags; the workspace is a private one. The committed index is only read.
+    environment = {k: v for k, v in os.environ.items() if k not in ("RAG_INDEX", "RAG_SOURCE")}
+    environment["RAG_HOME"] = str(tmp_path / "workspace")
 
     def start(port: int) -> subprocess.Popen:
-        server = subprocess.Popen([sys.executable, str(Path(__file__).parents[2] / "app.py"), "--port", str(port),
-                                   "--index", str(tmp_path / "index")], stdout=subprocess.DEVNULL,
-                                  stderr=subprocess.DEVNULL)
+        server = subprocess.Popen([sys.executable, str(Path(__file__).parents[2] / "app.py"), "--port", str(port)],
+                                  stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, env=environment)
         deadline = time.monotonic() + 120
         while time.monotonic() < deadline:
             try:
@@ -306,3 +310,13 @@ def test_deeply_nested_html_is_read_within_the_same_limits():
     nested = b"<div>" * 3000 + b"<p>a</p>" * 3000 + b"</div>" * 3000
     with pytest.raises(SourceError, match="took longer than"):
         readers.isolated(readers.html_text, "HTML page", nested, Path("deep.html"), readers.ReadLimits(seconds=0.5))
+
+
+def test_uploads_and_their_index_live_in_the_workspace_and_the_shipped_ones_stay_as_they_are(service, tmp_path):
+    shipped = {p.name: p.read_bytes() for p in (tmp_path / "project" / "index").iterdir() if p.is_file()}
+    service.add_documents([arrive(service, "ferry.txt", b"The Zembla ferry leaves at noon.\n")])
+    service.rebuild()
+    assert "ferry.txt" in [name for name, _ in service.documents()]
+    assert service.settings.index_dir == tmp_path / "project" / "workspace" / "index"
+    assert {p.name: p.read_bytes() for p in (tmp_path / "project" / "index").iterdir() if p.is_file()} == shipped
+    assert not (tmp_path / "project" / "data" / "documents").exists()
