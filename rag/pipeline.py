@@ -14,7 +14,7 @@ from pathlib import Path
 from typing import Iterator
 
 from rag.answer import Answer, Answerer, Passage, Reply, finalize, refusal, reply_of
-from rag.answering import bridge
+from rag.answering import bridge, language
 from rag.answering.evidence import Evidence, EvidenceJudge
 from rag.answering.model import AnswerabilityModel
 from rag.answering.signals import DocumentStats
@@ -73,9 +73,10 @@ class Pipeline:
         return self.answerers["extractive"]
 
     def warm(self) -> None:
-        """Load the models now (the embedder, and the verifier when the decision reads it), not inside the
-        first answer's time."""
+        """Load the models now (the embedder, the language identifier, and the verifier when the decision
+        reads it), not inside the first answer's time."""
         self.embedder.embed(["warm up"])
+        language.detector()
         if self.verifier is not None:
             self.verifier.load()
 

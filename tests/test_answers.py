@@ -131,7 +131,8 @@ def test_odd_questions_get_an_answer_or_a_refusal_not_an_exception(small_pipelin
 
 
 @pytest.mark.parametrize("question", ["Когда был основан Королевский чайный совет?", "茶叶委员会是什么时候成立的？",
-                                      "¿Cuándo se fundó la Junta Real del Té?"])
+                                      "¿Cuándo se fundó la Junta Real del Té?",
+                                      "Quand le conseil royal du thé a-t-il été fondé ?"])
 def test_a_question_not_in_english_is_told_so(small_pipeline: Pipeline, question):
     answer = small_pipeline.ask(question)
     assert answer.refused and answer.answer.startswith("Questions are answered in English only")

@@ -3,7 +3,8 @@ from __future__ import annotations
 
 import pytest
 
-from rag.answering.query import (analyse, answer_kind, has_date, is_english, quantities, question_names,
+from rag.answering.language import is_english
+from rag.answering.query import (analyse, answer_kind, has_date, quantities, question_names,
                                  search_text)
 from rag.errors import QuestionError
 
@@ -51,6 +52,10 @@ def test_question_names(question, names):
     ("¿Cuándo visitó Gorbachov Pekín?", False),
     ("Quand est-ce que la guerre a commencé?", False),
     ("Wer war der Führer der Sowjetunion?", False),
+    ("Chi ha costruito il ponte?", False),
+    ("Who is Olek Varga?", True),  # names say nothing of the language
+    ("When did Van der Berg die?", True),
+    ("Did Sadat visit Kraków in 1975?", True),
 ])
 def test_is_english(question, english):
     assert is_english(question) is english

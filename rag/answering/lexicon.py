@@ -59,12 +59,3 @@ SUMMARY = re.compile(r"\b(main|major|key|principal|chief) (causes?|reasons?|poin
                      r"consequences?|stages?|steps?|events?|phases?)\b|\bsummari[sz]e\b|\boverview\b|"
                      r"\bhow did .* (change|develop|improve|evolve|worsen|deteriorate)\b", re.I)
 
-# Function words of other languages written in Latin script: a question made of these and no English
-# function word is not English (the embedding model reads English only).
-FOREIGN_FUNCTION_WORDS = frozenset("""
-el la los las del por qué que cuándo cuando quién quien dónde donde cómo como cuál cuántos fue es son una
-le les des du est était qui quoi quand où comment pourquoi quel quelle dans avec pour
-der die das den dem des und ist war wer wann wo wie warum welche welcher mit für von ein eine
-il lo gli della chi quando dove perché che sono era
-o os as em quem onde porque foi uma
-""".split())

@@ -12,6 +12,7 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from rag.answering import lexicon
+from rag.answering.language import is_english
 from rag.errors import QuestionError
 from rag.terms import STOPWORDS, normalize, terms, words
 
@@ -196,22 +197,6 @@ def question_names(text: str) -> tuple[str, ...]:
                         and low not in lexicon.TITLES and not lexicon.DEMONYM.search(low):
                     names.append(low)
     return tuple(dict.fromkeys(names))
-
-
-def is_english(text: str) -> bool:
-    """False for a question mostly in another script, or made of another language's function words."""
-    letters = [c for c in text if c.isalpha()]
-    if not letters:
-        return True
-    latin = sum(1 for c in letters if "LATIN" in unicodedata.name(c, ""))
-    if latin < 0.5 * len(letters):
-        return False
-    if "¿" in text or "¡" in text:
-        return False
-    tokens = words(text)
-    foreign = sum(1 for w in tokens if w in lexicon.FOREIGN_FUNCTION_WORDS)
-    english = sum(1 for w in tokens if w in STOPWORDS)
-    return not (foreign > english and (foreign >= 2 or (english == 0 and len(tokens) >= 3)))
 
 
 def years_in(text: str) -> set[str]:
