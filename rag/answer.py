@@ -33,13 +33,19 @@ class Passage:
     page: int | None = None  # the page it starts on, for paged sources (PDF)
     last_page: int | None = None  # the page its last sentence starts on
     chunk_ids: list[str] = field(default_factory=list)  # more than one when overlapping neighbours merged
+    sentence_pages: list[int] = field(default_factory=list, repr=False)  # each sentence's page (PDF)
+
+    def quoted_pages(self) -> list[int]:
+        """The pages of the sentences the answer quotes: what a citation names, not where the passage starts."""
+        used = {(start, end) for start, end in self.used_sentences}
+        return sorted({page for s, page in zip(self.sentences, self.sentence_pages) if (s.start, s.end) in used and page})
 
     def to_json(self) -> dict:
         return {"n": self.n, "chunk_id": self.chunk_id, "source": self.source, "section": self.section,
                 "text": self.text, "start": self.start, "end": self.end, "score": round(self.score, 6),
                 "similarity": round(self.similarity, 4), "page": self.page,
                 "last_page": self.last_page, "retrievers": self.retrievers, "used_sentences": self.used_sentences,
-                "chunk_ids": self.chunk_ids}
+                "chunk_ids": self.chunk_ids, "quoted_pages": self.quoted_pages()}
 
 
 @dataclass

@@ -88,7 +88,8 @@ def test_json_has_exactly_the_documented_fields(small_pipeline: Pipeline):
     assert [p["n"] for p in data["passages"]] == list(range(1, len(data["passages"]) + 1))
     for p in data["passages"]:
         assert set(p) == {"n", "chunk_id", "source", "section", "text", "start", "end", "score", "similarity",
-                          "page", "last_page", "retrievers", "used_sentences", "chunk_ids"}
+                          "page", "last_page", "retrievers", "used_sentences", "chunk_ids",
+                         "quoted_pages"}
         assert isinstance(p["start"], int) and isinstance(p["end"], int) and p["start"] < p["end"]
         assert set(p["retrievers"]) <= {"dense", "bm25"} and p["retrievers"]
         assert all(len(span) == 2 and all(isinstance(x, int) for x in span) for span in p["used_sentences"])

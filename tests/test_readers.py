@@ -71,7 +71,7 @@ HTML = b"""<html><head><title>Kettle guide</title><script>var tracking = 1;</scr
     ("a.txt", b"\xef\xbb\xbfPlain text here.", "Plain text here.", False, ()),  # the BOM goes, offsets hold
     ("a.md", b"# Title\n\nBody text.", "# Title\n\nBody text.", True, ()),
     ("a.pdf", make_pdf(["First page text.", "Second page text."]), "First page text.\n\nSecond page text.",
-     False, (0, 18)),
+     True, (0, 18)),  # "#" headings, from font size and weight (rag.ingest.pdf)
     ("a.html", HTML, "# Kettle guide\n\nFill the kettle with fresh water every morning.\n\n## Descaling\n\n"
                      "Descale the kettle with citric acid once a month.\n\nRinse it twice.\n", True, ()),
     ("a.docx", make_docx(), "# Harbour pump manual\n\n# Starting the pump\n\nOpen the inlet valve before starting the "
@@ -138,3 +138,29 @@ def test_a_word_files_table_row_is_found_and_quoted_alone(tmp_path: Path):
     sentences = [s.text for c in index.chunks for s in c.sentences]
     assert "P12 | Motor too hot | Let it cool for an hour (Code | Meaning | Remedy)" in sentences
     assert {c.section for c in index.chunks} >= {"Starting the pump", "Fault codes"}
+
+
+def test_a_pdf_index_has_no_running_lines_and_cites_the_page_of_the_quoted_sentence(tmp_path: Path):
+    from test_pdf import LAMP, make_pdf, paragraph
+
+    from rag.pipeline import Pipeline
+
+    running = [(56, 40, 8, "", "Gull Rock Keepers' Guild"), (56, 812, 8, "", "Printed 3 April 2026")]
+    first = [(56, 70, 18, "B", "Gull Rock Light")] + paragraph(LAMP + ["The keeper climbs the tower at dusk."])
+    second = paragraph(["The old fog bell was cast in Bristol in 1871 and still hangs by the door."])
+    pages = [running + [(290, 812, 8, "", f"{n}/2")] + lines for n, lines in enumerate([first, second], 1)]
+    folder = tmp_path / "docs"
+    folder.mkdir()
+    (folder / "light.pdf").write_bytes(make_pdf(tmp_path, pages))
+    report = build_index(folder, tmp_path / "index", FakeEmbedder())
+    assert "removed 6 running header, footer and page-number lines" in report.summary()
+    index = load_index(tmp_path / "index")
+    text = " ".join(c.text for c in index.chunks)
+    assert not any(s in text for s in ("Guild", "Printed", "1/2", "2/2")) and "Gull Rock Light" not in text
+    assert {c.section for c in index.chunks} == {"Gull Rock Light"}
+    pages_of = {s.text: page for c in index.chunks for s, page in zip(c.sentences, c.sentence_pages)}
+    assert pages_of["The old fog bell was cast in Bristol in 1871 and still hangs by the door."] == 2
+    assert pages_of["The keeper climbs the tower at dusk."] == 1
+    answer = Pipeline(index, FakeEmbedder(), {}).ask("Where was the fog bell cast?")
+    quoted = [p for p in answer.passages if p.used_sentences]
+    assert quoted and all(p.quoted_pages() == [2] for p in quoted)

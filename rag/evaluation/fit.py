@@ -71,7 +71,7 @@ def without(passages: list[Passage], hidden: set[tuple[str, int]]) -> list[Passa
         keep = [(r, s) for r, s in zip(p.sentence_rows, p.sentences) if (p.source, s.start) not in hidden]
         if keep:
             out.append(dataclasses.replace(p, sentences=[s for _, s in keep], sentence_rows=[r for r, _ in keep],
-                                           text=" ".join(s.text for _, s in keep)))
+                                           text=" ".join(s.text for _, s in keep), sentence_pages=[]))
     return out
 
 

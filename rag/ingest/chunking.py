@@ -29,6 +29,7 @@ class Chunk:
     sentence_rows: list[int] = field(default_factory=list)  # rows in the index's sentence vectors
     page: int | None = None  # the page it starts on, for paged formats (PDF)
     last_page: int | None = None  # the page its last sentence starts on
+    sentence_pages: list[int] = field(default_factory=list)  # the page of each sentence (PDF), for citations
 
     def embed_text(self) -> str:
         return f"{self.section}: {self.text}"
@@ -84,5 +85,6 @@ def chunk_sections(sections: list[Section], source: str, settings: ChunkSettings
                 start=group[0].start, end=group[-1].end, text=text, sentences=group,
                 page=page_at(group[0].start) if page_at else None,
                 last_page=page_at(group[-1].start) if page_at else None,
+                sentence_pages=[page_at(s.start) or 0 for s in group] if page_at and page_at(0) else [],
             ))
     return chunks

@@ -19,6 +19,7 @@ class Extracted:
     markdown: bool = False  # "#" headings mark its sections
     pages: tuple[int, ...] = ()  # where each page starts in `text` (PDF): page n starts at pages[n - 1]
     extracted: bool = False  # the text is not the file itself: the index keeps a copy
+    removed_lines: int = 0  # running headers, footers and page numbers left out (PDF)
 
     def page_at(self, offset: int) -> int | None:
         if not self.pages:
@@ -89,7 +90,8 @@ class Refused(Exception):
 
 
 def pdf_page_texts(data: bytes, limits: ReadLimits) -> list[str]:
-    """The text of each page, giving up past the page count or the character budget."""
+    """pypdf's text of each page: how PDFs were read before rag.ingest.pdf, kept as bench/pdf_readers.py's
+    baseline; giving up past the page count or the character budget."""
     from pypdf import PdfReader
 
     reader = PdfReader(io.BytesIO(data))
@@ -148,24 +150,23 @@ def isolated(read, kind: str, data: bytes, path: Path, limits: ReadLimits = Read
     return value
 
 
-def pdf_pages(data: bytes, path: Path, limits: ReadLimits = ReadLimits()) -> list[str]:
-    """The text of each page, extracted in a separate process within `limits`; a SourceError otherwise."""
-    return isolated(pdf_page_texts, "PDF", data, path, limits)
-
-
 def read_pdf(data: bytes, path: Path) -> Extracted:
-    """The text layer of each page, pages apart as paragraphs; page starts kept for the source cards."""
-    pages = pdf_pages(data, path)
-    if not any(p.strip() for p in pages):
+    """Each page's text laid out by rag.ingest.pdf (headings from font size and weight as "#" lines,
+    running headers and footers removed, hyphenated words joined, two columns read in order), in a
+    process of its own within `ReadLimits`; page starts kept, so every citation names its sentence's page."""
+    from rag.ingest.pdf import pdf_text
+
+    read = isolated(pdf_text, "PDF", data, path)
+    if not any(page.strip() for page in read.pages):
         raise SourceError(f"Source {path} has no text layer (a scanned image?): there is nothing to index; "
                           "run it through OCR first.")
     text, starts = "", []
-    for page in pages:
+    for page in read.pages:
         if text:
             text += "\n\n"
         starts.append(len(text))
         text += page.strip()
-    return Extracted(text, pages=tuple(starts), extracted=True)
+    return Extracted(text, markdown=True, pages=tuple(starts), extracted=True, removed_lines=read.removed_lines)
 
 
 HTML_SKIP = ("script", "style", "noscript", "template", "nav", "header", "footer", "aside", "form", "svg")

@@ -49,8 +49,10 @@ def to_passage(n: int, group: Group, index, query_vector: np.ndarray | None) -> 
     """A passage from its best chunk and any overlapping neighbour merged into it."""
     best = group.best.chunk
     rows: dict[int, Sentence] = {}
+    page_of: dict[int, int] = {}
     for hit in group.hits:
         rows.update(zip(hit.chunk.sentence_rows, hit.chunk.sentences))
+        page_of.update(zip(hit.chunk.sentence_rows, hit.chunk.sentence_pages))
     ordered = sorted(rows.items(), key=lambda item: item[1].start)
     sentences = [s for _, s in ordered]
     similarity = max(float(index.chunk_vectors[h.row] @ query_vector) for h in group.hits) \
@@ -63,4 +65,5 @@ def to_passage(n: int, group: Group, index, query_vector: np.ndarray | None) -> 
         page=min((h.chunk.page for h in group.hits if h.chunk.page), default=None),
         last_page=max((h.chunk.last_page for h in group.hits if h.chunk.last_page), default=None),
         chunk_ids=[h.chunk.id for h in group.hits],
+        sentence_pages=[page_of.get(row, 0) for row, _ in ordered] if page_of else [],
     )

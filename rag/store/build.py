@@ -41,10 +41,12 @@ class BuildReport:
     index_kind: str
     skipped: list[dict] = field(default_factory=list)  # trailing back-matter sections left out
     unreadable: list[dict] = field(default_factory=list)  # files of the folder that could not be read
+    removed_lines: int = 0  # running headers, footers and page numbers of PDFs left out
 
     def summary(self) -> str:
         return (f"{self.chunks} chunks, {self.sentences} sentences; embedded {self.embedded}, "
                 f"reused {self.reused}; {self.seconds:.1f} s ({self.index_kind}){skipped_note(self.skipped)}"
+                f"{f'; removed {self.removed_lines} running header, footer and page-number lines' if self.removed_lines else ''}"
                 f"{unreadable_note(self.unreadable)}")
 
 
@@ -162,7 +164,8 @@ def build_index(source: Path, index_dir: Path, embedder: Embedder, settings: Chu
     total = len(set(chunk_keys) | set(sentence_keys) | set(word_keys))
     return BuildReport(len(chunks), len(sentences), embedded, total - embedded,
                        time.perf_counter() - began, vectors.kind(faiss_index), skipped,
-                       [u.to_json() for u in unreadable])
+                       [u.to_json() for u in unreadable],
+                       sum(f.extracted.removed_lines for f in files if f.extracted is not None))
 
 
 def _unique_sentences(chunks: list[Chunk]) -> tuple[list[list[int]], list[tuple[tuple, str]]]:

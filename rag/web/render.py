@@ -42,6 +42,10 @@ def sources_html(answer: Answer | None) -> str:
 
 
 def pages(p: Passage) -> str:
+    """The page of the quoted sentences when the answer quotes this passage, else the passage's pages."""
+    quoted = p.quoted_pages()
+    if quoted:
+        return f" page {quoted[0]}" if len(quoted) == 1 else f" pages {', '.join(map(str, quoted))}"
     if not p.page:
         return ""
     return f" page {p.page}" if p.last_page in (None, p.page) else f" pages {p.page}–{p.last_page}"

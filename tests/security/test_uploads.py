@@ -12,6 +12,7 @@ import pytest
 import bombs
 from rag.errors import SourceError
 from rag.ingest import readers
+from rag.ingest.pdf import pdf_text
 from rag.settings import Settings
 from rag.web import uploads
 from rag.web.service import ChatService
@@ -95,7 +96,7 @@ def test_which_paths_lie_inside_the_inbox(tmp_path, secret_file, path, inside):
 @pytest.mark.parametrize("bomb, reason", [
     (bombs.text_bomb, "expands to more than"),
     (bombs.page_bomb, "has 5,000 pages"),
-    (bombs.zlib_bomb, "is not a readable PDF"),
+    (bombs.zlib_bomb, "has no text layer"),  # pdfium gives up on the stream: no text, refused
 ])
 def test_a_pdf_bomb_is_refused_and_the_rest_of_the_batch_is_added(service, bomb, reason):
     good = arrive(service, "notes.txt", b"The ferry leaves at noon.\n")
@@ -303,7 +304,7 @@ def test_a_body_too_deep_to_read_is_refused_like_a_forged_path(tmp_path):
 ])
 def test_pdf_reading_is_stopped_past_its_time_and_memory(limits, reason):
     with pytest.raises(SourceError, match=reason):
-        readers.pdf_pages(bombs.text_bomb(pages=2000, lines=400), Path("bomb.pdf"), limits)
+        readers.isolated(pdf_text, "PDF", bombs.text_bomb(pages=2000, lines=400), Path("bomb.pdf"), limits)
 
 
 def test_deeply_nested_html_is_read_within_the_same_limits():
