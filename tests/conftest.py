@@ -2,6 +2,8 @@
 from __future__ import annotations
 
 import hashlib
+import html
+import re
 from pathlib import Path
 
 import numpy as np
@@ -99,3 +101,8 @@ def real_pipeline():
     from rag import Pipeline
 
     return Pipeline.load(ROOT / "index")
+
+
+def plain(text_html: str) -> str:
+    """Visible text of rendered HTML: what the tests read of the page's pieces."""
+    return html.unescape(re.sub(r"<[^>]+>", "", text_html))

@@ -216,7 +216,8 @@ def test_cli_bad_question_is_one_line_on_stderr():
 
 def test_render_escapes_once_and_links_markers():
     from rag.answer import Answer
-    from rag.web.render import answer_html, escape_text, plain
+    from conftest import plain
+    from rag.web.render import answer_html, escape_text
 
     text = "China's <b>\"bold\"</b> & *stars* [x](http://evil) #1"
     assert plain(escape_text(text)) == text  # shown exactly as written, nothing interpreted

@@ -22,7 +22,7 @@ from rag.settings import Settings  # noqa: E402
 from rag.web import app as web  # noqa: E402
 from rag.web import server  # noqa: E402
 from rag.web.conversation import Conversation  # noqa: E402
-from rag.web.render import plain  # noqa: E402
+from conftest import plain  # noqa: E402
 from rag.web.service import ChatService, example_questions, heading_of, safe_name  # noqa: E402
 
 

@@ -3,9 +3,9 @@ from __future__ import annotations
 
 import io
 import threading
-from pathlib import Path
 
 import pytest
+from conftest import plain
 
 from rag.settings import Settings
 from rag.store.build import build_index
@@ -68,12 +68,12 @@ def test_while_a_rebuild_runs_the_status_bar_shows_its_progress_not_a_stale_warn
     rebuild.start()
     try:
         assert embedding.wait(10)
-        shown = render.plain(render.status_html(service.status()))
+        shown = plain(render.status_html(service.status()))
         assert "Embedding tea.txt: 0 of" in shown and "Updating the index" in shown
         assert "source changed" not in shown and "Press" not in shown
         assert '<progress max="1" value="0.1">' in render.status_html(service.status())
     finally:
         release.set()
         rebuild.join(10)
-    done = render.plain(render.status_html(service.status()))
+    done = plain(render.status_html(service.status()))
     assert "Rebuilt:" in done and "Embedding" not in done

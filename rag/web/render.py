@@ -2,10 +2,8 @@
 from __future__ import annotations
 
 import html
-import re
 
 from rag.answer import MARKER, Answer, Passage
-
 
 # HTML's special characters and those the chat's Markdown renderer acts on, as numeric entities, in one
 # pass (escaping twice would show "&#x27;" to the reader).
@@ -95,7 +93,3 @@ def status_html(info: dict) -> str:
         line += f'<div class="status-message">{html.escape(info["message"])}</div>'
     return f'<div class="status">{line}</div>'
 
-
-def plain(text_html: str) -> str:
-    """Visible text of rendered HTML (for tests and logs)."""
-    return html.unescape(re.sub(r"<[^>]+>", "", text_html))
