@@ -1,13 +1,15 @@
-"""Which library should read PDFs: pypdf, pypdfium2 or pdfplumber (pdfminer)? Generates two 4-page PDFs: a handbook
-(fpdf2, each line placed on its own: running header and footer with a date, a URL, "2/4" and "Page 2 of 4"; a title
-and headings in larger bold type and a bold body-size heading; paragraphs with words hyphenated at line ends; a
-bulleted list; a table; a two-column page written row by row) and a paper written as pdfTeX does (justified lines,
-each one TJ array whose word spaces are kerning offsets, no space characters; two columns one after the other, a
-12 pt gutter; reportlab measures the words). Each library's words go through the same layout rules
-(rag/ingest/pdf.py) and the text is scored against the truth; then a 500-page, ~20 MB PDF is timed.
-Prints the tables and writes them to bench/pdf_readers.md. The PDFs go to a temporary folder, never into git.
+"""Which library should read PDFs: pypdf, pypdfium2 or pdfplumber (pdfminer)? Generates two 4-page PDFs with fpdf2: a
+handbook (each line placed on its own: running header and footer with a date, a URL, "2/4" and "Page 2 of 4"; a
+title and headings in larger bold type and a bold body-size heading; paragraphs with words hyphenated at line ends;
+a bulleted list; a table; a two-column page written row by row) and a paper written as pdfTeX writes one (justified
+lines, each one TJ array whose word spaces are kerning offsets, no space characters; two columns one after the
+other, a 12 pt gutter). Each library's words go through the same layout rules (rag/ingest/pdf.py) and the text is
+scored against the truth; then a 500-page, 20 MB PDF and a dense 500-page one are timed. The PDFs go to a
+temporary folder, never into git.
 
-    .venv/bin/python bench/pdf_readers.py
+    .venv/bin/python bench/pdf_readers.py [more.pdf ...] [--keep]
+
+prints the tables and writes them to bench/pdf_readers.md, keeping its "## Conclusion"; more PDFs are timed too.
 """
 from __future__ import annotations
 
@@ -137,6 +139,23 @@ def place(block, x: float, y: float, ops: list) -> float:
     return y + 9
 
 
+def draw_dense(pages: int = 500) -> bytes:
+    """A worst case for speed: 85 lines of 22 words a page in 7.5 pt type (~10,000 characters a page)."""
+    import random
+
+    from fpdf import FPDF
+
+    pick, doc = random.Random(3).choice, FPDF(unit="pt", format="A4")
+    words = " ".join(" ".join(b[1] for b in page if b[0] == "p") for page in PAGES).replace("|", " ").split()
+    for number in range(1, pages + 1):
+        doc.add_page()
+        doc.set_font("helvetica", "", 7.5)
+        doc.text(56, 30, HEADER), doc.text(520, 30, str(number))
+        for i in range(85):
+            doc.text(40, 50 + i * 9, " ".join(pick(words) for _ in range(22)))
+    return bytes(doc.output())
+
+
 SENTENCES = ["The Aurora {n} heats its boiler to {t} degrees before the first shot is pulled.",
              "Crema thickness was measured {n} times with a steel ruler and a steady hand.",
              "Beans roasted on day {d} gave a darker crema than beans roasted a week later.",
@@ -149,15 +168,21 @@ PAPER_HEAD, PAPER_FOOT = "Journal of Imaginary Appliances, vol. 7", "Preprint of
 
 
 def paper() -> tuple[bytes, list[str], list[str]]:
-    """The paper, as pdfTeX writes one (reportlab measures the words) -> (PDF, truth, each paragraph's start)."""
-    from reportlab.pdfbase.pdfmetrics import stringWidth
+    """The paper, as pdfTeX writes one (fpdf2 measures the words) -> (PDF, truth, each paragraph's start)."""
+    from fpdf import FPDF
+
+    metrics = FPDF(unit="pt")
+
+    def width(text: str, size: float = 10, style: str = "") -> float:
+        metrics.set_font("helvetica", style, size)
+        return metrics.get_string_width(text)
 
     streams, want, starts, title = [], [], [], "Crema Stability in the Aurora Espresso Machine"
     for number in range(1, 5):
         ops = [f"BT /F1 8 Tf 56 806 Td ({PAPER_HEAD}) Tj ET", f"BT /F1 8 Tf 530 806 Td ({number}) Tj ET",
                f"BT /F1 8 Tf 250 30 Td ({PAPER_FOOT}) Tj ET"]
         page = [f"# {title}"] if number == 1 else []
-        centre = 297 - stringWidth(title, "Helvetica-Bold", 16) / 2
+        centre = 297 - width(title, 16, "B") / 2
         ops += [f"BT /F2 16 Tf {centre:.2f} 770 Td ({title}) Tj ET"] * len(page)
         for x in (56, 300):
             y = 740.0 if number == 1 else 770.0
@@ -169,11 +194,11 @@ def paper() -> tuple[bytes, list[str], list[str]]:
                 starts.append(text[:40])
                 lines = [[]]
                 for word in text.split():
-                    if lines[-1] and stringWidth(" ".join(lines[-1] + [word]), "Helvetica", 10) > 232:
+                    if lines[-1] and width(" ".join(lines[-1] + [word])) > 232:
                         lines.append([])
                     lines[-1].append(word)
                 for i, words in enumerate(lines):  # justified: the spare width spread between the words
-                    spare = 232 - stringWidth("".join(words), "Helvetica", 10)
+                    spare = 232 - width("".join(words))
                     kern = f" {-100 * (spare / max(len(words) - 1, 1) if i < len(lines) - 1 else 2.78):.0f} "
                     kerned = kern.join(f"({w})" for w in words)
                     ops.append(f"BT /F1 10 Tf {x} {y - 18 - 12 * i:.2f} Td [{kerned}] TJ ET")
@@ -307,9 +332,13 @@ def main(args: list[str]) -> int:
             quality.append(f"| {name} | {doc} | " + " | ".join(
                 score(list(out.pages), out.removed_lines, want, running, starts, *checks)) + " |")
     worker = seconds(lambda d: isolated(pdf.pdf_text, "PDF", d, folder / "big.pdf", ReadLimits()), big, 1)
+    dense = draw_dense()
+    dense_worker = seconds(lambda d: isolated(pdf.pdf_text, "PDF", d, folder / "dense.pdf", ReadLimits()), dense, 1)
     note = (f"The 500-page PDF: {len(big) / 1e6:.1f} MB, {sum(map(len, today(big))) / 500:,.0f} characters a page. "
             f"`rag.ingest.pdf.pdf_text` on it in its own worker process (`readers.isolated`, as a build runs it): "
-            f"{worker:.1f} s. Best of 3 runs (the 500 pages and other files: 1), one core; fpdf2 {fpdf.__version__}.")
+            f"{worker:.1f} s. A dense 500-page PDF ({sum(map(len, today(dense))) / 500:,.0f} characters a page, 7.5 pt "
+            f"type): {dense_worker:.1f} s (today's reader: {seconds(today, dense, 1):.1f} s). Best of 3 runs (the "
+            f"500-page PDFs and other files: 1), one core; fpdf2 {fpdf.__version__}.")
     print("\n".join(speed + [""] + quality + ["", note]))
     if "--keep" not in args:
         shutil.rmtree(folder)

@@ -14,9 +14,11 @@ from __future__ import annotations
 
 import math
 import re
+from bisect import bisect_left, bisect_right
 from collections import Counter
 from dataclasses import dataclass
 from statistics import median
+from struct import unpack_from
 from typing import NamedTuple
 
 from rag.ingest import readers
@@ -41,7 +43,8 @@ class Word(NamedTuple):
     bottom: float
     size: float  # the font size on the page, its matrix applied
     bold: bool
-    key: int = -1  # a word's place in the page's content stream (-1: unknown); a piece's row on the page
+    key: int = -1  # a word's place in the content stream, +1 from the word before it in the same run of text (-1:
+    # unknown); a piece's row on the page
 
 
 class Page(NamedTuple):
@@ -77,9 +80,9 @@ def pdf_text(data: bytes, limits: readers.ReadLimits) -> PdfText:
 
 
 def pdfium_words(page) -> Page:
-    """Words with boxes, size and boldness (five calls into pdfium a word, not one a character), turned so that the
-    page's main text direction reads left to right (a landscape page, a page rotated in a viewer); text at another
-    angle (a margin stamp, a label on a chart) is left out."""
+    """Words with boxes, size and boldness (about three calls into pdfium a word, not one a character), turned so
+    the page's main text direction reads left to right (a landscape page, a page rotated in a viewer); text at
+    another angle (a margin stamp, a label on a chart) is left out."""
     import ctypes
 
     import pypdfium2.raw as raw
@@ -89,38 +92,40 @@ def pdfium_words(page) -> Page:
     text = textpage.get_text_range() if count else ""
     if len(text) != count:  # characters outside the BMP: one index each, two UTF-16 units in the text
         text = "".join(chr(raw.FPDFText_GetUnicode(handle, i) or 32) for i in range(count))
-    box, end, matrix, name, flags = raw.FS_RECTF(), raw.FS_RECTF(), raw.FS_MATRIX(), ctypes.create_string_buffer(128), \
-        ctypes.c_int()
-    bold, found, turns = {}, [], Counter()
-    for order, match in enumerate(re.finditer(rf"[^\s{HYPHENS}]+[{HYPHENS}]?", text)):
+    box, matrix, name, flags = raw.FS_RECTF(), raw.FS_MATRIX(), ctypes.create_string_buffer(128), ctypes.c_int()
+    styles, found, turns, order, previous = {}, [], Counter(), 0, b""
+    for match in re.finditer(rf"[^\s{HYPHENS}]+[{HYPHENS}]?", text):
         first, last = match.span()
-        raw.FPDFText_GetMatrix(handle, first, matrix)
-        angle = math.degrees(math.atan2(matrix.b, matrix.a))
-        if abs(angle - 90 * round(angle / 90)) > 10:  # slanted
+        obj = bytes(raw.FPDFText_GetTextObject(handle, first))  # one font and matrix a text object: its style's key
+        order, previous = order + (1 if obj == previous else 2), obj  # a new text object: not the next word (a cell)
+        if obj not in styles or not obj.strip(b"\0"):
+            raw.FPDFText_GetMatrix(handle, first, matrix)
+            raw.FPDFText_GetFontInfo(handle, first, name, 128, flags)
+            angle, scale = math.degrees(math.atan2(matrix.b, matrix.a)), abs(matrix.a * matrix.d - matrix.b * matrix.c)
+            bold = BOLD_NAME.search(name.value.decode("latin-1")) or flags.value & 0x40000 \
+                or raw.FPDFText_GetFontWeight(handle, first) >= 600
+            styles[obj] = (round(angle / 90) % 4 if abs(angle - 90 * round(angle / 90)) <= 10 else -1,  # -1: slanted
+                           raw.FPDFText_GetFontSize(handle, first) * scale ** 0.5, bool(bold))
+        turn, size, bold = styles[obj]
+        if turn < 0:
             continue
         raw.FPDFText_GetLooseCharBox(handle, first, box)
-        raw.FPDFText_GetLooseCharBox(handle, last - 1, end)
-        raw.FPDFText_GetFontInfo(handle, first, name, 128, flags)
-        key = (name.value, flags.value)
-        if key not in bold:
-            weight = raw.FPDFText_GetFontWeight(handle, first)
-            bold[key] = bool(BOLD_NAME.search(name.value.decode("latin-1")) or flags.value & 0x40000 or weight >= 600)
+        x0, y1, x1, y0 = unpack_from("4f", box)  # left, top, right, bottom
+        raw.FPDFText_GetLooseCharBox(handle, last - 1, box)
+        a, b, c, d = unpack_from("4f", box)
         word = match.group()[:-1] + "-" if match.group()[-1] in HYPHENS else match.group()
-        size = raw.FPDFText_GetFontSize(handle, first) * abs(matrix.a * matrix.d - matrix.b * matrix.c) ** 0.5
-        turn = round(angle / 90) % 4
         turns[turn] += len(word)
-        found.append((turn, word, min(box.left, end.left), min(box.bottom, end.bottom), max(box.right, end.right),
-                      max(box.top, end.top), size or box.top - box.bottom, bold[key], order))
+        found.append((turn, word, min(x0, a), min(y0, d), max(x1, c), max(y1, b), size or y1 - y0, bold, order))
     textpage.close()
     left, bottom, right, top = page.get_bbox()
-    turn = turns.most_common(1)[0][0] if turns else 0
+    turn = max(turns, key=turns.get, default=0)
     upright = [lambda x, y: (x - left, top - y), lambda x, y: (y - bottom, x - left),  # page space -> reading space
                lambda x, y: (right - x, y - bottom), lambda x, y: (top - y, right - x)][turn]
     words = []
-    for t, word, x0, y0, x1, y1, size, heavy, order in found:
+    for t, word, x0, y0, x1, y1, size, bold, order in found:
         if t == turn:
             (a, b), (c, d) = upright(x0, y0), upright(x1, y1)
-            words.append(Word(word, min(a, c), max(a, c), min(b, d), max(b, d), size, heavy, order))
+            words.append(Word(word, min(a, c), max(a, c), min(b, d), max(b, d), size, bold, order))
     return Page(top - bottom if turn % 2 == 0 else right - left, words)
 
 
@@ -146,7 +151,7 @@ def layout(pages: list[Page]) -> PdfText:
 
 def line_pieces(words: list[Word]) -> list[Word]:
     """Words at one height make a row, cut where the gap is wide, or moderate between words that are not neighbours
-    in the content stream (two columns written one after the other, the gutter narrow)."""
+    in the content stream (two columns written one after the other, the gutter narrow; table cells drawn apart)."""
     rows: list[tuple[float, float, list[Word]]] = []
     for word in sorted(words, key=lambda w: w.top + w.bottom):
         middle, height = (word.top + word.bottom) / 2, word.bottom - word.top
@@ -162,7 +167,7 @@ def line_pieces(words: list[Word]) -> list[Word]:
             if i < len(row):
                 gap, em = row[i].x0 - row[i - 1].x1, max(row[i].size, row[i - 1].size, 1.0)
                 apart = row[i].key != row[i - 1].key + 1 and min(row[i].key, row[i - 1].key) >= 0
-                if gap <= CELL_GAP * em and not (apart and gap > 0.6 * em):
+                if gap <= CELL_GAP * em and not (apart and gap > 0.8 * em):
                     continue
             pieces.append(piece(row[start:i], number))
             start = i
@@ -215,8 +220,9 @@ def find_gutter(pieces: list[Word]) -> float | None:
     width = right - left
     if sum(p.x1 - p.x0 > 0.6 * width for p in pieces) > len(pieces) / 2:
         return None  # one column: most lines run across the middle
-    candidates = sorted({p.x1 + 0.5 for p in pieces if left + 0.3 * width < p.x1 + 0.5 < left + 0.7 * width})
-    crossing, x = min(((sum(p.x0 < x < p.x1 for p in pieces), x) for x in candidates), default=(len(pieces), 0.0))
+    starts, ends = sorted(p.x0 for p in pieces), sorted(p.x1 for p in pieces)
+    crossing, x = min(((bisect_left(starts, x) - bisect_right(ends, x), x) for x in sorted({p.x1 + 0.5 for p in pieces})
+                       if left + 0.3 * width < x < left + 0.7 * width), default=(len(pieces), 0.0))  # lines across x
     sides = [[p.x1 - p.x0 for p in pieces if p.x1 <= x], [p.x1 - p.x0 for p in pieces if p.x0 >= x]]
     if crossing > max(2, 0.15 * len(pieces)) or min(map(len, sides)) < 3:
         return None
@@ -272,7 +278,7 @@ def continues(first: Word, prev: Word, line: Word, lead: float, body: float) -> 
 
 def join(text: str, line: str, compounds: set[str]) -> str:
     """Lines of a paragraph with a space; a word hyphenated at the line's end whole again."""
-    head, tail = re.search(r"(\w+)-$", text), re.match(r"\w+", line)
+    head, tail = re.search(r"(\w+)-$", text[-80:]), re.match(r"\w+", line)  # the tail: a paragraph can be long
     if head and tail and text[-2:-1].islower() and line[:1].islower():
         if f"{head.group(1)}-{tail.group(0)}".lower() not in compounds:
             return text[:-1] + line
