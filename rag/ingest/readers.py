@@ -157,6 +157,8 @@ def read_pdf(data: bytes, path: Path) -> Extracted:
     from rag.ingest.pdf import pdf_text
 
     read = isolated(pdf_text, "PDF", data, path)
+    if not read.pages:  # a damaged page tree (a cycle, no page objects) reads as none
+        raise SourceError(f"Source {path} is not a readable PDF (no page could be read).")
     if not any(page.strip() for page in read.pages):
         raise SourceError(f"Source {path} has no text layer (a scanned image?): there is nothing to index; "
                           "run it through OCR first.")
