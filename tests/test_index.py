@@ -14,7 +14,7 @@ from rag.ingest.chunking import ChunkSettings
 from rag.cli import main
 from rag.ingest.document import clean, mask_debris
 from rag.errors import IndexCorrupt, RagError
-from rag.store.build import build_index
+from rag.store.build import BulkEmbedding, build_index
 from rag.store.index import load_index, read_manifest
 from rag.store.lock import build_lock
 from rag.store.staleness import Staleness, stale_reasons
@@ -315,3 +315,27 @@ def test_a_deleted_source_asks_for_one_instead_of_a_rebuild(capsys, small_index:
     out = capsys.readouterr().out
     assert code == 0 and "Source not found" in out
     assert f"`rag build --index {small_index} --source PATH`" in out
+
+
+class TwoPrecisions(FakeEmbedder):
+    """A fake with an int8 sibling, as the ONNX embedder has."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.quick = FakeEmbedder()
+
+    def bulk(self) -> FakeEmbedder:
+        return self.quick
+
+
+@pytest.mark.parametrize("bulk, long_ones_in_int8", [
+    (BulkEmbedding(min_texts=1, min_chars=60), True),  # a large build: its long texts go to the int8 model
+    (BulkEmbedding(min_texts=10_000, min_chars=60), False),  # a small one: all fp32
+])
+def test_a_large_build_embeds_its_long_texts_with_the_int8_sibling(tmp_path, small_source, bulk, long_ones_in_int8):
+    embedder = TwoPrecisions()
+    report = build_index(small_source, tmp_path / "index", embedder, bulk=bulk)
+    assert all(len(t) > 60 for t in embedder.quick.embedded)
+    assert bool(embedder.quick.embedded) is long_ones_in_int8
+    assert all(len(t) <= 60 for t in embedder.embedded) is long_ones_in_int8
+    assert report.in_int8 == len(embedder.quick.embedded)

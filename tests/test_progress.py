@@ -77,3 +77,4 @@ def test_while_a_rebuild_runs_the_status_bar_shows_its_progress_not_a_stale_warn
         rebuild.join(10)
     done = plain(render.status_html(service.status()))
     assert "Rebuilt:" in done and "Embedding" not in done
+

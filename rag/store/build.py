@@ -31,6 +31,25 @@ from rag.terms import STOPWORDS, words
 EMBED_BATCH = 256
 
 
+@dataclass(frozen=True)
+class BulkEmbedding:
+    """A large build embeds its long texts (the chunks: about 130 tokens each against 30 for a sentence, so
+    most of the time) with the int8 model, about 2.4 times faster; sentences, words and every question stay
+    fp32. Measured on the 7 validation documents with every text over 200 characters in int8 (min_texts 0): mean recall@1
+    0.804 -> 0.800, answer accuracy 0.782 -> 0.786, false refusals 0.079 -> 0.075, refusals of unanswerable
+    questions 0.306 -> 0.295 (one document moved by 2 of its 13). A build of fewer texts than `min_texts`
+    (every evaluation document) is all fp32, as before."""
+    min_texts: int = 5000  # texts to embed in this build: below, all fp32
+    min_chars: int = 200  # a text longer than this goes to the int8 model
+
+
+def _router(embedder: Embedder, todo: dict[str, str], bulk: BulkEmbedding):
+    """The embedder for each text: the int8 sibling for long texts of a large build, when there is one."""
+    quick = embedder.bulk() if hasattr(embedder, "bulk") and len(todo) >= bulk.min_texts else None
+    return (lambda text: quick if len(text) > bulk.min_chars else embedder) if quick is not None else \
+        (lambda text: embedder)
+
+
 @dataclass
 class BuildReport:
     chunks: int
@@ -42,9 +61,11 @@ class BuildReport:
     skipped: list[dict] = field(default_factory=list)  # trailing back-matter sections left out
     unreadable: list[dict] = field(default_factory=list)  # files of the folder that could not be read
     removed_lines: int = 0  # running headers, footers and page numbers of PDFs left out
+    in_int8: int = 0  # long texts of a large build embedded by the int8 model (BulkEmbedding)
 
     def summary(self) -> str:
-        return (f"{self.chunks} chunks, {self.sentences} sentences; embedded {self.embedded}, "
+        int8 = f" ({self.in_int8} long ones in int8)" if self.in_int8 else ""
+        return (f"{self.chunks} chunks, {self.sentences} sentences; embedded {self.embedded}{int8}, "
                 f"reused {self.reused}; {self.seconds:.1f} s ({self.index_kind}){skipped_note(self.skipped)}"
                 f"{f'; removed {self.removed_lines} running header, footer and page-number lines' if self.removed_lines else ''}"
                 f"{unreadable_note(self.unreadable)}")
@@ -85,7 +106,8 @@ def document_words(texts) -> list[str]:
 
 def build_index(source: Path, index_dir: Path, embedder: Embedder, settings: ChunkSettings = ChunkSettings(),
                 force: bool = False,
-                exact_limit: int = vectors.EXACT_LIMIT, progress: Progress = ignore) -> BuildReport:
+                exact_limit: int = vectors.EXACT_LIMIT, progress: Progress = ignore,
+                bulk: BulkEmbedding = BulkEmbedding()) -> BuildReport:
     """Chunk and embed `source` into `index_dir`, reusing every vector whose text is unchanged;
     `progress` hears how far it has got (rag.store.progress)."""
     began = time.perf_counter()
@@ -121,7 +143,8 @@ def build_index(source: Path, index_dir: Path, embedder: Embedder, settings: Chu
                 todo[key] = word
         changed = list(dict.fromkeys(c.source for c in chunks if c.id not in cache))
         which = ", ".join(changed) if len(changed) <= 2 else f"{len(changed)} files"
-        cache.update(_embed_all(embedder, todo, progress, which))
+        fresh, in_int8 = _embed_all(embedder, todo, progress, which, bulk)
+        cache.update(fresh)
         progress(BuildProgress(Stage.SAVING, 0, 1))
 
         chunk_vectors = np.stack([cache[k] for k in chunk_keys]).astype(np.float32)
@@ -165,7 +188,7 @@ def build_index(source: Path, index_dir: Path, embedder: Embedder, settings: Chu
     return BuildReport(len(chunks), len(sentences), embedded, total - embedded,
                        time.perf_counter() - began, vectors.kind(faiss_index), skipped,
                        [u.to_json() for u in unreadable],
-                       sum(f.extracted.removed_lines for f in files if f.extracted is not None))
+                       sum(f.extracted.removed_lines for f in files if f.extracted is not None), in_int8)
 
 
 def _unique_sentences(chunks: list[Chunk]) -> tuple[list[list[int]], list[tuple[tuple, str]]]:
@@ -185,18 +208,26 @@ def _unique_sentences(chunks: list[Chunk]) -> tuple[list[list[int]], list[tuple[
     return rows_per_chunk, sentences
 
 
-def _embed_all(embedder: Embedder, todo: dict[str, str], progress: Progress = ignore,
-               which: str = "") -> dict[str, np.ndarray]:
-    """Embed in batches so memory stays bounded, telling `progress` after each batch."""
-    keys, texts = list(todo), list(todo.values())
+def _embed_all(embedder: Embedder, todo: dict[str, str], progress: Progress = ignore, which: str = "",
+               bulk: BulkEmbedding = BulkEmbedding()) -> tuple[dict[str, np.ndarray], int]:
+    """Embed in batches so memory stays bounded, telling `progress` after each batch; long texts of a
+    large build go to the int8 model (`BulkEmbedding`)."""
+    model_for = _router(embedder, todo, bulk)
+    groups: dict[int, list[str]] = {}
+    models = {}
+    for key, text in todo.items():
+        model = model_for(text)
+        models[id(model)] = model
+        groups.setdefault(id(model), []).append(key)
     out: dict[str, np.ndarray] = {}
     started = time.monotonic()
-    progress(BuildProgress(Stage.EMBEDDING, 0, len(texts), which, started))
-    for i in range(0, len(texts), EMBED_BATCH):
-        batch = embedder.embed(texts[i:i + EMBED_BATCH])
-        out.update(zip(keys[i:i + EMBED_BATCH], batch))
-        progress(BuildProgress(Stage.EMBEDDING, len(out), len(texts), which, started))
-    return out
+    progress(BuildProgress(Stage.EMBEDDING, 0, len(todo), which, started))
+    for model_id, keys in groups.items():
+        for i in range(0, len(keys), EMBED_BATCH):
+            batch = keys[i:i + EMBED_BATCH]
+            out.update(zip(batch, models[model_id].embed([todo[k] for k in batch])))
+            progress(BuildProgress(Stage.EMBEDDING, len(out), len(todo), which, started))
+    return out, sum(len(keys) for model_id, keys in groups.items() if models[model_id] is not embedder)
 
 
 def _vector_cache(index_dir: Path, embedder: Embedder) -> dict[str, np.ndarray]:

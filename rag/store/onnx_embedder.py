@@ -67,6 +67,7 @@ class OnnxMiniLM:
         self._provenance: dict | None = None  # read once: the status bar asks for it every few seconds
         self._folder: Path | None = None
         self._lock = threading.Lock()
+        self._bulk: OnnxMiniLM | None = None
 
     # -- the artifact
 
@@ -149,6 +150,15 @@ class OnnxMiniLM:
         return {"runtime": p["runtime"], "precision": p["precision"], "exported_from": p["exported_from"],
                 "weights_sha256": p["weights_sha256"], "max_seq_length": p["max_seq_length"],
                 "probe_min_cosine": round(p["probe_min_cosine"], 4)}
+
+    def bulk(self) -> OnnxMiniLM | None:
+        """The int8 model, for the long texts of a large build (rag.store.build.BulkEmbedding); None when
+        this one is int8 already."""
+        if self.precision == "int8":
+            return None
+        if self._bulk is None:
+            self._bulk = OnnxMiniLM(self.batch_size, self.cache, precision="int8", word_table=False)
+        return self._bulk
 
     # -- embedding
 
