@@ -21,7 +21,7 @@ from statistics import median
 from struct import unpack_from
 from typing import NamedTuple
 
-from rag.ingest import readers
+from rag.ingest.isolation import ReadLimits, Refused
 
 BAND = 0.1  # the share of a page's height, top and bottom, where running headers and footers are looked for
 CELL_GAP = 1.2  # a gap wider than this many ems cuts a line (column gutter, table cell)
@@ -58,14 +58,14 @@ class PdfText:
     removed_lines: int  # running header, footer and page-number pieces removed
 
 
-def pdf_text(data: bytes, limits: readers.ReadLimits) -> PdfText:
+def pdf_text(data: bytes, limits: ReadLimits) -> PdfText:
     """The text of each page, giving up past the page count or the character budget, as pdf_page_texts does."""
     import pypdfium2 as pdfium
 
     document = pdfium.PdfDocument(data)
     try:
         if len(document) > limits.pages:
-            raise readers.Refused(f"has {len(document):,} pages, more than the {limits.pages:,} this reads")
+            raise Refused(f"has {len(document):,} pages, more than the {limits.pages:,} this reads")
         budget, pages = limits.chars(len(data)), []
         for index in range(len(document)):
             page = document[index]
@@ -73,7 +73,7 @@ def pdf_text(data: bytes, limits: readers.ReadLimits) -> PdfText:
             page.close()
             budget -= sum(len(w.text) + 1 for w in pages[-1].words)
             if budget < 0:
-                raise readers.Refused(f"expands to more than {limits.chars(len(data)):,} characters of text")
+                raise Refused(f"expands to more than {limits.chars(len(data)):,} characters of text")
         return layout(pages)
     finally:
         document.close()

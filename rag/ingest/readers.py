@@ -10,7 +10,9 @@ from pathlib import Path
 from typing import Callable
 
 from rag.errors import SourceError
+from rag.ingest.isolation import ReadLimits, Refused, isolated
 from rag.ingest.lines import table_lines
+from rag.ingest.pdf import pdf_text
 
 
 @dataclass(frozen=True)
@@ -68,27 +70,6 @@ def read_markdown(data: bytes, path: Path) -> Extracted:
     return Extracted(decode(data, path), markdown=True)
 
 
-@dataclass(frozen=True)
-class ReadLimits:
-    """What reading one PDF or HTML file may cost. A small PDF can expand to far more text than its size (a compressed
-    stream repeated, thousands of empty pages), so extraction runs in a process of its own that is
-    stopped past `seconds` or `memory_bytes`, and gives up past `pages` or the character budget:
-    `chars_per_byte` times the file's size, at least `min_chars`, at most `max_chars`."""
-    pages: int = 3000
-    min_chars: int = 2_000_000
-    chars_per_byte: int = 50
-    max_chars: int = 20_000_000
-    seconds: float = 60.0
-    memory_bytes: int = 2_000_000_000
-
-    def chars(self, size: int) -> int:
-        return min(self.max_chars, max(self.min_chars, self.chars_per_byte * size))
-
-
-class Refused(Exception):
-    """Raised in a worker: the file is refused, for the reason given."""
-
-
 def pdf_page_texts(data: bytes, limits: ReadLimits) -> list[str]:
     """pypdf's text of each page: how PDFs were read before rag.ingest.pdf, kept as bench/pdf_readers.py's
     baseline; giving up past the page count or the character budget."""
@@ -106,56 +87,10 @@ def pdf_page_texts(data: bytes, limits: ReadLimits) -> list[str]:
     return pages
 
 
-def _worker(read, kind: str, data: bytes, limits: ReadLimits, out) -> None:
-    """In the worker process: memory capped, then ("ok", read(data, limits)) or ("error", why)."""
-    import resource
-
-    try:
-        resource.setrlimit(resource.RLIMIT_AS, (limits.memory_bytes, limits.memory_bytes))
-    except (ValueError, OSError):
-        pass
-    try:
-        out.send(("ok", read(data, limits)))
-    except Refused as exc:
-        out.send(("error", str(exc)))
-    except MemoryError:
-        out.send(("error", "needs more memory to read than this allows"))
-    except Exception as exc:  # any failure of the parser is a refusal of this file, never a crash
-        out.send(("error", f"is not a readable {kind} ({exc.__class__.__name__})"))
-
-
-def isolated(read, kind: str, data: bytes, path: Path, limits: ReadLimits = ReadLimits()):
-    """`read(data, limits)` run in a process of its own, stopped past `limits.seconds`, its memory
-    capped; its result, or a SourceError that says why not (`kind`: "PDF", "HTML page")."""
-    import multiprocessing
-
-    context = multiprocessing.get_context("spawn")  # no fork of a threaded server
-    receiver, sender = context.Pipe(duplex=False)
-    worker = context.Process(target=_worker, args=(read, kind, data, limits, sender), daemon=True)
-    worker.start()
-    sender.close()
-    try:
-        if not receiver.poll(limits.seconds):
-            raise SourceError(f"Source {path} took longer than {limits.seconds:.0f} s to read: it was stopped.")
-        outcome, value = receiver.recv()
-    except (EOFError, OSError):
-        raise SourceError(f"Source {path} could not be read: its reader stopped (out of memory?).") from None
-    finally:
-        if worker.is_alive():
-            worker.kill()
-        worker.join(5)
-        receiver.close()
-    if outcome != "ok":
-        raise SourceError(f"Source {path} {value}.")
-    return value
-
-
 def read_pdf(data: bytes, path: Path) -> Extracted:
     """Each page's text laid out by rag.ingest.pdf (headings from font size and weight as "#" lines,
     running headers and footers removed, hyphenated words joined, two columns read in order), in a
     process of its own within `ReadLimits`; page starts kept, so every citation names its sentence's page."""
-    from rag.ingest.pdf import pdf_text
-
     read = isolated(pdf_text, "PDF", data, path)
     if not read.pages:  # a damaged page tree (a cycle, no page objects) reads as none
         raise SourceError(f"Source {path} is not a readable PDF (no page could be read).")

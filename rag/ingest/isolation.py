@@ -1,0 +1,75 @@
+"""Reading a file that can cost far more than its size (a PDF, an HTML page, a Word file) in a process of
+its own, stopped past a time and memory limit, so one hostile upload never takes the server down."""
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+
+from rag.errors import SourceError
+
+
+@dataclass(frozen=True)
+class ReadLimits:
+    """What reading one PDF or HTML file may cost. A small PDF can expand to far more text than its size (a compressed
+    stream repeated, thousands of empty pages), so extraction runs in a process of its own that is
+    stopped past `seconds` or `memory_bytes`, and gives up past `pages` or the character budget:
+    `chars_per_byte` times the file's size, at least `min_chars`, at most `max_chars`."""
+    pages: int = 3000
+    min_chars: int = 2_000_000
+    chars_per_byte: int = 50
+    max_chars: int = 20_000_000
+    seconds: float = 60.0
+    memory_bytes: int = 2_000_000_000
+
+    def chars(self, size: int) -> int:
+        return min(self.max_chars, max(self.min_chars, self.chars_per_byte * size))
+
+
+class Refused(Exception):
+    """Raised in a worker: the file is refused, for the reason given."""
+
+
+def _worker(read, kind: str, data: bytes, limits: ReadLimits, out) -> None:
+    """In the worker process: memory capped, then ("ok", read(data, limits)) or ("error", why)."""
+    import resource
+
+    try:
+        resource.setrlimit(resource.RLIMIT_AS, (limits.memory_bytes, limits.memory_bytes))
+    except (ValueError, OSError):
+        pass
+    try:
+        out.send(("ok", read(data, limits)))
+    except Refused as exc:
+        out.send(("error", str(exc)))
+    except MemoryError:
+        out.send(("error", "needs more memory to read than this allows"))
+    except Exception as exc:  # any failure of the parser is a refusal of this file, never a crash
+        out.send(("error", f"is not a readable {kind} ({exc.__class__.__name__})"))
+
+
+def isolated(read, kind: str, data: bytes, path: Path, limits: ReadLimits = ReadLimits()):
+    """`read(data, limits)` run in a process of its own, stopped past `limits.seconds`, its memory
+    capped; its result, or a SourceError that says why not (`kind`: "PDF", "HTML page")."""
+    import multiprocessing
+
+    context = multiprocessing.get_context("spawn")  # no fork of a threaded server
+    receiver, sender = context.Pipe(duplex=False)
+    worker = context.Process(target=_worker, args=(read, kind, data, limits, sender), daemon=True)
+    worker.start()
+    sender.close()
+    try:
+        if not receiver.poll(limits.seconds):
+            raise SourceError(f"Source {path} took longer than {limits.seconds:.0f} s to read: it was stopped.")
+        outcome, value = receiver.recv()
+    except (EOFError, OSError):
+        raise SourceError(f"Source {path} could not be read: its reader stopped (out of memory?).") from None
+    finally:
+        if worker.is_alive():
+            worker.kill()
+        worker.join(5)
+        receiver.close()
+    if outcome != "ok":
+        raise SourceError(f"Source {path} {value}.")
+    return value
+
+
