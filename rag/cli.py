@@ -1,6 +1,8 @@
 """The `rag` command: build, info, search, ask, chat, eval.
 
 Every problem the user can fix is a RagError: one sentence on stderr, exit code 1, no traceback.
+Each command imports the stages it runs inside itself ("deferred" below): `rag --help`, `rag info` and a
+mistyped flag then answer without loading numpy, FAISS, ONNX Runtime or Gradio.
 """
 from __future__ import annotations
 
@@ -42,7 +44,7 @@ def for_this_index(message: str, settings: Settings) -> str:
 
 
 def _parser() -> argparse.ArgumentParser:
-    from rag.answering import registry
+    from rag.answering import registry  # deferred: see the module docstring
 
     parser = argparse.ArgumentParser(prog="rag", description=__doc__.splitlines()[0])
     sub = parser.add_subparsers(required=True, metavar="COMMAND")
@@ -108,8 +110,8 @@ def _parser() -> argparse.ArgumentParser:
 TEST_DOCUMENTS = Path("<test documents>")  # `--suite` without a folder: evaluate.TEST
 
 def cmd_build(args, settings: Settings) -> int:
-    from rag.service import RagService
-    from rag.store.progress import TerminalProgress
+    from rag.service import RagService  # deferred: see the module docstring
+    from rag.store.progress import TerminalProgress  # deferred: see the module docstring
 
     embedder = settings.create_embedder()
     if args.if_stale and not args.force:
@@ -125,7 +127,7 @@ def cmd_build(args, settings: Settings) -> int:
 
 def cmd_info(args, settings: Settings) -> int:
     """What the index was built from and whether it is stale; validates the files but loads no model."""
-    from rag.service import RagService
+    from rag.service import RagService  # deferred: see the module docstring
 
     status = RagService.inspect(settings, settings.create_embedder())  # its name and dimension; no model
     manifest, source, reasons = status.manifest, status.source, status.reasons
@@ -209,7 +211,7 @@ def _batch_question(line: str, number: int) -> str:
 
 
 def cmd_eval(args, settings: Settings) -> int:
-    from rag.evaluation import evaluate
+    from rag.evaluation import evaluate  # deferred: see the module docstring
 
     if args.suite:
         return _eval_suite(args, settings)
@@ -229,9 +231,9 @@ def cmd_eval(args, settings: Settings) -> int:
 def _eval_suite(args, settings: Settings) -> int:
     import tempfile
 
-    from rag.evaluation import evaluate
-    from rag.pipeline import Pipeline
-    from rag.settings import DEFAULT_SOURCE
+    from rag.evaluation import evaluate  # deferred: see the module docstring
+    from rag.pipeline import Pipeline  # deferred: see the module docstring
+    from rag.settings import DEFAULT_SOURCE  # deferred: see the module docstring
 
     folders = evaluate.TEST if args.suite == TEST_DOCUMENTS else (args.suite,)
     docs = [doc for folder in folders for doc in evaluate.discover(folder, DEFAULT_SOURCE)]
@@ -278,7 +280,7 @@ def cmd_chat(args, settings: Settings) -> int:
 
 def _pipeline(settings: Settings):
     """Load the index, warning on stderr (not failing) when it no longer matches the source."""
-    from rag.service import RagService
+    from rag.service import RagService  # deferred: see the module docstring
 
     began = time.perf_counter()
     service = RagService.start(settings, build_if_needed=False)
@@ -297,7 +299,7 @@ def _pipeline(settings: Settings):
 
 
 def _print_answer(stream) -> None:
-    from rag.answer import Answer
+    from rag.answer import Answer  # deferred: see the module docstring
 
     print()
     for piece in stream:

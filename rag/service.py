@@ -12,6 +12,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from rag.errors import IndexCorrupt, IndexMissing, RagError, SourceError
+from rag.ingest import readers
 from rag.pipeline import Pipeline
 from rag.settings import Settings
 from rag.store.build import BuildReport, build_index, skipped_note
@@ -166,8 +167,6 @@ class SourceWatcher:
     `debounce` seconds: an editor's save is several events, and a copy of many files more."""
 
     def __init__(self, path: Path, on_change, debounce: float = 2.0) -> None:
-        from rag.ingest import readers
-
         self.path = Path(path).resolve()
         self.folder = self.path if self.path.is_dir() else self.path.parent
         self.on_change, self.debounce = on_change, debounce

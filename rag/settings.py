@@ -9,6 +9,7 @@ from pathlib import Path
 
 from rag.errors import SourceError
 from rag.ingest.chunking import ChunkSettings
+from rag.store.staleness import manifest_source
 
 ROOT = Path(__file__).resolve().parent.parent  # the repository: its data/ and index/
 DEFAULT_SOURCE = ROOT / "data" / "sino-soviet-relations.txt"
@@ -58,12 +59,12 @@ class Settings:
 
     def answerers(self) -> dict:
         """The answerers these settings configure, by name (rag.answering.registry)."""
-        from rag.answering import registry
+        from rag.answering import registry  # deferred: every command reads Settings; models load when asked
 
         return registry.configured(self)
 
     def create_embedder(self):
-        from rag.store.embedders import create_embedder
+        from rag.store.embedders import create_embedder  # deferred, as above
 
         return create_embedder(self.embedder)
 
@@ -101,8 +102,6 @@ class Settings:
         if (recorded := self.recorded_source()) is not None:
             return recorded
         if manifest is not None:
-            from rag.store.staleness import manifest_source
-
             return manifest_source(manifest, self.index_dir)
         if Path(self.index_dir).resolve() == DEFAULT_INDEX.resolve() or not Path(self.index_dir).exists():
             return DEFAULT_SOURCE

@@ -33,7 +33,7 @@ def configured(settings) -> dict[str, Answerer]:
 
 
 def _extractive(settings) -> Answerer:
-    from rag.answering.extractive import ExtractiveAnswerer
+    from rag.answering.extractive import ExtractiveAnswerer  # each answerer loads only when configured
 
     return ExtractiveAnswerer()
 
@@ -41,7 +41,7 @@ def _extractive(settings) -> Answerer:
 def _openai(settings) -> Answerer | None:
     if not (settings.openai_base_url or settings.answerer == "openai"):
         return None
-    from rag.answering.generative import OpenAIAnswerer
+    from rag.answering.generative import OpenAIAnswerer  # optional: httpx, only for an endpoint
 
     return OpenAIAnswerer(settings.openai_base_url or "", settings.openai_model or "", settings.openai_api_key,
                           settings.llm_timeout)
@@ -53,7 +53,7 @@ def _local(settings) -> Answerer | None:
     if not settings.local_model:
         raise AnswererError("The local answerer needs --model (a folder, a .gguf file, or gemma3-270m) or "
                             "RAG_LOCAL_MODEL.")
-    from rag.answering.generative import LocalAnswerer
+    from rag.answering.generative import LocalAnswerer  # optional heavy: PyTorch and a GGUF model
 
     return LocalAnswerer(settings.local_model, timeout=max(settings.llm_timeout, 120.0))
 

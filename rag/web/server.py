@@ -89,8 +89,8 @@ def create_server(service, blocks, auth: tuple[str, str] | None = None, token: s
     """The whole application: the JSON API first, then the chat (a gr.Blocks) mounted at `/`, same auth."""
     import gradio as gr
 
-    from rag.web.app import CSS, HEAD
-    from rag.web.service import MAX_UPLOAD_BYTES
+    from rag.web.app import CSS, HEAD  # deferred with Gradio: the API answers before it has loaded
+    from rag.web.service import MAX_UPLOAD_BYTES  # deferred with Gradio, as above
 
     server = create_api(service, auth, token, **options)
     blocks.queue(default_concurrency_limit=4)
@@ -183,7 +183,7 @@ class Switch:
 def mount_chat(switch: Switch, service, auth: tuple[str, str] | None, token: str | None) -> None:
     """Import Gradio, build the chat and swap it in: run in a thread while the API already answers."""
     try:
-        from rag.web.app import build_app
+        from rag.web.app import build_app  # Gradio: seconds to import, done in this thread
 
         switch.switch_to(create_server(service, build_app(service), auth, token))
         service.chat_ready = True
@@ -311,7 +311,7 @@ def main(argv: list[str] | None = None) -> int:
         return 1
     logging.basicConfig(level=logging.INFO, format="%(levelname)s %(name)s: %(message)s")
     private_inbox()
-    from rag.web.service import ChatService
+    from rag.web.service import ChatService  # after the port check: a busy port is told at once
 
     try:
         service = ChatService(Settings.from_env(source=args.source, index_dir=args.index, answerer=args.answerer,
