@@ -55,10 +55,14 @@ def test_our_scoring_agrees_with_the_shared_scorer(dev_run):
 
 @pytest.mark.slow
 @pytest.mark.parametrize("path, minimum, most_false_refusals", [
-    # measured 2026-12-02 (the verifier's decision): accuracy 0.92, false refusals 0.04, refusals 0.80
-    (OURS, {"recall@5": 1.0, "answer_acc": 0.87, "refusal_unanswerable": 0.7}, 0.09),
-    # measured 2026-12-02 (the verifier's decision): accuracy 0.833, false refusals 0.067, refusals 0.40
-    (INDEPENDENT, {"recall@5": 1.0, "answer_acc": 0.78, "refusal_unanswerable": 0.3}, 0.12),
+    # measured 2026-12-02, the decision retrained on line units: accuracy 0.96, false refusals 0.0, refusals 0.90
+    # (0.92 / 0.04 / 0.80 with the verifier alone before it)
+    (OURS, {"recall@5": 1.0, "answer_acc": 0.91, "refusal_unanswerable": 0.8}, 0.05),
+    # measured 2026-12-02, the same decision: accuracy 0.767, false refusals 0.133, refusals 0.50 (0.833 / 0.067 /
+    # 0.40 before). Lower bounds than before: the decision is chosen on validation, never on this set (the
+    # article is a test document); it trades two of these answerable questions for one more refusal here and
+    # better test-document means (README, "Quality and speed").
+    (INDEPENDENT, {"recall@5": 1.0, "answer_acc": 0.71, "refusal_unanswerable": 0.4}, 0.18),
 ])
 def test_our_own_questions(real_pipeline, path, minimum, most_false_refusals):
     """Margins: one or two questions of a set (0.05 on the answerable, 0.1 on the ten unanswerable)."""
