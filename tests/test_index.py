@@ -339,3 +339,16 @@ def test_a_large_build_embeds_its_long_texts_with_the_int8_sibling(tmp_path, sma
     assert bool(embedder.quick.embedded) is long_ones_in_int8
     assert all(len(t) <= 60 for t in embedder.embedded) is long_ones_in_int8
     assert report.in_int8 == len(embedder.quick.embedded)
+
+
+def test_a_text_source_builds_the_committed_index_byte_for_byte():
+    """A page field of PDFs must not change how a text's chunks are written: `rag build` on the shipped
+    article leaves `index/` as committed (its vectors aside: the real model is not loaded here)."""
+    from rag.ingest.chunking import ChunkSettings, chunk_sections
+    from rag.ingest.document import parse
+
+    raw = (ROOT / "data" / "sino-soviet-relations.txt").read_text(encoding="utf-8")
+    chunks = chunk_sections(parse(raw), "sino-soviet-relations.txt", ChunkSettings())
+    committed = [json.loads(line) for line in (ROOT / "index" / "chunks.jsonl").read_text(encoding="utf-8").splitlines()]
+    written = [{k: v for k, v in c.to_json().items() if k != "sentence_rows"} for c in chunks]
+    assert written == [{k: v for k, v in c.items() if k != "sentence_rows"} for c in committed]

@@ -37,6 +37,8 @@ class Chunk:
     def to_json(self) -> dict:
         data = asdict(self)
         data["sentences"] = [[s.start, s.end, s.text] for s in self.sentences]
+        if not self.sentence_pages:
+            del data["sentence_pages"]  # text has no pages: its chunks are written as they always were
         return data
 
     @classmethod
@@ -85,6 +87,6 @@ def chunk_sections(sections: list[Section], source: str, settings: ChunkSettings
                 start=group[0].start, end=group[-1].end, text=text, sentences=group,
                 page=page_at(group[0].start) if page_at else None,
                 last_page=page_at(group[-1].start) if page_at else None,
-                sentence_pages=[page_at(s.start) or 0 for s in group] if page_at and page_at(0) else [],
+                sentence_pages=[page_at(s.start) or 0 for s in group] if page_at and page_at(group[0].start) else [],
             ))
     return chunks

@@ -33,21 +33,15 @@ EMBED_BATCH = 256
 
 @dataclass(frozen=True)
 class BulkEmbedding:
-    """A large build embeds its long texts (the chunks: about 130 tokens each against 30 for a sentence, so
-    most of the time) with the int8 model, about 2.4 times faster; sentences, words and every question stay
-    fp32. Measured on the 7 validation documents with every text over 200 characters in int8 (min_texts 0): mean recall@1
-    0.804 -> 0.800, answer accuracy 0.782 -> 0.786, false refusals 0.079 -> 0.075, refusals of unanswerable
-    questions 0.306 -> 0.295 (one document moved by 2 of its 13). A build of fewer texts than `min_texts`
-    (every evaluation document) is all fp32, as before."""
+    """A large build embeds its long texts (the chunks, about 130 tokens each against 30 for a sentence)
+    with the int8 model, about 2.4 times faster for them; sentences, words and every question stay fp32.
+    A 1 MB text: 137.4 s all fp32, 105.7 s so (bench/build_1mb.py). Measured on the 7 validation documents
+    with every text over 200 characters in int8 (min_texts 0): mean recall@1 0.804 -> 0.800, answer
+    accuracy 0.782 -> 0.786, false refusals 0.079 -> 0.075, refusals of unanswerable questions 0.306 ->
+    0.295 (one document moved by 2 of its 13). A build of fewer texts than `min_texts` (every evaluation
+    document) is all fp32, as before."""
     min_texts: int = 5000  # texts to embed in this build: below, all fp32
     min_chars: int = 200  # a text longer than this goes to the int8 model
-
-
-def _router(embedder: Embedder, todo: dict[str, str], bulk: BulkEmbedding):
-    """The embedder for each text: the int8 sibling for long texts of a large build, when there is one."""
-    quick = embedder.bulk() if hasattr(embedder, "bulk") and len(todo) >= bulk.min_texts else None
-    return (lambda text: quick if len(text) > bulk.min_chars else embedder) if quick is not None else \
-        (lambda text: embedder)
 
 
 @dataclass
@@ -67,8 +61,12 @@ class BuildReport:
         int8 = f" ({self.in_int8} long ones in int8)" if self.in_int8 else ""
         return (f"{self.chunks} chunks, {self.sentences} sentences; embedded {self.embedded}{int8}, "
                 f"reused {self.reused}; {self.seconds:.1f} s ({self.index_kind}){skipped_note(self.skipped)}"
-                f"{f'; removed {self.removed_lines} running header, footer and page-number lines' if self.removed_lines else ''}"
-                f"{unreadable_note(self.unreadable)}")
+                f"{removed_note(self.removed_lines)}{unreadable_note(self.unreadable)}")
+
+
+def removed_note(lines: int) -> str:
+    """"; removed 6 running header, footer and page-number lines" (PDF), or ""."""
+    return f"; removed {lines} running header, footer and page-number lines" if lines else ""
 
 
 def unreadable_note(unreadable: list[dict]) -> str:
@@ -210,24 +208,21 @@ def _unique_sentences(chunks: list[Chunk]) -> tuple[list[list[int]], list[tuple[
 
 def _embed_all(embedder: Embedder, todo: dict[str, str], progress: Progress = ignore, which: str = "",
                bulk: BulkEmbedding = BulkEmbedding()) -> tuple[dict[str, np.ndarray], int]:
-    """Embed in batches so memory stays bounded, telling `progress` after each batch; long texts of a
-    large build go to the int8 model (`BulkEmbedding`)."""
-    model_for = _router(embedder, todo, bulk)
-    groups: dict[int, list[str]] = {}
-    models = {}
-    for key, text in todo.items():
-        model = model_for(text)
-        models[id(model)] = model
-        groups.setdefault(id(model), []).append(key)
+    """Embed in batches so memory stays bounded, telling `progress` after each batch; the long texts of a
+    large build go to the embedder's int8 sibling (`BulkEmbedding`). Returns the vectors and how many
+    texts the sibling embedded."""
+    quick = embedder.bulk() if hasattr(embedder, "bulk") and len(todo) >= bulk.min_texts else None
+    long = [k for k, text in todo.items() if quick is not None and len(text) > bulk.min_chars]
+    rest = [k for k, text in todo.items() if quick is None or len(text) <= bulk.min_chars]
     out: dict[str, np.ndarray] = {}
     started = time.monotonic()
     progress(BuildProgress(Stage.EMBEDDING, 0, len(todo), which, started))
-    for model_id, keys in groups.items():
+    for model, keys in ((embedder, rest), (quick, long)):
         for i in range(0, len(keys), EMBED_BATCH):
             batch = keys[i:i + EMBED_BATCH]
-            out.update(zip(batch, models[model_id].embed([todo[k] for k in batch])))
+            out.update(zip(batch, model.embed([todo[k] for k in batch])))
             progress(BuildProgress(Stage.EMBEDDING, len(out), len(todo), which, started))
-    return out, sum(len(keys) for model_id, keys in groups.items() if models[model_id] is not embedder)
+    return out, len(long)
 
 
 def _vector_cache(index_dir: Path, embedder: Embedder) -> dict[str, np.ndarray]:
