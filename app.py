@@ -1,7 +1,7 @@
 """The web chat: `python app.py [--host 127.0.0.1] [--port 7860] [--auth user:password]` (see rag/web/server.py)."""
 import sys
 
-from rag.store.embedder import offline_environment
+from rag.embedding.embedder import offline_environment
 
 if __name__ == "__main__":
     offline_environment()  # no hub or telemetry, before gradio and transformers are imported

@@ -17,9 +17,9 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
+from rag.index.build import BulkEmbedding, build_index  # noqa: E402
+from rag.index.progress import TerminalProgress  # noqa: E402
 from rag.settings import Settings  # noqa: E402
-from rag.store.build import BulkEmbedding, build_index  # noqa: E402
-from rag.store.progress import TerminalProgress  # noqa: E402
 
 SIZE = 1_000_000
 

@@ -299,7 +299,10 @@ def seconds(read, data: bytes, repeat: int = 3) -> float:
 
 def main(args: list[str]) -> int:
     """Tables to stdout and bench/pdf_readers.md (its "## Conclusion" kept). Args: more PDFs to time; --keep."""
-    import fpdf, pdfplumber, pypdf, pypdfium2  # noqa: E401
+    import fpdf  # noqa: E401
+    import pdfplumber
+    import pypdf
+    import pypdfium2
 
     folder, (paper_pdf, paper_text, paper_starts) = Path(tempfile.mkdtemp(prefix="pdf-readers-")), paper()
     columns = [b[1].replace("=|", "").replace("|", " ")[:40] for b in PAGES[2][1][1] + PAGES[2][1][2]]

@@ -28,7 +28,7 @@ sys.path.insert(0, str(ROOT / "bench"))
 import corpus  # noqa: E402
 import latency  # noqa: E402
 
-from rag.store.vectors import EXACT_LIMIT  # noqa: E402
+from rag.index.vectors import EXACT_LIMIT  # noqa: E402
 
 WORK = ROOT / "bench" / "work"
 ARTICLE = ROOT / "data" / "sino-soviet-relations.txt"
@@ -93,8 +93,8 @@ def cold_app() -> dict:
 def builds() -> dict:
     """From scratch, then after editing one paragraph: as the CLI runs them (model load included) and
     the build alone (model already loaded)."""
-    from rag.store.embedders import create_embedder
-    from rag.store.build import build_index
+    from rag.embedding.embedders import create_embedder
+    from rag.index.build import build_index
 
     folder = WORK / "build"
     shutil.rmtree(folder, ignore_errors=True)
@@ -155,8 +155,8 @@ def folder_mb(path: Path) -> float:
 
 def scale_point(copies: int, embedder, questions: list[str], compare_ann: bool = False) -> dict:
     from rag import Pipeline
-    from rag.store.build import build_index
-    from rag.store.index import load_index
+    from rag.index.build import build_index
+    from rag.index.folder import load_index
 
     source = corpus.write_corpus(ARTICLE, copies, WORK / f"corpus-{copies}x.md")
     index_dir = WORK / f"index-{copies}x"
@@ -180,7 +180,7 @@ def scale_point(copies: int, embedder, questions: list[str], compare_ann: bool =
     }
     if report.index_kind != "flat-ip" or compare_ann:
         # The approximate index the build switches to above EXACT_LIMIT, on these same vectors.
-        from rag.store import vectors
+        from rag.index import vectors
 
         approximate = index.vectors if report.index_kind != "flat-ip" else \
             vectors.build(index.chunk_vectors, exact_limit=0)
@@ -342,7 +342,7 @@ def main() -> int:
     r["build"] = builds()
     print("warm asking...", flush=True)
     r["warm"] = warm()
-    from rag.store.embedders import create_embedder
+    from rag.embedding.embedders import create_embedder
 
     embedder = create_embedder()
     questions = [json.loads(line)["question"] for line in QUESTIONS.read_text().splitlines() if line.strip()]

@@ -13,9 +13,9 @@ import sys
 import time
 from pathlib import Path
 
+from rag.embedding.embedder import offline_environment
 from rag.errors import QuestionError, RagError
 from rag.settings import Settings
-from rag.store.embedder import offline_environment
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -44,7 +44,7 @@ def for_this_index(message: str, settings: Settings) -> str:
 
 
 def _parser() -> argparse.ArgumentParser:
-    from rag.answering import registry  # deferred: see the module docstring
+    from rag.answering import answerers  # deferred: see the module docstring
 
     parser = argparse.ArgumentParser(prog="rag", description=__doc__.splitlines()[0])
     sub = parser.add_subparsers(required=True, metavar="COMMAND")
@@ -53,7 +53,7 @@ def _parser() -> argparse.ArgumentParser:
         p = sub.add_parser(name, help=help, description=help)
         p.add_argument("--index", type=Path, help="index folder (default: index/, or $RAG_INDEX)")
         if answers:
-            p.add_argument("--answerer", choices=registry.names(),
+            p.add_argument("--answerer", choices=answerers.names(),
                            help="who writes the answer (default: extractive, or $RAG_ANSWERER)")
             p.add_argument("--base-url", help="openai: the endpoint, e.g. http://localhost:11434/v1 "
                                               "(or $RAG_OPENAI_BASE_URL)")
@@ -110,8 +110,8 @@ def _parser() -> argparse.ArgumentParser:
 TEST_DOCUMENTS = Path("<test documents>")  # `--suite` without a folder: evaluate.TEST
 
 def cmd_build(args, settings: Settings) -> int:
+    from rag.index.progress import TerminalProgress  # deferred: see the module docstring
     from rag.service import RagService  # deferred: see the module docstring
-    from rag.store.progress import TerminalProgress  # deferred: see the module docstring
 
     embedder = settings.create_embedder()
     if args.if_stale and not args.force:
@@ -299,7 +299,7 @@ def _pipeline(settings: Settings):
 
 
 def _print_answer(stream) -> None:
-    from rag.answer import Answer  # deferred: see the module docstring
+    from rag.types import Answer  # deferred: see the module docstring
 
     print()
     for piece in stream:

@@ -13,21 +13,22 @@ import time
 from pathlib import Path
 from typing import Iterator
 
-from rag.answer import Answer, Answerer, Passage, Reply, finalize, refusal, reply_of
 from rag.answering import bridge, language
+from rag.answering.citations import finalize, refusal, reply_of
 from rag.answering.evidence import Evidence, EvidenceJudge
-from rag.answering.model import AnswerabilityModel
-from rag.answering.signals import DocumentStats
 from rag.answering.extractive import ExtractiveAnswerer
-from rag.answering.query import Query, analyse
+from rag.answering.model import AnswerabilityModel
+from rag.answering.query import analyse
 from rag.answering.rules import ALL_RULES, Rule
+from rag.answering.signals import DocumentStats
 from rag.answering.verifier import Verifier
-from rag.store.embedder import Embedder
-from rag.store.embedders import create_embedder
+from rag.embedding.embedder import Embedder
+from rag.embedding.embedders import create_embedder
 from rag.errors import AnswererError, IndexCorrupt, QuestionError
-from rag.store.index import Index, load_index
-from rag.store.staleness import embedding_mismatches
+from rag.index.folder import Index, load_index
+from rag.index.staleness import embedding_mismatches
 from rag.retrieval.hybrid import RetrievalMode, retrieve
+from rag.types import Answer, Answerer, Passage, Query, Reply
 
 MAX_K = 20
 
@@ -145,7 +146,8 @@ class Pipeline:
         if evidence.refused:
             reply = refusal(index.manifest.get("title", ""), evidence.reason)
             if chosen is not self.extractive:
-                reply.notice = f"The passages do not support an answer, so the {chosen.name} model was not asked."
+                reply = dataclasses.replace(reply, notice=f"The passages do not support an answer, so the "
+                                                          f"{chosen.name} model was not asked.")
             yield reply.text
         else:
             for piece in chosen.stream(query, passages, evidence):
@@ -156,15 +158,13 @@ class Pipeline:
         assert reply is not None
         if reply.fallback:
             notice = reply.notice
-            reply = reply_of(self.extractive.stream(query, passages, evidence))
-            reply.answerer, reply.notice = "extractive-fallback", f"{notice} Showing the extractive answer."
+            reply = dataclasses.replace(reply_of(self.extractive.stream(query, passages, evidence)),
+                                        answerer="extractive-fallback", notice=f"{notice} Showing the extractive answer.")
         answer = finalize(query.text, reply, passages)
         done = time.perf_counter()
-        answer.query = query.search if query.context else None
-        answer.confidence = evidence.confidence
-        answer.timings_ms = {"retrieve": (retrieved - began) * 1000, "answer": (done - retrieved) * 1000,
-                             "total": (done - began) * 1000}
-        yield answer
+        yield dataclasses.replace(answer, query=query.search if query.context else None, confidence=evidence.confidence,
+                                  timings_ms={"retrieve": (retrieved - began) * 1000,
+                                              "answer": (done - retrieved) * 1000, "total": (done - began) * 1000})
 
     def second_step(self, query: Query, first: Evidence, judge: EvidenceJudge, k: int,
                     retrieval: RetrievalMode | str, index: Index) -> Evidence:

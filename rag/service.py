@@ -12,13 +12,13 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from rag.errors import IndexCorrupt, IndexMissing, RagError, SourceError
+from rag.index.build import BuildReport, build_index, skipped_note
+from rag.index.folder import load_index, read_manifest
+from rag.index.progress import Progress, TerminalProgress, ignore
+from rag.index.staleness import Staleness, StaleReason, stale_reasons
 from rag.ingest import readers
 from rag.pipeline import Pipeline
 from rag.settings import Settings
-from rag.store.build import BuildReport, build_index, skipped_note
-from rag.store.index import load_index, read_manifest
-from rag.store.progress import Progress, TerminalProgress, ignore
-from rag.store.staleness import Staleness, StaleReason, stale_reasons
 
 log = logging.getLogger("rag.service")
 

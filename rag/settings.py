@@ -8,8 +8,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from rag.errors import SourceError
+from rag.index.staleness import manifest_source
 from rag.ingest.chunking import ChunkSettings
-from rag.store.staleness import manifest_source
 
 ROOT = Path(__file__).resolve().parent.parent  # the repository: its data/ and index/
 DEFAULT_SOURCE = ROOT / "data" / "sino-soviet-relations.txt"
@@ -24,8 +24,8 @@ class Settings:
     index_dir: Path = DEFAULT_INDEX
     source_or_none: Path | None = None  # given by flag or $RAG_SOURCE; None: what the index was built from
     chunking: ChunkSettings = field(default_factory=ChunkSettings)
-    embedder: str = "minilm"  # a name in rag.store.embedders.EMBEDDERS
-    answerer: str = "extractive"  # a name in rag.answering.registry.ANSWERERS
+    embedder: str = "minilm"  # a name in rag.embedding.embedders.EMBEDDERS
+    answerer: str = "extractive"  # a name in rag.answering.answerers.ANSWERERS
     openai_base_url: str | None = None
     openai_model: str | None = None
     openai_api_key: str | None = None
@@ -58,13 +58,13 @@ class Settings:
         )
 
     def answerers(self) -> dict:
-        """The answerers these settings configure, by name (rag.answering.registry)."""
-        from rag.answering import registry  # deferred: every command reads Settings; models load when asked
+        """The answerers these settings configure, by name (rag.answering.answerers)."""
+        from rag.answering import answerers  # deferred: every command reads Settings; models load when asked
 
-        return registry.configured(self)
+        return answerers.configured(self)
 
     def create_embedder(self):
-        from rag.store.embedders import create_embedder  # deferred, as above
+        from rag.embedding.embedders import create_embedder  # deferred, as above
 
         return create_embedder(self.embedder)
 

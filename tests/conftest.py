@@ -9,9 +9,9 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from rag.store.embedder import offline_environment
-from rag.store.embedders import register_embedder
-from rag.terms import terms
+from rag.embedding.embedder import offline_environment
+from rag.embedding.embedders import EMBEDDERS
+from rag.text.terms import terms
 
 offline_environment()  # as the entry points do, before any test imports gradio or transformers
 
@@ -65,12 +65,10 @@ References
 @pytest.fixture
 def fake_embedder_name(monkeypatch):
     """The fake, registered by name the way a plugin would be, and chosen through the environment."""
-    from rag.store.embedders import EMBEDDERS
-
-    register_embedder("fake", FakeEmbedder)
+    EMBEDDERS.register("fake", FakeEmbedder)
     monkeypatch.setenv("RAG_EMBEDDER", "fake")
     yield "fake"
-    EMBEDDERS.pop("fake", None)
+    EMBEDDERS.unregister("fake")
 
 
 @pytest.fixture
@@ -88,7 +86,7 @@ def small_source(tmp_path: Path) -> Path:
 
 @pytest.fixture
 def small_index(tmp_path: Path, small_source: Path, fake_embedder: FakeEmbedder) -> Path:
-    from rag.store.build import build_index
+    from rag.index.build import build_index
 
     index_dir = tmp_path / "index"
     build_index(small_source, index_dir, fake_embedder)

@@ -8,13 +8,13 @@ import sys
 from pathlib import Path
 
 import pytest
+from conftest import ARTICLE, EVAL, ROOT, FakeEmbedder
 
 from rag import Pipeline, RagError
-from rag.answer import Passage, Reply, finalize, strip_invalid_markers
+from rag.answering.citations import finalize, strip_invalid_markers
+from rag.index.folder import load_index
 from rag.ingest.document import clean, mask_debris
-from rag.store.index import load_index
-
-from conftest import ARTICLE, EVAL, ROOT, FakeEmbedder
+from rag.types import Passage, Reply
 
 MARK = re.compile(r"\[(\d+)\]")
 
@@ -215,8 +215,9 @@ def test_cli_bad_question_is_one_line_on_stderr():
 
 
 def test_render_escapes_once_and_links_markers():
-    from rag.answer import Answer
     from conftest import plain
+
+    from rag.types import Answer
     from rag.web.render import answer_html, escape_text
 
     text = "China's <b>\"bold\"</b> & *stars* [x](http://evil) #1"

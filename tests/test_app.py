@@ -14,15 +14,17 @@ pytestmark = pytest.mark.slow
 
 gradio_client = pytest.importorskip("gradio_client")
 
-from conftest import ROOT  # noqa: E402
+from conftest import (
+    ROOT,  # noqa: E402
+    plain,  # noqa: E402
+)
 
-from rag.answer import Answer  # noqa: E402
 from rag.errors import RagError  # noqa: E402
 from rag.settings import Settings  # noqa: E402
+from rag.types import Answer  # noqa: E402
 from rag.web import app as web  # noqa: E402
 from rag.web import server  # noqa: E402
 from rag.web.conversation import Conversation  # noqa: E402
-from conftest import plain  # noqa: E402
 from rag.web.service import ChatService, example_questions, heading_of, safe_name  # noqa: E402
 
 

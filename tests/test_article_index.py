@@ -2,12 +2,11 @@
 from __future__ import annotations
 
 import pytest
-
-from rag.store.embedders import create_embedder
-from rag.store.index import load_index, read_manifest
-from rag.store.staleness import stale_reasons
-
 from conftest import ARTICLE, ROOT
+
+from rag.embedding.embedders import create_embedder
+from rag.index.folder import load_index, read_manifest
+from rag.index.staleness import stale_reasons
 
 
 def test_committed_index_is_fresh_against_data():

@@ -4,14 +4,13 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
+from conftest import FakeEmbedder
 
 from rag import Pipeline
 from rag.answering.bridge import find_bridge, split
 from rag.answering.evidence import Evidence
-from rag.store.build import build_index
-from rag.store.index import load_index
-
-from conftest import FakeEmbedder
+from rag.index.build import build_index
+from rag.index.folder import load_index
 
 TEA_HISTORY = """Tea in Ruritania
 

@@ -11,7 +11,6 @@ import time
 from pathlib import Path
 
 import pytest
-
 from conftest import ROOT
 
 pytestmark = [pytest.mark.slow, pytest.mark.browser]
@@ -264,7 +263,6 @@ def test_on_a_phone_the_sources_follow_the_chat_and_examples_are_whole(server, b
 def test_with_auth_the_login_page_works_and_nothing_else_answers_before_it(browser, tmp_path):
     """The sign-in gate lets the login page and its assets through, and the chat after the login."""
     import httpx
-
     from test_app import Served, project_copy
 
     served = Served(project_copy(tmp_path), auth=("ann", "s3cret"))

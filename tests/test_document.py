@@ -5,14 +5,12 @@ import re
 import string
 
 import pytest
-
+from conftest import ARTICLE
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from rag.ingest.chunking import ChunkSettings, chunk_sections, pack
 from rag.ingest.document import ABBREVIATIONS, clean, mask_debris, parse, split_sentences
-
-from conftest import ARTICLE
 
 RAW = ARTICLE.read_text(encoding="utf-8")
 DEBRIS = re.compile(r"\[\d+\]|\[[a-z]\]|citation needed|clarification needed|\]\s*:\s*\d")

@@ -4,16 +4,14 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
+from conftest import FakeEmbedder
 
 from rag import Pipeline
-from rag.answer import Passage
-from rag.answering.evidence import EvidenceJudge, rerank
+from rag.answering.evidence import EvidenceJudge, renumbered, rerank
 from rag.answering.model import AnswerabilityModel
 from rag.answering.signals import counted_words, initialisms
-from rag.ingest.document import Sentence
-from rag.store.index import load_index
-
-from conftest import FakeEmbedder
+from rag.index.folder import load_index
+from rag.types import Passage, Sentence
 
 
 @pytest.fixture
@@ -119,14 +117,14 @@ def test_initialisms_of_capitalised_runs():
 
 def test_rerank_puts_the_passage_with_the_best_sentence_first(pipeline):
     query = pipeline.analyse("Who brought tea to Ruritania?")
-    passages = pipeline.search(query, 3)[::-1]  # retrieval's order reversed: the best passage comes last
-    for n, p in enumerate(passages, 1):
-        p.n = n
+    passages, _ = renumbered(pipeline.search(query, 3)[::-1], [])  # retrieval's order reversed: the best comes last
     candidates = pipeline.judge.candidates(query, passages)
     assert candidates[0].passage is not passages[0] and "Anton Vell" in candidates[0].sentence.text
     ordered = rerank(passages, candidates)
-    assert [p.n for p in ordered] == [1, 2, 3]
     assert ordered[0] is candidates[0].passage
+    numbered, moved = renumbered(ordered, candidates)
+    assert [p.n for p in numbered] == [1, 2, 3] and moved[0].passage is numbered[0]
+    assert [p.n for p in passages] == [1, 2, 3]  # the given passages are left as they were
 
 
 def test_a_missing_name_is_the_reason_given(pipeline):

@@ -8,12 +8,11 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 
 import pytest
+from conftest import FakeEmbedder
 
 from rag import Pipeline
 from rag.answering.generative import LocalAnswerer, OpenAIAnswerer, check
-from rag.store.index import load_index
-
-from conftest import FakeEmbedder
+from rag.index.folder import load_index
 
 GOOD = "The Royal Tea Board was founded in 1851 by King Rudolf III. [1]"
 
@@ -154,7 +153,7 @@ def test_an_endpoint_that_is_down(small_index):
 
 
 def test_check_is_strict_about_citations():
-    from rag.answer import Passage
+    from rag.types import Passage
 
     passages = [Passage(1, "c", "s", "Sec", "Alpha beta gamma.", 0, 17, 1.0, ["bm25"])]
     assert check("Alpha. [1]", passages, "x").text == "Alpha. [1]"

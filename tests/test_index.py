@@ -9,17 +9,16 @@ import sys
 from pathlib import Path
 
 import pytest
-
-from rag.ingest.chunking import ChunkSettings
-from rag.cli import main
-from rag.ingest.document import clean, mask_debris
-from rag.errors import IndexCorrupt, RagError
-from rag.store.build import BulkEmbedding, build_index
-from rag.store.index import load_index, read_manifest
-from rag.store.lock import build_lock
-from rag.store.staleness import Staleness, stale_reasons
-
 from conftest import ROOT, FakeEmbedder
+
+from rag.cli import main
+from rag.errors import IndexCorrupt, RagError
+from rag.index.build import BulkEmbedding, build_index
+from rag.index.folder import load_index, read_manifest
+from rag.index.lock import build_lock
+from rag.index.staleness import Staleness, stale_reasons
+from rag.ingest.chunking import ChunkSettings
+from rag.ingest.document import clean, mask_debris
 
 
 def test_manifest_records_how_the_index_was_built(small_index: Path, small_source: Path):
@@ -132,7 +131,7 @@ KILL_SCRIPT = """
 import sys, time
 sys.path.insert(0, {tests!r})
 from conftest import FakeEmbedder
-from rag.store.build import build_index
+from rag.index.build import build_index
 
 class Slow(FakeEmbedder):
     def embed(self, texts):
@@ -275,7 +274,7 @@ def test_above_the_exact_limit_the_index_is_hnsw_and_recorded(tmp_path, small_so
     """The switch to an approximate index is automatic and written to the manifest; it still loads and finds."""
     import numpy as np
 
-    from rag.store import vectors
+    from rag.index import vectors
 
     report = build_index(small_source, tmp_path / "index", fake_embedder, exact_limit=1)
     assert report.index_kind == "hnsw-ip"

@@ -2,12 +2,10 @@
 table) in a plain .txt: every line that states one fact is found and quoted alone; no heading is quoted."""
 from __future__ import annotations
 
-from pathlib import Path
-
 import pytest
 
+from rag.index.build import build_index
 from rag.ingest.document import parse
-from rag.store.build import build_index
 
 MANUAL = """Brewmaster 300 espresso machine: user guide
 

@@ -39,7 +39,7 @@ def test_no_document_is_in_two_splits():
 @pytest.mark.slow
 @pytest.mark.parametrize("split, name", SAMPLE)
 def test_the_shipped_model_gives_the_cards_figures_on_a_fixed_sample(tmp_path, split, name):
-    from rag.store.embedders import create_embedder
+    from rag.embedding.embedders import create_embedder
 
     folders = train.VALIDATION if split == "validation" else train.TEST
     doc = next(d for d in train.discover(folders) if d.name == name)

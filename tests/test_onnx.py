@@ -8,22 +8,19 @@ from pathlib import Path
 
 import numpy as np
 import pytest
+from conftest import ROOT, FakeEmbedder
 
 from rag import Pipeline
 from rag.errors import IndexCorrupt
-from rag.store.build import build_index
-from rag.store.index import read_manifest
-from rag.store.staleness import Staleness, stale_reasons
-
-from conftest import ROOT, FakeEmbedder
-
-
+from rag.index.build import build_index
+from rag.index.folder import read_manifest
+from rag.index.staleness import Staleness, stale_reasons
 
 
 @pytest.mark.slow
 def test_onnx_vectors_match_sentence_transformers_on_the_probes():
-    from rag.store.embedder import MiniLMEmbedder
-    from rag.store.onnx_embedder import MIN_PROBE_COSINE, PROBES, OnnxMiniLM
+    from rag.embedding.embedder import MiniLMEmbedder
+    from rag.embedding.onnx import MIN_PROBE_COSINE, PROBES, OnnxMiniLM
 
     onnx, torch = OnnxMiniLM(), MiniLMEmbedder()
     cosines = np.sum(onnx.embed(list(PROBES)) * torch.embed(list(PROBES)), axis=1)
@@ -34,7 +31,7 @@ def test_onnx_vectors_match_sentence_transformers_on_the_probes():
 
 @pytest.mark.slow
 def test_one_word_texts_come_from_the_word_table_with_the_models_own_vectors():
-    from rag.store.onnx_embedder import OnnxMiniLM
+    from rag.embedding.onnx import OnnxMiniLM
 
     texts = ["distrust", "the", "1989", "Khrushchev", "photosynthesis", "When did Gorbachev visit Beijing?"]
     with_table, model_only = OnnxMiniLM(), OnnxMiniLM(word_table=False)
@@ -110,7 +107,7 @@ def test_int8_is_a_recorded_quantization_of_the_fp32_export(tmp_path):
     """Quantized once into the cache, beside the fp32 file; its record says how close it stays."""
     import shutil
 
-    from rag.store.onnx_embedder import OnnxMiniLM
+    from rag.embedding.onnx import OnnxMiniLM
 
     fp32 = OnnxMiniLM()
     cache = tmp_path / "cache"
@@ -131,6 +128,6 @@ def test_int8_is_a_recorded_quantization_of_the_fp32_export(tmp_path):
     ([10], 64, [[0]]),
 ])
 def test_length_batches(lengths, size, batches):
-    from rag.store.onnx_embedder import length_batches
+    from rag.embedding.onnx import length_batches
 
     assert length_batches(lengths, size) == batches

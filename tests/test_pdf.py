@@ -9,7 +9,6 @@ from fpdf import FPDF
 from rag.ingest import readers
 from rag.ingest.pdf import pdf_text
 
-
 Line = tuple[float, float, float, str, str]  # x, baseline y from the top (points), size, style ("" or "B"), text
 BODY = 10.5
 

@@ -7,9 +7,9 @@ import threading
 import pytest
 from conftest import plain
 
+from rag.index.build import build_index
+from rag.index.progress import BuildProgress, Stage, TerminalProgress
 from rag.settings import Settings
-from rag.store.build import build_index
-from rag.store.progress import BuildProgress, Stage, TerminalProgress
 from rag.web import render
 from rag.web.service import ChatService
 

@@ -4,8 +4,7 @@ from __future__ import annotations
 import pytest
 
 from rag.answering.language import is_english
-from rag.answering.query import (analyse, answer_kind, has_date, quantities, question_names,
-                                 search_text)
+from rag.answering.query import analyse, answer_kind, has_date, quantities, question_names, search_text
 from rag.errors import QuestionError
 
 

@@ -4,14 +4,13 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
+from conftest import FakeEmbedder
 
 from rag.errors import SourceError
+from rag.index.build import build_index
+from rag.index.folder import load_index
 from rag.ingest import readers
 from rag.ingest.document import clean, mask_debris
-from rag.store.build import build_index
-from rag.store.index import load_index
-
-from conftest import FakeEmbedder
 
 
 def make_pdf(pages: list[str]) -> bytes:

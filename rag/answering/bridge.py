@@ -12,10 +12,10 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
-from rag.answering import lexicon
-from rag.answering.signals import Candidate
-from rag.answering.query import NAME_RUN, TOKEN, Query
-from rag.terms import STOPWORDS, terms, words
+from rag.text import lexicon
+from rag.text.patterns import NAME_RUN, TOKEN
+from rag.text.terms import STOPWORDS, terms, words
+from rag.types import Candidate, Query
 
 # "the chemist who led ...", "a leader that refused ...", "the pathway worked out by ...": a person or thing
 # named only by what it did. Group 1 is the description's head noun phrase, group 2 the clause's first word.

@@ -11,13 +11,12 @@ from __future__ import annotations
 import dataclasses
 from dataclasses import dataclass, field
 
-from rag.answer import Passage
 from rag.answering.bridge import Bridge
 from rag.answering.model import AnswerabilityModel, decision_row
-from rag.answering.query import Query
 from rag.answering.rules import ALL_RULES, Rule, as_written, unknown_names
-from rag.answering.signals import Candidate, DocumentStats, RankWeights, SignalReader
+from rag.answering.signals import DocumentStats, RankWeights, SignalReader
 from rag.answering.verifier import Verifier
+from rag.types import Candidate, Passage, Query
 
 NOT_ENGLISH = "not English"  # the reason for a question in another language: the model reads English only
 
@@ -73,7 +72,8 @@ class EvidenceJudge:
         candidates = self.candidates(query, passages)
         if not candidates:
             return Evidence([], candidates, reason="no passage holds a full sentence", passages=passages)
-        passages = rerank(passages, candidates) if self.rerank else passages
+        if self.rerank:
+            passages, candidates = renumbered(rerank(passages, candidates), candidates)
         confidence = float(self.model.probabilities(decision_row(candidates))[0])
         missing = self.unknown_names(query) if Rule.UNKNOWN_NAMES in self.rules else []
         if missing:  # "the Amazon rainforest" in a document that never names it
@@ -125,18 +125,24 @@ def with_bridge(evidence: Evidence, link: Candidate) -> Evidence:
                                          end=link.sentence.end, sentences=[link.sentence], sentence_rows=[row])
         passages.insert(1, holder)
     link = dataclasses.replace(link, passage=holder)
-    for n, passage in enumerate(passages, 1):
-        passage.n = n
-    return dataclasses.replace(evidence, passages=passages, chain=[link])
+    passages, moved = renumbered(passages, [*evidence.supported, *evidence.candidates, link])
+    supported, rest = moved[:len(evidence.supported)], moved[len(evidence.supported):]
+    return dataclasses.replace(evidence, passages=passages, supported=supported,
+                               candidates=rest[:len(evidence.candidates)], chain=[rest[-1]])
 
 
 def rerank(passages: list[Passage], candidates: list[Candidate]) -> list[Passage]:
-    """Passages by their best sentence's score (eligible sentences first), ties by retrieval rank; renumbered."""
+    """Passages by their best sentence's score (eligible sentences first), ties by retrieval rank."""
     best: dict[int, tuple[bool, float]] = {}
     for c in candidates:
         key = (not c.eligible, -c.score)
         best[id(c.passage)] = min(best.get(id(c.passage), key), key)
-    ordered = sorted(passages, key=lambda p: (best.get(id(p), (True, 0.0)), p.n))
-    for n, p in enumerate(ordered, 1):
-        p.n = n
-    return ordered
+    return sorted(passages, key=lambda p: (best.get(id(p), (True, 0.0)), p.n))
+
+
+def renumbered(passages: list[Passage], candidates: list[Candidate]) -> tuple[list[Passage], list[Candidate]]:
+    """The passages numbered 1, 2, ... in this order, and the candidates pointing at the renumbered
+    copies (a candidate of a passage not in the list keeps its own): new values, the given ones unchanged."""
+    fresh = [dataclasses.replace(p, n=n) for n, p in enumerate(passages, 1)]
+    by_id = {id(old): new for old, new in zip(passages, fresh)}
+    return fresh, [dataclasses.replace(c, passage=by_id.get(id(c.passage), c.passage)) for c in candidates]

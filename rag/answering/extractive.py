@@ -8,11 +8,9 @@ from __future__ import annotations
 import re
 from typing import Iterator
 
-from rag.answer import Passage, Reply
 from rag.answering.evidence import Evidence
-from rag.answering.signals import Candidate
-from rag.answering.query import Query
-from rag.terms import terms
+from rag.text.terms import terms
+from rag.types import Candidate, Passage, Query, Reply
 
 CONTINUES = re.compile(r"^(?:\S+\s+){0,3}(?:he|she|they|him|her|them|his|their|this|these|that|it)\b", re.I)
 

@@ -18,9 +18,10 @@ import time
 from pathlib import Path
 from typing import Iterator
 
-from rag.answer import MARKER, Passage, Reply, cited, strip_invalid_markers
+from rag.answering.citations import MARKER, cited, strip_invalid_markers
 from rag.errors import AnswererError
-from rag.terms import terms
+from rag.text.terms import terms
+from rag.types import Passage, Reply
 
 NOT_FOUND = "NOT IN PASSAGES"
 SYSTEM_PROMPT = (

@@ -20,7 +20,7 @@ import threading
 import unicodedata
 from dataclasses import dataclass
 
-from rag.terms import STOPWORDS
+from rag.text.terms import STOPWORDS
 
 WORD = re.compile(r"[^\W\d_]+(?:'[^\W\d_]+)?")
 LANGUAGES = ("ENGLISH", "FRENCH", "GERMAN", "SPANISH", "ITALIAN", "PORTUGUESE", "DUTCH", "POLISH", "SWEDISH",

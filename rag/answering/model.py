@@ -9,7 +9,8 @@ from pathlib import Path
 
 import numpy as np
 
-from rag.answering.signals import SIGNALS, Candidate
+from rag.answering.signals import SIGNALS
+from rag.types import Candidate
 
 MODEL_FILE = Path(__file__).with_name("answerability.json")
 # The verifier's (rag.answering.verifier): its probability for the best sentence, and its best over the

@@ -6,59 +6,22 @@ and what the answer must hold (its kind, names, years, key terms).
 from __future__ import annotations
 
 import re
-import unicodedata
-from dataclasses import dataclass, field
 
-import numpy as np
-
-from rag.answering import lexicon
 from rag.answering.language import is_english
 from rag.errors import QuestionError
-from rag.terms import STOPWORDS, normalize, terms, words
+from rag.text import lexicon
+from rag.text.patterns import DATE, DAY, MONTH, QUANTITY, TOKEN, YEAR
+from rag.text.terms import STOPWORDS, normalize, terms, words
+from rag.types import Query, QuestionKind
 
 MAX_QUESTION_CHARS = 2000
 MAX_HISTORY = 2  # earlier questions a follow-up can lean on (context_for reads the last two)
 MAX_HISTORY_ITEMS = 200  # what a request may send at all
-YEAR = re.compile(r"\b(1\d{3}|20\d{2})(s?)\b")
-MONTH = re.compile(lexicon.MONTHS)
-DATE = re.compile(rf"\b(?:\d{{1,2}}\s+(?:{lexicon.MONTHS})|(?:{lexicon.MONTHS})\.?\s+\d{{1,4}}|1\d{{3}}s?|20\d{{2}}s?"
-                  rf"|[\d.,]+\s*(?:(?:{lexicon.NUMBER_WORDS})\s+)?years?\s+ago|\d{{1,2}}(?:st|nd|rd|th)\s+century"
-                  rf"|(?:{lexicon.NUMBER_WORDS}|\d+)\s+(?:days?|weeks?|months?|years?|hours?)\s+(?:later|after|before|earlier))\b",
-                  re.I)
-DAY = re.compile(rf"\b\d{{1,2}}\s+(?:{lexicon.MONTHS})\b|\b(?:{lexicon.MONTHS})\.?\s+\d{{1,2}}\b(?!\d)", re.I)
-QUANTITY = re.compile(rf"(?:(?<![\w-])\$?\b\d[\d,.]*\b(?!\s*(?:{lexicon.MONTHS})\b)|\b(?:{lexicon.NUMBER_WORDS})\b)",
-                      re.I)
-TOKEN = re.compile(r"[^\W\d_][\w'’-]*")
-NAME_RUN = re.compile(r"(?:[A-Z][\w'’-]*\s+){0,3}[A-Z][\w'’-]*")  # "Mikhail Gorbachev", "Sun Yat-sen"
 CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f-\x9f\u200b-\u200f\u2028-\u202e\ufeff]")
 QUESTION_START = re.compile(rf"\W*({'|'.join(sorted(lexicon.QUESTION_WORDS))})\b", re.I)
 PERSONAL = re.compile(rf"\b({lexicon.PERSONAL_PRONOUNS})\b", re.I)
 DEMONSTRATIVE = re.compile(rf"\b({lexicon.DEMONSTRATIVES})\b", re.I)
 CONTINUATION = re.compile(rf"^\s*({lexicon.CONTINUATIONS})\b", re.I)
-
-
-@dataclass(frozen=True)
-class Query:
-    text: str  # the question as asked, whitespace and control characters cleaned
-    context: str  # the earlier turns a follow-up leans on, "" for a self-contained question
-    search: str  # what retrieval searches for and embeds
-    kind: str  # "count" | "year" | "date" | "when" | "who" | "where" | "why" | "how" | "summary" | "other"
-    years: frozenset[str]  # "1929", "1960s": tokens the evidence must share
-    names: tuple[str, ...]  # capitalised words of the question (and its context), lower-cased
-    terms: tuple[str, ...]  # stemmed content words of the question itself
-    context_terms: tuple[str, ...] = ()  # of the turns it leans on: half weight
-    english: bool = True
-    vector: np.ndarray | None = field(default=None, compare=False, repr=False)  # embedding of `search`
-    word_vectors: dict[str, np.ndarray] = field(default_factory=dict, compare=False, repr=False)  # of `content_words`
-
-    @property
-    def content_words(self) -> tuple[str, ...]:
-        """The question's own content words, lower-cased and unstemmed: what soft matching compares."""
-        return tuple(dict.fromkeys(w for w in words(self.text) if w not in STOPWORDS and not w.isdigit()))
-
-    @property
-    def numbers(self) -> set[str]:
-        return {m.group().lower().strip("$.,") for m in QUANTITY.finditer(self.text)}
 
 
 def clean_question(question: object, max_chars: int = MAX_QUESTION_CHARS) -> str:
@@ -108,7 +71,7 @@ def analyse(question: object, history: list[str] | None = None) -> Query:
     own_years = years_in(text)
     years = own_years or years_in(context)
     names = question_names(context) + question_names(text) if context else question_names(text)
-    return Query(text, context, search_text(text, context), answer_kind(text), frozenset(years),
+    return Query(text, context, search_text(text, context), QuestionKind(answer_kind(text)), frozenset(years),
                  tuple(dict.fromkeys(names)), tuple(terms(text)), tuple(terms(context)), is_english(text))
 
 

@@ -8,7 +8,8 @@ import re
 from enum import Enum
 from typing import Callable
 
-from rag.answering.query import NAME_RUN, Query
+from rag.text.patterns import NAME_RUN
+from rag.types import Query
 
 
 class Rule(str, Enum):

@@ -17,14 +17,13 @@ from typing import Callable
 
 import numpy as np
 
-from rag.answer import Passage
-from rag.answering import lexicon
-from rag.answering.query import (QUANTITY, Query, document_names, has_date, has_day, has_new_name, quantities,
-                                 years_covered, years_in)
+from rag.answering.query import document_names, has_date, has_day, has_new_name, quantities, years_covered, years_in
 from rag.answering.rules import ALL_RULES, Rule
 from rag.answering.verifier import Verifier, pair_text
-from rag.ingest.document import Sentence
-from rag.terms import STOPWORDS, stem, terms, words
+from rag.text import lexicon
+from rag.text.patterns import QUANTITY
+from rag.text.terms import STOPWORDS, stem, terms, words
+from rag.types import Candidate, Passage, Query, Sentence
 
 MIN_SENTENCE_WORDS = 4  # scrape fragments such as "In 1921," or a bare title are not answers
 TYPED_KINDS = ("count", "year", "date", "when", "who", "where")
@@ -77,15 +76,6 @@ class RankWeights:
         return (self.dense * meaning + self.cover * f["cover"] + self.soft_cover * f["soft_cover"]
                 + self.rank * f["rank"] + self.kind * f["kind_ok"]
                 + self.year * year_in_sentence - self.unfinished * f["unfinished"])
-
-
-@dataclass
-class Candidate:
-    passage: Passage
-    sentence: Sentence
-    signals: dict[str, float]
-    score: float = 0.0  # the ranking score
-    eligible: bool = True  # holds the kind of answer a typed question needs, its year, the birth or death asked
 
 
 @dataclass

@@ -17,8 +17,8 @@ from difflib import SequenceMatcher
 from pathlib import Path
 
 from rag.errors import RagError
-from rag.store.build import build_index
-from rag.store.progress import TerminalProgress
+from rag.index.build import build_index
+from rag.index.progress import TerminalProgress
 
 _MARK = re.compile(r"\[(?:\d+|[a-z]|citation needed|clarification needed)\](?::\s*\d+)?", re.I)
 KS = (1, 3, 5)

@@ -29,16 +29,16 @@ from pathlib import Path
 
 import numpy as np
 
-from rag.answer import Passage
 from rag.answering.evidence import Evidence
 from rag.answering.extractive import ExtractiveAnswerer
 from rag.answering.model import DECISION_FEATURES, FEATURES, AnswerabilityModel, decision_row
 from rag.answering.query import question_names, years_in
+from rag.embedding.embedders import create_embedder
 from rag.evaluation import evaluate
 from rag.pipeline import Pipeline
 from rag.settings import DEFAULT_SOURCE
-from rag.store.embedders import create_embedder
-from rag.terms import words
+from rag.text.terms import words
+from rag.types import Passage
 
 K = 5
 

@@ -16,9 +16,9 @@ from pathlib import Path
 
 from rag.answering.model import AnswerabilityModel
 from rag.answering.rules import ALL_RULES, Rule
+from rag.embedding.embedders import create_embedder
 from rag.evaluation import evaluate, fit, train
 from rag.pipeline import Pipeline
-from rag.store.embedders import create_embedder
 
 KEYS = ("answer_acc", "false_refusal", "refusal_unanswerable")
 

@@ -30,10 +30,10 @@ from pathlib import Path
 import numpy as np
 
 from rag.answering.model import DECISION_FEATURES, FEATURES, MODEL_FILE, VERIFIER_FEATURES, AnswerabilityModel
+from rag.embedding.embedders import create_embedder
 from rag.evaluation import evaluate, fit
 from rag.pipeline import Pipeline
 from rag.settings import DEFAULT_SOURCE
-from rag.store.embedders import create_embedder
 
 TRAIN, VALIDATION, TEST = evaluate.TRAIN, evaluate.VALIDATION, evaluate.TEST
 CARD_FILE = MODEL_FILE.with_name("answerability.card.json")

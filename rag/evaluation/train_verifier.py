@@ -30,10 +30,10 @@ from pathlib import Path
 import numpy as np
 
 from rag.answering.verifier import MODEL_FOLDER, Verifier, pair_text
+from rag.embedding.embedders import create_embedder
 from rag.evaluation import evaluate, fit
 from rag.evaluation.train import TRAIN, VALIDATION, discover, file_hash
 from rag.pipeline import Pipeline
-from rag.store.embedders import create_embedder
 
 INT8_TOLERANCE = 0.01  # of validation pair AUC: int8 is shipped when it loses no more than this
 MAX_LENGTH = 128

@@ -5,7 +5,8 @@ import hashlib
 from dataclasses import asdict, dataclass, field
 from typing import Callable
 
-from rag.ingest.document import Section, Sentence
+from rag.ingest.document import Section
+from rag.types import Sentence
 
 
 @dataclass(frozen=True)

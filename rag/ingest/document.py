@@ -11,6 +11,7 @@ import re
 from dataclasses import dataclass
 
 from rag.ingest.lines import line_units
+from rag.types import Sentence
 
 # Back matter: sections under these headings are left out when they close the document (and reported);
 # the same heading in the middle of a text ("## Notes" in a guide) is indexed like any other.
@@ -48,13 +49,6 @@ ABBREVIATIONS = {
 }
 LIST_NUMBER = re.compile(r"\s*\d{1,3}[.)]")  # "2. Press the button": a step's number, not a sentence
 SENTENCE_END = re.compile(r"[.!?]+[\"'”’»)\]]*(?=\s+[\"'“‘«(\[]?[A-Z0-9])")
-
-
-@dataclass(frozen=True)
-class Sentence:
-    start: int  # raw offsets: raw[start:end] is the text it came from
-    end: int
-    text: str  # cleaned
 
 
 @dataclass

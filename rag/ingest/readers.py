@@ -1,6 +1,7 @@
 """Readers by file suffix: a file's bytes -> the text that is indexed. All offsets of chunks and sentences
 refer to that text; for formats whose text is extracted (PDF, HTML) the build stores it in the index
-folder, so highlights and `start`/`end` stay exact. Register another format with `register_reader`."""
+folder, so highlights and `start`/`end` stay exact. Another format registers with `register_reader`, or from
+a plugin through the "rag.readers" entry points (`rag.registry`)."""
 from __future__ import annotations
 
 import io
@@ -13,6 +14,7 @@ from rag.errors import SourceError
 from rag.ingest.isolation import ReadLimits, Refused, isolated
 from rag.ingest.lines import table_lines
 from rag.ingest.pdf import pdf_text
+from rag.registry import Registry
 
 
 @dataclass(frozen=True)
@@ -30,23 +32,22 @@ class Extracted:
 
 
 Reader = Callable[[bytes, Path], Extracted]
-READERS: dict[str, Reader] = {}
+READERS: Registry[Reader] = Registry("file type", "rag.readers", SourceError)  # by suffix: ".pdf"
 
 
 def register_reader(suffixes: tuple[str, ...], reader: Reader) -> None:
     for suffix in suffixes:
-        READERS[suffix.lower()] = reader
+        READERS.register(suffix.lower(), reader)
 
 
 def suffixes() -> list[str]:
-    return sorted(READERS)
+    return sorted(READERS.names())
 
 
 def read(data: bytes, path: Path) -> Extracted:
-    reader = READERS.get(path.suffix.lower())
-    if reader is None:
+    if path.suffix.lower() not in READERS:
         raise SourceError(f"Source {path} is not a file type this reads ({', '.join(suffixes())}).")
-    extracted = reader(data, path)
+    extracted = READERS.get(path.suffix.lower())(data, path)
     if not extracted.text.strip():
         raise SourceError(f"Source {path} is empty.")
     return extracted

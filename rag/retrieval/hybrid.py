@@ -6,11 +6,11 @@ from enum import Enum
 
 import numpy as np
 
-from rag.answer import Passage
 from rag.errors import QuestionError
+from rag.index import vectors
+from rag.index.folder import Index
 from rag.retrieval.passages import distinct_top, to_passage
-from rag.store import vectors
-from rag.store.index import Index
+from rag.types import Passage
 
 RRF_K = 60  # the constant from Cormack et al. (2009); damps the weight of the very top ranks
 DEPTH = 50  # candidates taken from each retriever before fusion

@@ -5,9 +5,8 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from rag.answer import Passage
 from rag.ingest.chunking import Chunk
-from rag.ingest.document import Sentence
+from rag.types import Passage, Sentence
 
 
 def _overlaps(a: Chunk, b: Chunk) -> bool:

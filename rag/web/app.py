@@ -12,9 +12,9 @@ from pathlib import Path
 
 import gradio as gr
 
-from rag.answer import Answer
 from rag.errors import RagError
 from rag.ingest import readers
+from rag.types import Answer
 from rag.web import render
 from rag.web.conversation import Conversation, Conversations
 from rag.web.service import MAX_UPLOAD_BYTES, ChatService, example_questions, heading_of

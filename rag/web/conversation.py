@@ -6,7 +6,7 @@ import threading
 from collections import OrderedDict
 from dataclasses import dataclass
 
-from rag.answer import Answer
+from rag.types import Answer
 from rag.web import render
 
 

@@ -30,7 +30,7 @@ from fastapi import FastAPI, Request
 from fastapi.responses import HTMLResponse
 from starlette.routing import Mount
 
-from rag.answering import registry
+from rag.answering import answerers
 from rag.errors import RagError
 from rag.settings import Settings
 from rag.web.access import LoginThrottle, SignInGate
@@ -284,7 +284,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--insecure", action="store_true", help="allow a non-loopback host without --auth")
     parser.add_argument("--index", type=Path)
     parser.add_argument("--source", type=Path)
-    parser.add_argument("--answerer", choices=registry.names(), help="the default answerer")
+    parser.add_argument("--answerer", choices=answerers.names(), help="the default answerer")
     parser.add_argument("--base-url", help="an OpenAI-compatible endpoint (or RAG_OPENAI_BASE_URL)")
     parser.add_argument("--model", help="openai: model name; local: folder, .gguf file or gemma3-270m")
     parser.add_argument("--forwarded-allow-ips", default=os.environ.get("RAG_FORWARDED_ALLOW_IPS"),

@@ -12,12 +12,12 @@ import time
 from pathlib import Path
 
 from rag.errors import QuestionError, RagError
+from rag.index.build import skipped_note, unreadable_note
+from rag.index.progress import BuildProgress
 from rag.ingest import readers
 from rag.pipeline import Pipeline, check_k
 from rag.service import RagService, RebuildBusy, SourceWatcher
 from rag.settings import ROOT, Settings
-from rag.store.build import skipped_note, unreadable_note
-from rag.store.progress import BuildProgress
 from rag.web import render, uploads
 from rag.web.uploads import MAX_UPLOAD_BYTES
 

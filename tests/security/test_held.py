@@ -4,14 +4,14 @@ from __future__ import annotations
 
 import base64
 
+import bombs
 import httpx
 import pytest
+from test_api import AUTH, guarded, raw_request  # noqa: F401 (the fixture: a server with auth and a token)
 
-import bombs
 from rag.errors import SourceError
 from rag.ingest import readers
 from rag.web.service import safe_name
-from test_api import AUTH, guarded, raw_request  # noqa: F401 (the fixture: a server with auth and a token)
 
 MALFORMED_AUTHORIZATION = [
     "Basic", "Basic ", "Basic =", "Basic " + base64.b64encode(b"ann").decode(),

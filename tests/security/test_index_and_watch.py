@@ -10,11 +10,11 @@ import numpy as np
 import pytest
 
 from rag.errors import IndexCorrupt
+from rag.index.build import build_index
+from rag.index.folder import load_index
 from rag.ingest import source as sources
 from rag.service import RagService, SourceWatcher
 from rag.settings import Settings
-from rag.store.build import build_index
-from rag.store.index import load_index
 from rag.web.service import ChatService
 
 

@@ -7,10 +7,9 @@ import socket
 
 import httpx
 import pytest
-
-from rag.web import access, limits, server
 from test_api import AUTH, guarded, served, throttled  # noqa: F401 (fixtures: the same servers as the API tests)
 
+from rag.web import access, limits, server
 
 
 @pytest.mark.slow

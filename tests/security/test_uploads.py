@@ -6,17 +6,17 @@ import json
 import os
 from pathlib import Path
 
+import bombs
 import httpx
 import pytest
+from test_app import Served, project_copy
 
-import bombs
 from rag.errors import SourceError
 from rag.ingest import readers
 from rag.ingest.pdf import pdf_text
 from rag.settings import Settings
 from rag.web import uploads
 from rag.web.service import ChatService
-from test_app import Served, project_copy
 
 SECRET = "The vault code of the Zembla lighthouse is 7319."
 
@@ -213,7 +213,6 @@ def test_an_upload_survives_a_real_kill_9_of_the_server(tmp_path):
     import time
 
     from gradio_client import Client, handle_file
-
     from test_app import free_port
 
     note = tmp_path / "ferry.txt"

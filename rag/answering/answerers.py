@@ -1,29 +1,26 @@
-"""Answerers by name. Built-ins register here the same way a plugin or a test's scripted answerer would;
-the CLI's choices, the app's dropdown and the settings all read this one table."""
+"""Answerers by name (a `rag.registry.Registry`: plugins add theirs through the "rag.answerers" entry
+points). Built-ins register here the same way a plugin or a test's scripted answerer would; the CLI's
+choices, the app's dropdown and the settings all read this one table."""
 from __future__ import annotations
 
 from typing import Callable
 
-from rag.answer import Answerer
 from rag.errors import AnswererError
+from rag.registry import Registry
+from rag.types import Answerer
 
 # name -> factory(settings) -> the answerer, or None when it is not configured
 Factory = Callable[[object], "Answerer | None"]
-ANSWERERS: dict[str, Factory] = {}
-
-
-def register(name: str, factory: Factory) -> None:
-    ANSWERERS[name] = factory
+ANSWERERS: Registry[Factory] = Registry("answerer", "rag.answerers", AnswererError)
 
 
 def names() -> list[str]:
-    return list(ANSWERERS)
+    return ANSWERERS.names()
 
 
 def configured(settings) -> dict[str, Answerer]:
     """Every answerer the settings configure (the extractive one always), checking the chosen one exists."""
-    if settings.answerer not in ANSWERERS:
-        raise AnswererError(f"Unknown answerer {settings.answerer!r}: choose from {', '.join(ANSWERERS)}.")
+    ANSWERERS.get(settings.answerer)
     out = {}
     for name, factory in ANSWERERS.items():
         answerer = factory(settings)
@@ -58,6 +55,6 @@ def _local(settings) -> Answerer | None:
     return LocalAnswerer(settings.local_model, timeout=max(settings.llm_timeout, 120.0))
 
 
-register("extractive", _extractive)
-register("openai", _openai)
-register("local", _local)
+ANSWERERS.register("extractive", _extractive)
+ANSWERERS.register("openai", _openai)
+ANSWERERS.register("local", _local)

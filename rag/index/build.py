@@ -1,6 +1,6 @@
-"""Building the index folder (`rag.store.index` describes it): read the source, split it, embed only the
+"""Building the index folder (`rag.index.folder` describes it): read the source, split it, embed only the
 texts whose vectors the previous build does not already hold, and swap the new folder in under the
-build lock (`rag.store.lock`)."""
+build lock (`rag.index.lock`)."""
 from __future__ import annotations
 
 import hashlib
@@ -16,17 +16,17 @@ from pathlib import Path
 
 import numpy as np
 
+from rag.embedding.embedder import Embedder
 from rag.errors import RagError, SourceError
+from rag.index import vectors
+from rag.index.folder import FORMAT_VERSION, folder_checksums, load_index
+from rag.index.keywords import KeywordIndex
+from rag.index.lock import build_lock, swap_in, temp_folder
+from rag.index.progress import BuildProgress, Progress, Stage, ignore
 from rag.ingest.chunking import Chunk, ChunkSettings, chunk_sections
 from rag.ingest.document import parse
 from rag.ingest.source import read_source
-from rag.store import vectors
-from rag.store.embedder import Embedder
-from rag.store.index import FORMAT_VERSION, folder_checksums, load_index
-from rag.store.keywords import KeywordIndex
-from rag.store.lock import build_lock, swap_in, temp_folder
-from rag.store.progress import BuildProgress, Progress, Stage, ignore
-from rag.terms import STOPWORDS, words
+from rag.text.terms import STOPWORDS, words
 
 EMBED_BATCH = 256
 
@@ -107,7 +107,7 @@ def build_index(source: Path, index_dir: Path, embedder: Embedder, settings: Chu
                 exact_limit: int = vectors.EXACT_LIMIT, progress: Progress = ignore,
                 bulk: BulkEmbedding = BulkEmbedding()) -> BuildReport:
     """Chunk and embed `source` into `index_dir`, reusing every vector whose text is unchanged;
-    `progress` hears how far it has got (rag.store.progress)."""
+    `progress` hears how far it has got (rag.index.progress)."""
     began = time.perf_counter()
     index_dir = Path(index_dir)
     with build_lock(index_dir):

@@ -24,10 +24,10 @@ from pathlib import Path
 import numpy as np
 
 from rag.errors import IndexCorrupt, IndexMissing
+from rag.index import vectors
+from rag.index.keywords import KeywordIndex
+from rag.index.lock import recover
 from rag.ingest.chunking import Chunk
-from rag.store import vectors
-from rag.store.keywords import KeywordIndex
-from rag.store.lock import recover
 
 FORMAT_VERSION = 3  # 2: words.json + word_vectors.npy; 3: a checksum of every file in the manifest
 

@@ -1,22 +1,79 @@
-"""What an answer is: the passages shown, the text, its citations, and their validation.
+"""The values the stages hand each other, in one place and immutable: a stage returns new values and never
+changes what it was given (`dataclasses.replace`).
 
-Every answerer (extractive here, generative ones elsewhere) returns a `Reply`;
-`finalize` turns it into an `Answer` whose `[n]` markers are parsed and checked
-against the passages shown, never trusted.
+    Sentence -> Passage (retrieval) -> Query + Candidate (the answer decision) -> Reply (an answerer)
+    -> Answer (validated citations)
 """
 from __future__ import annotations
 
-import re
 from dataclasses import dataclass, field
+from enum import StrEnum
 from typing import Iterator, Protocol
 
-from rag.ingest.document import Sentence
+import numpy as np
 
-MARKER = re.compile(r"\[(\d{1,3})\]")
+from rag.errors import QuestionError
+from rag.text.patterns import QUANTITY
+from rag.text.terms import STOPWORDS, words
 
 
-@dataclass
+@dataclass(frozen=True)
+class Sentence:
+    start: int  # raw offsets: raw[start:end] is the text it came from
+    end: int
+    text: str  # cleaned
+
+
+class QuestionKind(StrEnum):
+    """What the answer must hold (rag.answering.query.answer_kind): a quantity, a year, a day, some time,
+    a name, a cause, a mechanism, several points, or anything else."""
+    COUNT = "count"
+    YEAR = "year"
+    DATE = "date"
+    WHEN = "when"
+    WHO = "who"
+    WHERE = "where"
+    WHY = "why"
+    HOW = "how"
+    SUMMARY = "summary"
+    OTHER = "other"
+
+    @classmethod
+    def parse(cls, value: str) -> QuestionKind:
+        try:
+            return cls(value)
+        except ValueError:
+            raise QuestionError(f"Unknown question kind {value!r}: choose from {', '.join(k.value for k in cls)}.") from None
+
+
+@dataclass(frozen=True)
+class Query:
+    text: str  # the question as asked, whitespace and control characters cleaned
+    context: str  # the earlier turns a follow-up leans on, "" for a self-contained question
+    search: str  # what retrieval searches for and embeds
+    kind: QuestionKind
+    years: frozenset[str]  # "1929", "1960s": tokens the evidence must share
+    names: tuple[str, ...]  # capitalised words of the question (and its context), lower-cased
+    terms: tuple[str, ...]  # stemmed content words of the question itself
+    context_terms: tuple[str, ...] = ()  # of the turns it leans on: half weight
+    english: bool = True
+    vector: np.ndarray | None = field(default=None, compare=False, repr=False)  # embedding of `search`
+    word_vectors: dict[str, np.ndarray] = field(default_factory=dict, compare=False, repr=False)  # of `content_words`
+
+    @property
+    def content_words(self) -> tuple[str, ...]:
+        """The question's own content words, lower-cased and unstemmed: what soft matching compares."""
+        return tuple(dict.fromkeys(w for w in words(self.text) if w not in STOPWORDS and not w.isdigit()))
+
+    @property
+    def numbers(self) -> set[str]:
+        return {m.group().lower().strip("$.,") for m in QUANTITY.finditer(self.text)}
+
+
+@dataclass(frozen=True)
 class Passage:
+    """A numbered passage shown with an answer, with where it came from. Stages that renumber or mark
+    the quoted sentences return new Passages (`dataclasses.replace`), never change one in place."""
     n: int  # 1-based position in the list shown with the answer
     chunk_id: str
     source: str
@@ -48,7 +105,17 @@ class Passage:
                 "chunk_ids": self.chunk_ids, "quoted_pages": self.quoted_pages()}
 
 
-@dataclass
+@dataclass(frozen=True, eq=False)
+class Candidate:
+    """One sentence of a shown passage, with the signals the answer decision reads."""
+    passage: Passage
+    sentence: Sentence
+    signals: dict[str, float]
+    score: float = 0.0  # the ranking score
+    eligible: bool = True  # holds the kind of answer a typed question needs, its year, the birth or death asked
+
+
+@dataclass(frozen=True)
 class Reply:
     """An answerer's output before validation."""
     text: str
@@ -59,7 +126,7 @@ class Reply:
     fallback: bool = False  # the answerer could not answer usefully: the pipeline answers extractively
 
 
-@dataclass
+@dataclass(frozen=True)
 class Answer:
     question: str
     answer: str
@@ -93,56 +160,3 @@ class Answerer(Protocol):
     def stream(self, query, passages: list[Passage], evidence) -> Iterator[str | Reply]:
         """Text pieces as they come, then the final Reply."""
         ...
-
-
-ENGLISH_ONLY = ("Questions are answered in English only (the embedding model reads English): please ask in "
-                "English. The closest passages are shown for you to check.")
-
-
-def refusal(title: str = "", reason: str | None = None) -> Reply:
-    """What every refusal says: the document does not answer, and why when a reason stands out."""
-    if reason == "not English":
-        return Reply(ENGLISH_ONLY, refused=True)
-    subject = f"The document ({title})" if title else "The document"
-    text = f"{subject} does not say" + (f": {reason}." if reason else ".")
-    return Reply(text + " The closest passages are shown for you to check.", refused=True)
-
-
-def reply_of(stream: Iterator[str | Reply]) -> Reply:
-    """The final Reply of an answerer's stream."""
-    result = None
-    for item in stream:
-        if isinstance(item, Reply):
-            result = item
-    assert result is not None, "an answerer's stream must end with a Reply"
-    return result
-
-
-def strip_invalid_markers(text: str, valid: set[int]) -> str:
-    """Drop markers that point at no shown passage (a model may invent [9])."""
-    out = MARKER.sub(lambda m: m.group() if int(m.group(1)) in valid else "", text)
-    return re.sub(r"[ \t]+([.,;:!?])", r"\1", re.sub(r"[ \t]{2,}", " ", out)).strip()
-
-
-def cited(text: str, valid: set[int]) -> list[int]:
-    """The passage numbers the text cites, in order of first use."""
-    seen: list[int] = []
-    for m in MARKER.finditer(text):
-        n = int(m.group(1))
-        if n in valid and n not in seen:
-            seen.append(n)
-    return seen
-
-
-def finalize(question: str, reply: Reply, passages: list[Passage]) -> Answer:
-    valid = {p.n for p in passages}
-    text = strip_invalid_markers(reply.text, valid)
-    by_n = {p.n: p for p in passages}
-    for p in passages:
-        p.used_sentences = []
-    for n, sentence in reply.quoted:
-        if n in by_n and [sentence.start, sentence.end] not in by_n[n].used_sentences:
-            by_n[n].used_sentences.append([sentence.start, sentence.end])
-    citations = [] if reply.refused else cited(text, valid)
-    return Answer(question, text, reply.refused, citations, passages, answerer=reply.answerer,
-                  notice=reply.notice)

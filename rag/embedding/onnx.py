@@ -19,8 +19,8 @@ from pathlib import Path
 
 import numpy as np
 
+from rag.embedding.embedder import MODEL_DIM, MODEL_NAME, MiniLMEmbedder
 from rag.errors import RagError
-from rag.store.embedder import MODEL_DIM, MODEL_NAME, MiniLMEmbedder
 
 PROBES = (
     "When did Gorbachev visit Beijing?",
@@ -152,7 +152,7 @@ class OnnxMiniLM:
                 "probe_min_cosine": round(p["probe_min_cosine"], 4)}
 
     def bulk(self) -> OnnxMiniLM | None:
-        """The int8 model, for the long texts of a large build (rag.store.build.BulkEmbedding); None when
+        """The int8 model, for the long texts of a large build (rag.index.build.BulkEmbedding); None when
         this one is int8 already."""
         if self.precision == "int8":
             return None

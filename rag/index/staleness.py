@@ -5,10 +5,10 @@ from dataclasses import dataclass
 from enum import Enum
 from pathlib import Path
 
+from rag.embedding.embedder import Embedder
 from rag.errors import RagError
 from rag.ingest.chunking import ChunkSettings
 from rag.ingest.source import source_hashes
-from rag.store.embedder import Embedder
 
 
 class Staleness(str, Enum):

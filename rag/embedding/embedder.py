@@ -1,6 +1,6 @@
 """What an embedder is (texts -> L2-normalised float32 rows), and the sentence-transformers original of
 all-MiniLM-L6-v2 that the served ONNX copy is checked against. The table of embedders by name is
-`rag.store.embedders`."""
+`rag.embedding.embedders`."""
 from __future__ import annotations
 
 import os

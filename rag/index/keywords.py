@@ -9,7 +9,7 @@ import numpy as np
 from bm25s.tokenization import Tokenized
 
 from rag.errors import IndexCorrupt
-from rag.terms import terms
+from rag.text.terms import terms
 
 logging.getLogger("bm25s").setLevel(logging.ERROR)
 

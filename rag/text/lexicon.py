@@ -1,7 +1,7 @@
 """Every word list the answering stage uses, in one place, each with why it exists.
 
 The lists describe English questions and encyclopedia-style prose in general; none names anything of
-one document. Stop words for indexing live with the tokenizer (`rag.terms.STOPWORDS`).
+one document. Stop words for indexing live with the tokenizer (`rag.text.terms.STOPWORDS`).
 """
 from __future__ import annotations
 
@@ -36,7 +36,7 @@ DEMONSTRATIVES = r"it|its|this|that|these|those|there|then|the same"
 CONTINUATIONS = r"and|but|also|so|what about|how about|and what|then"
 
 # Opposites a near-miss question swaps in: the text gives one, the question asks for the other.
-# Stems (rag.terms.stem) on both sides; each pair is listed once and read both ways.
+# Stems (rag.text.terms.stem) on both sides; each pair is listed once and read both ways.
 OPPOSITES = (
     ("highest", "lowest"), ("largest", "smallest"), ("most", "least"), ("first", "last"),
     ("open", "close"), ("start", "end"), ("begin", "end"), ("increas", "decreas"), ("rise", "fall"),

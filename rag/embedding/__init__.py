@@ -1,0 +1,1 @@
+"""Embedding texts: the model behind every vector, chosen by name."""
