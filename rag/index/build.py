@@ -35,7 +35,7 @@ EMBED_BATCH = 256
 class BulkEmbedding:
     """A large build embeds its long texts (the chunks, about 130 tokens each against 30 for a sentence)
     with the int8 model, about 2.4 times faster for them; sentences, words and every question stay fp32.
-    A 1 MB text: 137.4 s all fp32, 105.7 s so (bench/build_1mb.py). Measured on the 7 validation documents
+    A 1 MB text: 110.6 s all fp32, 80.5 s so (bench/build_1mb.py, 2026-12-02). Measured on the 7 validation documents
     with every text over 200 characters in int8 (min_texts 0): mean recall@1 0.804 -> 0.800, answer
     accuracy 0.782 -> 0.786, false refusals 0.079 -> 0.075, refusals of unanswerable questions 0.306 ->
     0.295 (one document moved by 2 of its 13). A build of fewer texts than `min_texts` (every evaluation
