@@ -6,6 +6,7 @@ import pytest
 from rag.answering.language import is_english
 from rag.answering.query import analyse, answer_kind, has_date, quantities, question_names, search_text
 from rag.errors import QuestionError
+from rag.types import QuestionKind
 
 
 @pytest.mark.parametrize("question, kind", [
@@ -94,3 +95,17 @@ def test_search_text_folds_case_and_punctuation():
 def test_unusable_questions_raise_a_question_error(question, message):
     with pytest.raises(QuestionError, match=message):
         analyse(question)
+
+
+@pytest.mark.parametrize("value, kind", [("why", QuestionKind.WHY), ("count", QuestionKind.COUNT)])
+def test_a_question_kind_parses_from_its_value(value, kind):
+    assert QuestionKind.parse(value) is kind
+
+
+def test_an_unknown_question_kind_lists_the_valid_ones():
+    with pytest.raises(QuestionError, match="Unknown question kind 'sometimes': choose from count, year, date"):
+        QuestionKind.parse("sometimes")
+
+
+def test_the_analysed_kind_is_the_enum():
+    assert analyse("Why did the ferry stop sailing?").kind is QuestionKind.WHY
