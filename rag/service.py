@@ -14,7 +14,7 @@ from pathlib import Path
 from rag.errors import IndexCorrupt, IndexMissing, RagError, SourceError
 from rag.index.build import BuildReport, build_index, skipped_note
 from rag.index.folder import load_index, read_manifest
-from rag.index.progress import Progress, TerminalProgress, ignore
+from rag.index.progress import BuildProgress, Progress, TerminalProgress, ignore
 from rag.index.staleness import Staleness, StaleReason, stale_reasons
 from rag.ingest import readers
 from rag.pipeline import Pipeline
@@ -61,7 +61,10 @@ class RagService:
         self.settings = settings
         self.pipeline = pipeline
         self.embedder = embedder
-        self._rebuilding = threading.Lock()
+        self._state = threading.Lock()  # guards the two flags below
+        self._running = False  # a rebuild runs in this process
+        self._again = False  # another was asked for meanwhile: it runs right after
+        self.progress: BuildProgress | None = None  # how far the running rebuild has got
         self.last_build: BuildReport | None = None
 
     @classmethod
@@ -139,22 +142,54 @@ class RagService:
             source, reasons = None, [StaleReason(Staleness.SOURCE_UNREADABLE, str(exc).rstrip("."))]
         return Status(manifest, source, reasons)
 
-    def rebuild(self, force: bool = False, progress: Progress = ignore) -> BuildReport:
+    def rebuild(self, force: bool = False, progress: Progress = ignore, queue: bool = False) -> BuildReport | None:
         """Build from the recorded (or given) source and swap it in; questions keep being answered from
-        the old index meanwhile. Raises RebuildBusy when a rebuild is running, RagError when it fails."""
-        if not self._rebuilding.acquire(blocking=False):
-            raise RebuildBusy("A rebuild is already running; this request started no second one.")
+        the old index meanwhile. While a rebuild runs, another raises RebuildBusy, or with `queue` is
+        done right after it (so an upload is never left out) and this call returns None at once. Raises
+        RagError when the build fails and no queued rebuild follows."""
+        with self._state:
+            if self._running:
+                if not queue:
+                    raise RebuildBusy("A rebuild is already running; this request started no second one.")
+                self._again = True
+                return None
+            self._running = True
+        while True:
+            failure, report = None, None
+            try:
+                report = self._build_and_swap(force, progress)
+            except RagError as exc:
+                failure = exc
+            except BaseException:
+                with self._state:
+                    self._running, self._again = False, False
+                raise
+            with self._state:  # decided and released at once, so no request falls between the two
+                again, self._again = self._again, False
+                done = not again or self.status().fresh  # fresh: nothing changed since this build read it
+                if done:
+                    self._running = False
+            if done:
+                if failure is not None:
+                    raise failure
+                return report
+
+    def _build_and_swap(self, force: bool, progress: Progress) -> BuildReport:
+        def heard(step: BuildProgress) -> None:
+            self.progress = step
+            progress(step)
+
         try:
             source = self.source
             report = build_index(source, self.settings.index_dir, self.embedder, self.settings.chunking,
-                                 force=force, progress=progress)
+                                 force=force, progress=heard)
             self.pipeline.swap(load_index(self.settings.index_dir))
             if self.settings.recorded_source() == Path(source).resolve():
                 self.settings.forget_record()
             self.last_build = report
             return report
         finally:
-            self._rebuilding.release()
+            self.progress = None
 
 
 # Events that can change what a file holds. Opening or closing a file unwritten is not one: the

@@ -78,3 +78,32 @@ def test_while_a_rebuild_runs_the_status_bar_shows_its_progress_not_a_stale_warn
     done = plain(render.status_html(service.status()))
     assert "Rebuilt:" in done and "Embedding" not in done
 
+
+
+def test_a_rebuild_asked_for_while_one_runs_follows_it_and_reads_the_newer_source(tmp_path, small_source,
+                                                                                  fake_embedder):
+    service = ChatService(Settings(index_dir=tmp_path / "index", source_or_none=small_source), embedder=fake_embedder,
+                          answerers={})
+    text = small_source.read_text(encoding="utf-8")
+    small_source.write_text(text.replace("Most tea", "A new quay opened in 1990. Most tea"), encoding="utf-8")
+    embedding, release = threading.Event(), threading.Event()
+    slow = service.embedder.embed
+
+    def held(texts):
+        embedding.set()
+        release.wait(10)
+        return slow(texts)
+
+    service.embedder.embed = held
+    first = threading.Thread(target=service.rebuild)
+    first.start()
+    try:
+        assert embedding.wait(10)
+        # the first build has read the source; a later edit must not be left out
+        small_source.write_text(text.replace("Most tea", "A lighthouse was lit in 1994. Most tea"), encoding="utf-8")
+        assert service.rebuild() == "A rebuild is running; the index will be updated again right after it."
+    finally:
+        release.set()
+        first.join(20)
+    assert not first.is_alive() and service.service.status().fresh
+    assert "lighthouse" in " ".join(c.text for c in service.pipeline.index.chunks)

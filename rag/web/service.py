@@ -13,10 +13,9 @@ from pathlib import Path
 
 from rag.errors import QuestionError, RagError
 from rag.index.build import skipped_note, unreadable_note
-from rag.index.progress import BuildProgress
 from rag.ingest import readers
 from rag.pipeline import Pipeline, check_k
-from rag.service import RagService, RebuildBusy, SourceWatcher
+from rag.service import RagService, SourceWatcher
 from rag.settings import ROOT, Settings
 from rag.web import render, uploads
 from rag.web.uploads import MAX_UPLOAD_BYTES
@@ -67,10 +66,6 @@ class ChatService:
         self.inbox = uploads.default_inbox()  # where uploads arrive; the server sets Gradio's own
         self._storing = threading.Lock()
         self.chat_ready = True  # False while `python app.py` is still mounting the chat UI
-        self._rebuild_state = threading.Lock()
-        self._rebuilding = False  # a rebuild runs in this process
-        self._again = False  # one was asked for meanwhile
-        self.progress: BuildProgress | None = None  # how far the running rebuild has got
         self.message = ""  # the last rebuild's summary
         self.error = ""  # the last rebuild's error, until the next rebuild
         # A usable index is served at once, even when stale; the rebuild then runs in the background.
@@ -136,7 +131,7 @@ class ChatService:
             note = f"Local model: {local.error}" if local.error else \
                 f"Loading the local model {local.model_ref} (about a minute); answers fall back to extractive until then."
             info["message"] = f"{info['message']} {note}".strip()
-        progress = self.progress
+        progress = self.service.progress
         if progress is not None:  # a rebuild runs: its bar replaces the stale warning and the last summary
             info["progress"] = {"fraction": round(progress.fraction, 3), "text": progress.describe()}
             info["message"] = "Updating the index; answers come from the previous one until it is done."
@@ -147,40 +142,18 @@ class ChatService:
 
     def rebuild(self) -> str:
         """Build from the source and swap it in; answers keep coming from the old index meanwhile. A
-        rebuild asked for while one runs is done right after it (an upload must not be left out)."""
-        with self._rebuild_state:
-            if self._rebuilding:
-                self._again = True
-                return "A rebuild is running; the index will be updated again right after it."
-            self._rebuilding = True
-        while True:
-            try:
-                outcome = self._rebuild_once()
-            except RebuildBusy as exc:  # a rebuild started elsewhere in this process
-                outcome = str(exc)
-            with self._rebuild_state:
-                again, self._again = self._again, False
-                if not again or self.service.status().fresh:  # nothing changed since it read the source
-                    self._rebuilding = False
-                    return outcome
-
-    def _rebuild_once(self) -> str:
-        def heard(progress: BuildProgress) -> None:
-            self.progress = progress
-
+        rebuild asked for while one runs is done right after it (`RagService.rebuild`'s queue)."""
         try:
-            report = self.service.rebuild(progress=heard)
-        except RebuildBusy:
-            raise  # not a failure: `rebuild` says so
+            report = self.service.rebuild(queue=True)
         except RagError as exc:
             self.message, self.error = "", f"Rebuild failed, still serving the previous index: {exc}"
         except Exception as exc:  # never lose the working index to an unexpected error
             log.exception("rebuild failed")
             self.message, self.error = "", f"Rebuild failed ({exc.__class__.__name__}), still serving the previous index."
         else:
+            if report is None:
+                return "A rebuild is running; the index will be updated again right after it."
             self.message, self.error = f"Rebuilt: {report.summary()} (at {time.strftime('%H:%M:%S')})", ""
-        finally:
-            self.progress = None
         return self.error or self.message
 
     # -- documents brought in through the chat
