@@ -23,10 +23,6 @@ from rag.settings import Settings
 log = logging.getLogger("rag.service")
 
 
-class RebuildBusy(RagError):
-    """A rebuild of this index is already running."""
-
-
 @dataclass
 class Status:
     """The index being served and how it compares with its source."""
@@ -142,15 +138,14 @@ class RagService:
             source, reasons = None, [StaleReason(Staleness.SOURCE_UNREADABLE, str(exc).rstrip("."))]
         return Status(manifest, source, reasons)
 
-    def rebuild(self, force: bool = False, progress: Progress = ignore, queue: bool = False) -> BuildReport | None:
+    def rebuild(self, force: bool = False, progress: Progress = ignore) -> BuildReport | None:
         """Build from the recorded (or given) source and swap it in; questions keep being answered from
-        the old index meanwhile. While a rebuild runs, another raises RebuildBusy, or with `queue` is
-        done right after it (so an upload is never left out) and this call returns None at once. Raises
-        RagError when the build fails and no queued rebuild follows."""
+        the old index meanwhile. A rebuild asked for while one runs starts no second build: it is done
+        right after the running one, unless that one already read the newest source (so an upload is
+        never left out), and this call returns None at once. Raises RagError when the build fails and
+        no later request follows it."""
         with self._state:
             if self._running:
-                if not queue:
-                    raise RebuildBusy("A rebuild is already running; this request started no second one.")
                 self._again = True
                 return None
             self._running = True

@@ -142,9 +142,9 @@ class ChatService:
 
     def rebuild(self) -> str:
         """Build from the source and swap it in; answers keep coming from the old index meanwhile. A
-        rebuild asked for while one runs is done right after it (`RagService.rebuild`'s queue)."""
+        rebuild asked for while one runs is done right after it (`RagService.rebuild`)."""
         try:
-            report = self.service.rebuild(queue=True)
+            report = self.service.rebuild()
         except RagError as exc:
             self.message, self.error = "", f"Rebuild failed, still serving the previous index: {exc}"
         except Exception as exc:  # never lose the working index to an unexpected error
