@@ -17,6 +17,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
+from rag.embedding.embedders import create_embedder  # noqa: E402
 from rag.index.build import BulkEmbedding, build_index  # noqa: E402
 from rag.index.progress import TerminalProgress  # noqa: E402
 from rag.settings import Settings  # noqa: E402
@@ -40,7 +41,7 @@ def big_text(size: int = SIZE) -> str:
 
 def main() -> int:
     settings = Settings.from_env()
-    embedder = settings.create_embedder()
+    embedder = create_embedder(settings.embedder)
     embedder.embed(["warm up"])
     if hasattr(embedder, "bulk"):
         embedder.bulk().embed(["warm up"])  # its quantization and loading are not the build's time

@@ -110,10 +110,11 @@ def _parser() -> argparse.ArgumentParser:
 TEST_DOCUMENTS = Path("<test documents>")  # `--suite` without a folder: evaluate.TEST
 
 def cmd_build(args, settings: Settings) -> int:
+    from rag.embedding.embedders import create_embedder  # deferred: see the module docstring
     from rag.index.progress import TerminalProgress  # deferred: see the module docstring
     from rag.service import RagService  # deferred: see the module docstring
 
-    embedder = settings.create_embedder()
+    embedder = create_embedder(settings.embedder)
     if args.if_stale and not args.force:
         reasons = RagService.build_reasons(settings, embedder)
         if not reasons:
@@ -127,9 +128,10 @@ def cmd_build(args, settings: Settings) -> int:
 
 def cmd_info(args, settings: Settings) -> int:
     """What the index was built from and whether it is stale; validates the files but loads no model."""
+    from rag.embedding.embedders import create_embedder  # deferred: see the module docstring
     from rag.service import RagService  # deferred: see the module docstring
 
-    status = RagService.inspect(settings, settings.create_embedder())  # its name and dimension; no model
+    status = RagService.inspect(settings, create_embedder(settings.embedder))  # its name and dimension; no model
     manifest, source, reasons = status.manifest, status.source, status.reasons
     files = manifest["source"]["files"]
     print(f"index:    {settings.index_dir}")
@@ -231,13 +233,14 @@ def cmd_eval(args, settings: Settings) -> int:
 def _eval_suite(args, settings: Settings) -> int:
     import tempfile
 
+    from rag.embedding.embedders import create_embedder  # deferred: see the module docstring
     from rag.evaluation import evaluate  # deferred: see the module docstring
     from rag.pipeline import Pipeline  # deferred: see the module docstring
     from rag.settings import DEFAULT_SOURCE  # deferred: see the module docstring
 
     folders = evaluate.TEST if args.suite == TEST_DOCUMENTS else (args.suite,)
     docs = [doc for folder in folders for doc in evaluate.discover(folder, DEFAULT_SOURCE)]
-    embedder = settings.create_embedder()
+    embedder = create_embedder(settings.embedder)
     rows = {}
     with tempfile.TemporaryDirectory(prefix="rag-eval-") as tmp:
         work = args.work or Path(tmp)

@@ -11,6 +11,8 @@ import threading
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from rag.answering.answerers import configured
+from rag.embedding.embedders import create_embedder
 from rag.errors import IndexCorrupt, IndexMissing, RagError, SourceError
 from rag.index.build import BuildReport, build_index, skipped_note
 from rag.index.folder import load_index, read_manifest
@@ -69,7 +71,7 @@ class RagService:
         """Load the index; with `build_if_needed`, build it first when it is missing or corrupt, and when
         stale unless `build_if_stale` is off (the app serves a stale index and rebuilds it meanwhile).
         A failed build still serves the previous index when one loads."""
-        embedder = embedder or settings.create_embedder()
+        embedder = embedder or create_embedder(settings.embedder)
         built, index = None, None
         if build_if_needed:
             index, reasons = cls._loaded_and_reasons(settings, embedder)
@@ -83,7 +85,7 @@ class RagService:
                 except RagError as exc:
                     log.warning("could not build: %s", exc)
         pipeline = Pipeline(index or load_index(settings.index_dir), embedder,
-                            answerers if answerers is not None else settings.answerers(), settings.answerer)
+                            answerers if answerers is not None else configured(settings), settings.answerer)
         service = cls(settings, pipeline, embedder)
         service.last_build = built
         return service

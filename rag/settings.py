@@ -1,4 +1,5 @@
-"""Where the source and the index live and which models answer: flags, then environment, then defaults.
+"""Where the source and the index live and which models answer, by name: flags, then environment, then
+defaults. Configuration only: the service (`rag.service`) turns the names into an embedder and answerers.
 Nothing here reads the disk or the working directory when imported."""
 from __future__ import annotations
 
@@ -56,17 +57,6 @@ class Settings:
             local_model=(model if chosen == "local" else None) or env("RAG_LOCAL_MODEL"),
             llm_timeout=float(timeout or env("RAG_LLM_TIMEOUT") or 60.0),
         )
-
-    def answerers(self) -> dict:
-        """The answerers these settings configure, by name (rag.answering.answerers)."""
-        from rag.answering import answerers  # deferred: every command reads Settings; models load when asked
-
-        return answerers.configured(self)
-
-    def create_embedder(self):
-        from rag.embedding.embedders import create_embedder  # deferred, as above
-
-        return create_embedder(self.embedder)
 
     @property
     def source_record(self) -> Path:

@@ -49,9 +49,9 @@ def manual_pipeline(tmp_path_factory):
 
 
 def _embedder():
-    from rag.settings import Settings
+    from rag.embedding.embedders import create_embedder
 
-    return Settings().create_embedder()
+    return create_embedder()
 
 
 def test_every_line_that_states_one_fact_is_a_sentence_of_its_own():
