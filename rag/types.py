@@ -46,6 +46,14 @@ class QuestionKind(StrEnum):
             raise QuestionError(f"Unknown question kind {value!r}: choose from {', '.join(k.value for k in cls)}.") from None
 
 
+class Outcome(StrEnum):
+    """What became of a question: answered from the document, refused because the document does not say
+    (the closest passages shown instead), or not read because it is not in English."""
+    ANSWERED = "answered"
+    REFUSED = "refused"
+    NOT_ENGLISH = "not_english"
+
+
 @dataclass(frozen=True)
 class Query:
     text: str  # the question as asked, whitespace and control characters cleaned
@@ -119,18 +127,22 @@ class Candidate:
 class Reply:
     """An answerer's output before validation."""
     text: str
-    refused: bool = False
+    outcome: Outcome = Outcome.ANSWERED
     quoted: list[tuple[int, Sentence]] = field(default_factory=list)  # (passage n, sentence) it quotes
     answerer: str = "extractive"
     notice: str | None = None  # e.g. why a generative answer fell back
     fallback: bool = False  # the answerer could not answer usefully: the pipeline answers extractively
+
+    @property
+    def refused(self) -> bool:
+        return self.outcome is not Outcome.ANSWERED
 
 
 @dataclass(frozen=True)
 class Answer:
     question: str
     answer: str
-    refused: bool
+    outcome: Outcome
     citations: list[int]
     passages: list[Passage]
     timings_ms: dict[str, float] = field(default_factory=dict)
@@ -139,8 +151,13 @@ class Answer:
     query: str | None = None  # what retrieval searched for, when a follow-up was expanded
     confidence: float = 0.0  # the answerability model's probability that the document answers the question
 
+    @property
+    def refused(self) -> bool:
+        return self.outcome is not Outcome.ANSWERED
+
     def to_json(self) -> dict:
         data = {"question": self.question, "answer": self.answer, "refused": self.refused,
+                "outcome": self.outcome.value,
                 "citations": self.citations, "passages": [p.to_json() for p in self.passages],
                 "timings_ms": {k: round(v, 2) for k, v in self.timings_ms.items()},
                 "answerer": self.answerer, "confidence": round(self.confidence, 3)}

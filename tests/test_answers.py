@@ -11,7 +11,7 @@ import pytest
 from conftest import ARTICLE, EVAL, ROOT, FakeEmbedder
 
 from rag import Pipeline, RagError
-from rag.answering.citations import finalize, strip_invalid_markers
+from rag.answering.citations import finalize, refusal, strip_invalid_markers
 from rag.index.folder import load_index
 from rag.ingest.document import clean, mask_debris
 from rag.types import Passage, Reply
@@ -78,8 +78,8 @@ def test_refuses_what_the_document_does_not_cover(small_pipeline: Pipeline, smal
 
 def test_json_has_exactly_the_documented_fields(small_pipeline: Pipeline):
     data = small_pipeline.ask("When was the Royal Tea Board founded?").to_json()
-    assert set(data) == {"question", "answer", "refused", "citations", "passages", "timings_ms", "answerer",
-                         "confidence"}
+    assert set(data) == {"question", "answer", "refused", "outcome", "citations", "passages", "timings_ms",
+                         "answerer", "confidence"}
     assert 0.0 <= data["confidence"] <= 1.0
     assert isinstance(data["question"], str) and isinstance(data["answer"], str)
     assert isinstance(data["refused"], bool) and all(isinstance(n, int) for n in data["citations"])
@@ -217,13 +217,27 @@ def test_cli_bad_question_is_one_line_on_stderr():
 def test_render_escapes_once_and_links_markers():
     from conftest import plain
 
-    from rag.types import Answer
+    from rag.types import Answer, Outcome
     from rag.web.render import answer_html, escape_text
 
     text = "China's <b>\"bold\"</b> & *stars* [x](http://evil) #1"
     assert plain(escape_text(text)) == text  # shown exactly as written, nothing interpreted
     assert "<b>" not in escape_text(text) and "](" not in escape_text(text)
-    answer = Answer("q", "It's <i>here</i>. [2]", False, [2], [])
+    answer = Answer("q", "It's <i>here</i>. [2]", Outcome.ANSWERED, [2], [])
     rendered = answer_html(answer)
     assert '<a href="#source-2" class="cite"' in rendered and "<i>" not in rendered
     assert plain(rendered) == "It's <i>here</i>. [2]"
+
+
+@pytest.mark.parametrize("reply, outcome, heading", [
+    (Reply("The quay opened in 1990. [1]"), "answered", "Sources for: q"),
+    (refusal("Tea", None), "refused", "The document does not say."),
+    (refusal("Tea", "not English"), "not_english", "Questions are answered in English only."),
+])
+def test_the_outcome_is_told_in_the_json_and_the_sources_heading(reply, outcome, heading):
+    from rag.web.render import sources_html
+
+    answer = finalize("q", reply, [])
+    assert answer.to_json()["outcome"] == outcome
+    assert answer.to_json()["refused"] is (outcome != "answered")
+    assert heading in sources_html(answer)

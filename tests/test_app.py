@@ -21,7 +21,7 @@ from conftest import (
 
 from rag.errors import RagError  # noqa: E402
 from rag.settings import Settings  # noqa: E402
-from rag.types import Answer  # noqa: E402
+from rag.types import Answer, Outcome  # noqa: E402
 from rag.web import app as web  # noqa: E402
 from rag.web import server  # noqa: E402
 from rag.web.conversation import Conversation  # noqa: E402
@@ -270,7 +270,7 @@ def test_an_error_turn_keeps_every_message_with_its_own_turn():
     broken = conversation.add("\u200b\u200b")
     broken.error = "Please type a question."
     answered = conversation.add("When did Gorbachev visit Beijing?")
-    answered.answer = Answer("When did Gorbachev visit Beijing?", "In May 1989. [1]", False, [1], [])
+    answered.answer = Answer("When did Gorbachev visit Beijing?", "In May 1989. [1]", Outcome.ANSWERED, [1], [])
     messages = conversation.messages()
     assert len(messages) == 4 and "Please type a question." in messages[1]["content"]
     assert conversation.turn_of(3) is answered and conversation.turn_of(1) is broken

@@ -7,7 +7,7 @@ import dataclasses
 import re
 from typing import Iterator
 
-from rag.types import Answer, Passage, Reply
+from rag.types import Answer, Outcome, Passage, Reply
 
 MARKER = re.compile(r"\[(\d{1,3})\]")
 
@@ -19,10 +19,10 @@ ENGLISH_ONLY = ("Questions are answered in English only (the embedding model rea
 def refusal(title: str = "", reason: str | None = None) -> Reply:
     """What every refusal says: the document does not answer, and why when a reason stands out."""
     if reason == "not English":
-        return Reply(ENGLISH_ONLY, refused=True)
+        return Reply(ENGLISH_ONLY, Outcome.NOT_ENGLISH)
     subject = f"The document ({title})" if title else "The document"
     text = f"{subject} does not say" + (f": {reason}." if reason else ".")
-    return Reply(text + " The closest passages are shown for you to check.", refused=True)
+    return Reply(text + " The closest passages are shown for you to check.", Outcome.REFUSED)
 
 
 def reply_of(stream: Iterator[str | Reply]) -> Reply:
@@ -62,5 +62,5 @@ def finalize(question: str, reply: Reply, passages: list[Passage]) -> Answer:
             used[n].append([sentence.start, sentence.end])
     shown = [dataclasses.replace(p, used_sentences=used[p.n]) for p in passages]
     citations = [] if reply.refused else cited(text, valid)
-    return Answer(question, text, reply.refused, citations, shown, answerer=reply.answerer,
+    return Answer(question, text, reply.outcome, citations, shown, answerer=reply.answerer,
                   notice=reply.notice)

@@ -5,7 +5,7 @@ import html
 
 # HTML's special characters and those the chat's Markdown renderer acts on, as numeric entities, in one
 from rag.answering.citations import MARKER
-from rag.types import Answer, Passage
+from rag.types import Answer, Outcome, Passage
 
 # pass (escaping twice would show "&#x27;" to the reader).
 _ENTITIES = str.maketrans({c: f"&#{ord(c)};" for c in "&<>\"'\\`*_[]#|~!$"})
@@ -34,9 +34,11 @@ def sources_html(answer: Answer | None) -> str:
     if answer is None:
         return ('<div class="sources-empty">Ask a question: the passages that support the answer '
                 'appear here, the sentences used highlighted.</div>')
-    heading = ('<div class="sources-heading refused">The document does not say. Closest passages:</div>'
-               if answer.refused else
-               f'<div class="sources-heading">Sources for: {html.escape(answer.question)}</div>')
+    heading = {
+        Outcome.REFUSED: '<div class="sources-heading refused">The document does not say. Closest passages:</div>',
+        Outcome.NOT_ENGLISH: '<div class="sources-heading refused">Questions are answered in English only. '
+                             'Closest passages:</div>',
+    }.get(answer.outcome, f'<div class="sources-heading">Sources for: {html.escape(answer.question)}</div>')
     return heading + "".join(_card(p, p.n in answer.citations) for p in answer.passages)
 
 
