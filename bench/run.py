@@ -316,7 +316,7 @@ def write_report(r: dict, path: Path) -> None:
                      f"{p['ann']['recall_at_10'] if 'ann' in p else '-'} |")
     lines += [
         "",
-        f"The build keeps exact search up to {EXACT_LIMIT:,} vectors (rag/vector_index.py) and switches to HNSW",
+        f"The build keeps exact search up to {EXACT_LIMIT:,} vectors (rag/index/vectors.py) and switches to HNSW",
         "above. The HNSW column measures that index built from the largest corpus's vectors, against exact",
         "search on the same queries; the scaled corpus's near-copies are a hard case for it.",
         "",

@@ -8,11 +8,12 @@ Python entry point in the registry's group, whose target is a function given the
     [project.entry-points."rag.readers"]
     rtf = "rag_rtf:register"          # def register(readers): readers.register(".rtf", read_rtf)
 
-Plugins load once, the first time a registry is read. An unknown name is a `RagError` (or the subclass
-the registry is given) that lists the valid ones.
+Plugins load once, the first time a registry is read; one that fails to load is a `RagError` naming it.
+An unknown name is a `RagError` (or the subclass the registry is given) that lists the valid ones.
 """
 from __future__ import annotations
 
+import threading
 from importlib import metadata
 from typing import Callable, Generic, Iterator, TypeVar
 
@@ -30,6 +31,7 @@ class Registry(Generic[T]):
         self.error = error
         self._items: dict[str, T] = {}
         self._plugins_loaded = False
+        self._loading = threading.Lock()
 
     def register(self, name: str, item: T) -> None:
         self._items[name] = item
@@ -53,9 +55,14 @@ class Registry(Generic[T]):
         return name in self._all()
 
     def _all(self) -> dict[str, T]:
-        if not self._plugins_loaded:
-            self._plugins_loaded = True
-            for entry in metadata.entry_points(group=self.group):
-                plugin: Callable[[Registry[T]], None] = entry.load()
-                plugin(self)
+        with self._loading:  # once, and no reader sees a half-loaded table
+            if not self._plugins_loaded:
+                for entry in metadata.entry_points(group=self.group):
+                    try:
+                        plugin: Callable[[Registry[T]], None] = entry.load()
+                        plugin(self)
+                    except Exception as exc:  # a broken plugin is named, not a traceback
+                        raise self.error(f"The {self.kind} plugin {entry.name!r} ({entry.value}) failed to "
+                                         f"load: {exc}") from exc
+                self._plugins_loaded = True
         return self._items

@@ -62,6 +62,7 @@ class RagService:
         self._state = threading.Lock()  # guards the two flags below
         self._running = False  # a rebuild runs in this process
         self._again = False  # another was asked for meanwhile: it runs right after
+        self._force_again = False  # and it asked to re-embed everything
         self.progress: BuildProgress | None = None  # how far the running rebuild has got
         self.last_build: BuildReport | None = None
 
@@ -144,32 +145,35 @@ class RagService:
         """Build from the recorded (or given) source and swap it in; questions keep being answered from
         the old index meanwhile. A rebuild asked for while one runs starts no second build: it is done
         right after the running one, unless that one already read the newest source (so an upload is
-        never left out), and this call returns None at once. Raises RagError when the build fails and
-        no later request follows it."""
+        never left out; a forced request is always done), and this call returns None at once. Raises
+        the build's error when it fails and no later request follows it."""
         with self._state:
             if self._running:
                 self._again = True
+                self._force_again = self._force_again or force
                 return None
             self._running = True
-        while True:
-            failure, report = None, None
-            try:
-                report = self._build_and_swap(force, progress)
-            except RagError as exc:
-                failure = exc
-            except BaseException:
-                with self._state:
-                    self._running, self._again = False, False
-                raise
-            with self._state:  # decided and released at once, so no request falls between the two
-                again, self._again = self._again, False
-                done = not again or self.status().fresh  # fresh: nothing changed since this build read it
+        try:
+            while True:
+                failure, report = None, None
+                try:
+                    report = self._build_and_swap(force, progress)
+                except Exception as exc:  # kept: a request made meanwhile still runs
+                    failure = exc
+                with self._state:  # decided and released at once, so no request falls between the two
+                    again, self._again = self._again, False
+                    force, self._force_again = self._force_again, False
+                    done = not again or (not force and self.status().fresh)  # fresh: this build read the newest
+                    if done:
+                        self._running = False
                 if done:
-                    self._running = False
-            if done:
-                if failure is not None:
-                    raise failure
-                return report
+                    if failure is not None:
+                        raise failure
+                    return report
+        except BaseException:
+            with self._state:
+                self._running, self._again, self._force_again = False, False, False
+            raise
 
     def _build_and_swap(self, force: bool, progress: Progress) -> BuildReport:
         def heard(step: BuildProgress) -> None:

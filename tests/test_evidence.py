@@ -121,10 +121,10 @@ def test_rerank_puts_the_passage_with_the_best_sentence_first(pipeline):
     candidates = pipeline.judge.candidates(query, passages)
     assert candidates[0].passage is not passages[0] and "Anton Vell" in candidates[0].sentence.text
     ordered = rerank(passages, candidates)
-    assert ordered[0] is candidates[0].passage
+    assert ordered[0] is candidates[0].passage and {id(p) for p in ordered} == {id(p) for p in passages}
     numbered, moved = renumbered(ordered, candidates)
     assert [p.n for p in numbered] == [1, 2, 3] and moved[0].passage is numbered[0]
-    assert [p.n for p in passages] == [1, 2, 3]  # the given passages are left as they were
+    assert numbered[0].text == ordered[0].text and numbered[0].n != ordered[0].n  # a renumbered copy
 
 
 def test_a_missing_name_is_the_reason_given(pipeline):

@@ -107,3 +107,32 @@ def test_a_rebuild_asked_for_while_one_runs_follows_it_and_reads_the_newer_sourc
         first.join(20)
     assert not first.is_alive() and service.service.status().fresh
     assert "lighthouse" in " ".join(c.text for c in service.pipeline.index.chunks)
+
+
+def test_a_rebuild_asked_for_while_one_fails_unexpectedly_still_runs(tmp_path, small_source, fake_embedder):
+    service = ChatService(Settings(index_dir=tmp_path / "index", source_or_none=small_source), embedder=fake_embedder,
+                          answerers={})
+    text = small_source.read_text(encoding="utf-8")
+    small_source.write_text(text.replace("Most tea", "A new quay opened in 1990. Most tea"), encoding="utf-8")
+    embedding, release, calls = threading.Event(), threading.Event(), []
+    slow = service.embedder.embed
+
+    def failing_once(texts):
+        calls.append(len(texts))
+        if len(calls) == 1:
+            embedding.set()
+            release.wait(10)
+            raise OSError("No space left on device")
+        return slow(texts)
+
+    service.embedder.embed = failing_once
+    first = threading.Thread(target=service.rebuild)
+    first.start()
+    try:
+        assert embedding.wait(10)
+        assert service.rebuild() == "A rebuild is running; the index will be updated again right after it."
+    finally:
+        release.set()
+        first.join(20)
+    assert len(calls) >= 2 and service.service.status().fresh
+    assert "1990" in " ".join(c.text for c in service.pipeline.index.chunks)

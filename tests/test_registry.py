@@ -25,11 +25,12 @@ def plugin(registry: Registry) -> None:
 @pytest.fixture
 def a_reader_plugin(monkeypatch):
     """A package that declares a reader in the "rag.readers" entry-point group."""
+    built_ins = list(READERS.items())  # read before the fake entry point exists: it reaches only `fresh`
     entry = metadata.EntryPoint("shout", f"{__name__}:plugin", "rag.readers")
     monkeypatch.setattr(registry_module.metadata, "entry_points",
                         lambda group: [entry] if group == "rag.readers" else [])
     fresh = Registry("file type", "rag.readers", SourceError)
-    for name, item in READERS.items():
+    for name, item in built_ins:
         fresh.register(name, item)
     monkeypatch.setattr(readers, "READERS", fresh)
     return fresh
@@ -56,3 +57,15 @@ def test_registering_and_unregistering():
     assert (table.get("one"), table.names(), "two" in table) == (1, ["one"], False)
     table.unregister("one")
     assert table.names() == []
+
+
+def broken(registry: Registry) -> None:
+    raise ImportError("no module named rtf_parser")
+
+
+def test_a_plugin_that_fails_to_load_is_named_in_a_user_facing_error(monkeypatch):
+    entry = metadata.EntryPoint("rtf", f"{__name__}:broken", "rag.test-readers")
+    monkeypatch.setattr(registry_module.metadata, "entry_points", lambda group: [entry])
+    table: Registry[int] = Registry("file type", "rag.test-readers", SourceError)
+    with pytest.raises(SourceError, match="plugin 'rtf'.*failed to load: no module named rtf_parser"):
+        table.names()

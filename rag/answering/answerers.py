@@ -1,6 +1,6 @@
 """Answerers by name (a `rag.registry.Registry`: plugins add theirs through the "rag.answerers" entry
 points). Built-ins register here the same way a plugin or a test's scripted answerer would; the CLI's
-choices, the app's dropdown and the settings all read this one table."""
+choices, the app's dropdown and the service all read this one table."""
 from __future__ import annotations
 
 from typing import Callable

@@ -3,10 +3,10 @@ from __future__ import annotations
 
 import html
 
-# HTML's special characters and those the chat's Markdown renderer acts on, as numeric entities, in one
 from rag.answering.citations import MARKER
 from rag.types import Answer, Outcome, Passage
 
+# HTML's special characters and those the chat's Markdown renderer acts on, as numeric entities, in one
 # pass (escaping twice would show "&#x27;" to the reader).
 _ENTITIES = str.maketrans({c: f"&#{ord(c)};" for c in "&<>\"'\\`*_[]#|~!$"})
 
