@@ -23,7 +23,7 @@ from rag.errors import RagError  # noqa: E402
 from rag.settings import Settings  # noqa: E402
 from rag.types import Answer, Outcome  # noqa: E402
 from rag.web import app as web  # noqa: E402
-from rag.web import server  # noqa: E402
+from rag.web import launch, server  # noqa: E402
 from rag.web.conversation import Conversation  # noqa: E402
 from rag.web.service import ChatService, example_questions, heading_of, safe_name  # noqa: E402
 
@@ -232,13 +232,13 @@ def test_auth_protects_ask_and_rebuild(tmp_path):
 
 
 def test_non_loopback_host_needs_auth(capsys):
-    assert server.main(["--host", "0.0.0.0", "--port", str(free_port())]) == 2
+    assert launch.main(["--host", "0.0.0.0", "--port", str(free_port())]) == 2
     assert "--auth" in capsys.readouterr().err
-    assert server.is_loopback("127.0.0.1") and server.is_loopback("::1") and server.is_loopback("localhost")
-    assert not server.is_loopback("0.0.0.0") and not server.is_loopback("192.168.1.5")
+    assert launch.is_loopback("127.0.0.1") and launch.is_loopback("::1") and launch.is_loopback("localhost")
+    assert not launch.is_loopback("0.0.0.0") and not launch.is_loopback("192.168.1.5")
     with pytest.raises(RagError, match="user:password"):
-        server.parse_auth("no-colon")
-    assert server.parse_auth("a:b:c") == ("a", "b:c")
+        launch.parse_auth("no-colon")
+    assert launch.parse_auth("a:b:c") == ("a", "b:c")
 
 
 def test_a_busy_port_is_one_clear_line(capsys):
@@ -246,7 +246,7 @@ def test_a_busy_port_is_one_clear_line(capsys):
         busy.bind(("127.0.0.1", 0))
         busy.listen()
         port = busy.getsockname()[1]
-        assert server.main(["--port", str(port)]) == 1
+        assert launch.main(["--port", str(port)]) == 1
     assert capsys.readouterr().err.strip() == f"error: port {port} is in use: use --port or PORT=."
 
 

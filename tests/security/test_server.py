@@ -9,7 +9,7 @@ import httpx
 import pytest
 from test_api import AUTH, guarded, served, throttled  # noqa: F401 (fixtures: the same servers as the API tests)
 
-from rag.web import access, limits, server
+from rag.web import access, launch, limits, server
 
 
 @pytest.mark.slow
@@ -129,13 +129,13 @@ def test_a_port_in_time_wait_counts_as_free():
     accepted.close()  # the server side closes first: its socket waits in TIME_WAIT
     listener.close()
     client.close()
-    assert server.port_is_free("127.0.0.1", port)
+    assert launch.port_is_free("127.0.0.1", port)
 
 
 def test_an_api_token_without_auth_is_warned_about(monkeypatch, capsys):
     monkeypatch.setenv("RAG_API_TOKEN", "tok")
-    monkeypatch.setattr(server, "port_is_free", lambda host, port: False)  # stop right after the checks
-    assert server.main(["--port", "1"]) == 1
+    monkeypatch.setattr(launch, "port_is_free", lambda host, port: False)  # stop right after the checks
+    assert launch.main(["--port", "1"]) == 1
     assert "RAG_API_TOKEN is set but auth is off" in capsys.readouterr().err
 
 
@@ -150,9 +150,9 @@ def test_the_sign_in_gate_is_no_password_oracle(guarded):
 
 def test_gradios_upload_folder_is_a_private_one_inside_the_named_folder(tmp_path, monkeypatch):
     monkeypatch.setenv("GRADIO_TEMP_DIR", str(tmp_path))
-    inbox = server.private_inbox()
+    inbox = launch.private_inbox()
     assert inbox.parent == tmp_path and inbox.name.startswith("rag-uploads-")
-    assert server.os.environ["GRADIO_TEMP_DIR"] == str(inbox)
+    assert launch.os.environ["GRADIO_TEMP_DIR"] == str(inbox)
 
 
 @pytest.mark.slow
@@ -274,9 +274,9 @@ def test_more_than_one_range_header_is_a_416(ranges, status):
 
 def test_upload_folders_of_servers_no_longer_running_are_removed_at_start(tmp_path, monkeypatch):
     monkeypatch.setenv("GRADIO_TEMP_DIR", str(tmp_path))
-    dead, alive, other = (tmp_path / "rag-uploads-999999999-ab", tmp_path / f"rag-uploads-{server.os.getpid()}-cd",
+    dead, alive, other = (tmp_path / "rag-uploads-999999999-ab", tmp_path / f"rag-uploads-{launch.os.getpid()}-cd",
                           tmp_path / "someone-elses")
     for folder in (dead, alive, other):
         folder.mkdir()
-    server.private_inbox()
+    launch.private_inbox()
     assert not dead.exists() and alive.exists() and other.exists()
