@@ -71,6 +71,7 @@ def _parser() -> argparse.ArgumentParser:
 
     p = command("info", cmd_info, "Show what the index was built from and whether it is stale.")
     p.add_argument("--source", type=Path, help="compare against this source instead of the one built from")
+    p.add_argument("--json", action="store_true", help="print it as JSON (the fields GET /api/status starts from)")
 
     p = command("search", cmd_search, "Show the ranked passages for a query (no answer).")
     p.add_argument("query")
@@ -132,6 +133,9 @@ def cmd_info(args, settings: Settings) -> int:
     from rag.service import RagService  # deferred: see the module docstring
 
     status = RagService.inspect(settings, create_embedder(settings.embedder))  # its name and dimension; no model
+    if args.json:
+        print(json.dumps(status.to_json(), indent=2, ensure_ascii=False))
+        return 0
     manifest, source, reasons = status.manifest, status.source, status.reasons
     files = manifest["source"]["files"]
     print(f"index:    {settings.index_dir}")

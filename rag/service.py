@@ -51,6 +51,14 @@ class Status:
         """What the build left out (empty or unreadable files), as a note for the user."""
         return skipped_note(self.manifest.get("skipped", []))
 
+    def to_json(self) -> dict:
+        """What `rag info --json` prints and `GET /api/status` starts from: the index, its files and
+        whether it still fits them (the files by name: no server path is given out)."""
+        return {"title": self.manifest.get("title"), "fresh": self.fresh, "stale": [str(r) for r in self.reasons],
+                "files": [{k: f[k] for k in ("name", "sha256", "chars")} for f in self.manifest["source"]["files"]],
+                "chunks": self.manifest["counts"]["chunks"], "sentences": self.manifest["counts"]["sentences"],
+                "model": self.manifest["model"]["name"], "built_at": self.manifest["built_at"]}
+
 
 class RagService:
     """One index folder served by one pipeline; `embedder` and `answerers` are injected in tests."""

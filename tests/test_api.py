@@ -3,6 +3,7 @@ route: body caps before reading, auth, and the backoff on failed logins."""
 from __future__ import annotations
 
 import base64
+import json
 import re
 import socket
 import threading
@@ -167,6 +168,8 @@ def test_api_status_describes_the_index(served):
     assert data["fresh"] is True and data["stale"] == []
     assert data["chunks"] > 10 and data["title"]
     assert data["documents"][0]["name"] == "sino-soviet-relations.txt"
+    assert data["files"][0]["name"] == "sino-soviet-relations.txt" and data["sentences"] > data["chunks"]
+    assert "/" not in json.dumps(data["files"])  # names only: no server path is given out
 
 
 def raw_request(port: int, head: str) -> bytes:

@@ -59,7 +59,7 @@ RUNS: dict[str, tuple[str | None, list[str]]] = {
     "rag chat": (f"{QUESTION}\nAnd why?\n", ["1989"]),
     'rag search "Gorbachev Beijing summit" -k 5 [--json]': (None, ['"section"', "1989"]),
     "rag build [--source PATH] [--index DIR] [--force]": (None, ["embedded"]),
-    "rag info": (None, ["fresh"]),
+    "rag info [--json]": (None, ["fresh"]),
     "rag eval --suite": (None, ["chernobyl", "faroe-islands", "router-manual", "mean over documents"]),
     "python -m rag.evaluation.fit --loo": (None, ["leave-one-document-out"]),
     "rag build --source path/to/notes.md": (None, ["embedded"]),

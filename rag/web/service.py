@@ -280,11 +280,6 @@ class ChatService:
 
     def status_json(self) -> dict:
         """`/api/status`: the index being served and whether it matches its source."""
-        state = self.service.status()
-        manifest = state.manifest
-        return {"title": manifest.get("title"), "fresh": state.fresh,
-                "stale": [str(r) for r in state.reasons],
+        return {**self.service.status().to_json(),
                 "documents": [{"name": name, "chunks": chunks} for name, chunks in self.documents()],
-                "chunks": manifest["counts"]["chunks"], "model": manifest["model"]["name"],
-                "built_at": manifest["built_at"], "message": self.message, "error": self.error,
-                "chat_ready": self.chat_ready}
+                "message": self.message, "error": self.error, "chat_ready": self.chat_ready}
