@@ -55,6 +55,8 @@ class Registry(Generic[T]):
         return name in self._all()
 
     def _all(self) -> dict[str, T]:
+        if self._plugins_loaded:
+            return self._items
         with self._loading:  # once, and no reader sees a half-loaded table
             if not self._plugins_loaded:
                 for entry in metadata.entry_points(group=self.group):

@@ -70,7 +70,6 @@ class RagService:
         self._state = threading.Lock()  # guards the two flags below
         self._running = False  # a rebuild runs in this process
         self._again = False  # another was asked for meanwhile: it runs right after
-        self._force_again = False  # and it asked to re-embed everything
         self.progress: BuildProgress | None = None  # how far the running rebuild has got
         self.last_build: BuildReport | None = None
 
@@ -149,29 +148,27 @@ class RagService:
             source, reasons = None, [StaleReason(Staleness.SOURCE_UNREADABLE, str(exc).rstrip("."))]
         return Status(manifest, source, reasons)
 
-    def rebuild(self, force: bool = False, progress: Progress = ignore) -> BuildReport | None:
+    def rebuild(self, progress: Progress = ignore) -> BuildReport | None:
         """Build from the recorded (or given) source and swap it in; questions keep being answered from
         the old index meanwhile. A rebuild asked for while one runs starts no second build: it is done
         right after the running one, unless that one already read the newest source (so an upload is
-        never left out; a forced request is always done), and this call returns None at once. Raises
+        never left out), and this call returns None at once. Raises
         the build's error when it fails and no later request follows it."""
         with self._state:
             if self._running:
                 self._again = True
-                self._force_again = self._force_again or force
                 return None
             self._running = True
         try:
             while True:
                 failure, report = None, None
                 try:
-                    report = self._build_and_swap(force, progress)
+                    report = self._build_and_swap(progress)
                 except Exception as exc:  # kept: a request made meanwhile still runs
                     failure = exc
                 with self._state:  # decided and released at once, so no request falls between the two
                     again, self._again = self._again, False
-                    force, self._force_again = self._force_again, False
-                    done = not again or (not force and self.status().fresh)  # fresh: this build read the newest
+                    done = not again or self.status().fresh  # fresh: this build read the newest source
                     if done:
                         self._running = False
                 if done:
@@ -180,10 +177,10 @@ class RagService:
                     return report
         except BaseException:
             with self._state:
-                self._running, self._again, self._force_again = False, False, False
+                self._running, self._again = False, False
             raise
 
-    def _build_and_swap(self, force: bool, progress: Progress) -> BuildReport:
+    def _build_and_swap(self, progress: Progress) -> BuildReport:
         def heard(step: BuildProgress) -> None:
             self.progress = step
             progress(step)
@@ -191,7 +188,7 @@ class RagService:
         try:
             source = self.source
             report = build_index(source, self.settings.index_dir, self.embedder, self.settings.chunking,
-                                 force=force, progress=heard)
+                                 progress=heard)
             self.pipeline.swap(load_index(self.settings.index_dir))
             if self.settings.recorded_source() == Path(source).resolve():
                 self.settings.forget_record()

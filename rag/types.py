@@ -12,7 +12,6 @@ from typing import Iterator, Protocol
 
 import numpy as np
 
-from rag.errors import QuestionError
 from rag.text.patterns import QUANTITY
 from rag.text.terms import STOPWORDS, words
 
@@ -37,13 +36,6 @@ class QuestionKind(StrEnum):
     HOW = "how"
     SUMMARY = "summary"
     OTHER = "other"
-
-    @classmethod
-    def parse(cls, value: str) -> QuestionKind:
-        try:
-            return cls(value)
-        except ValueError:
-            raise QuestionError(f"Unknown question kind {value!r}: choose from {', '.join(k.value for k in cls)}.") from None
 
 
 class Outcome(StrEnum):

@@ -49,90 +49,76 @@ def test_the_terminal_line_in_a_log_is_written_once_per_tenth():
     assert len(stream.getvalue().splitlines()) == 11  # 0%, 10%, ... 100%
 
 
+class HeldRebuild:
+    """A chat service whose source was just edited, and a rebuild in a thread held at its first embedding
+    until `release()`; with `fail`, that first embedding raises it instead of going on."""
+
+    def __init__(self, tmp_path, source, embedder, fail: Exception | None = None) -> None:
+        self.service = ChatService(Settings(index_dir=tmp_path / "index", source_or_none=source), embedder=embedder,
+                                   answerers={})
+        self.source, self.text = source, source.read_text(encoding="utf-8")
+        self.edit("A new quay opened in 1990.")
+        self.embedding, self.released, self.calls = threading.Event(), threading.Event(), 0
+        embed = self.service.embedder.embed
+
+        def held(texts):
+            self.calls += 1
+            if self.calls == 1:
+                self.embedding.set()
+                self.released.wait(10)
+                if fail is not None:
+                    raise fail
+            return embed(texts)
+
+        self.service.embedder.embed = held
+        self.thread = threading.Thread(target=self.service.rebuild)
+        self.thread.start()
+        assert self.embedding.wait(10)
+
+    def edit(self, sentence: str) -> None:
+        self.source.write_text(self.text.replace("Most tea", f"{sentence} Most tea"), encoding="utf-8")
+
+    def release(self) -> None:
+        self.released.set()
+        self.thread.join(20)
+        assert not self.thread.is_alive()
+
+    def indexed(self) -> str:
+        return " ".join(c.text for c in self.service.pipeline.index.chunks)
+
+
+QUEUED = "A rebuild is running; the index will be updated again right after it."
+
+
 def test_while_a_rebuild_runs_the_status_bar_shows_its_progress_not_a_stale_warning(tmp_path, small_source,
                                                                                      fake_embedder):
-    service = ChatService(Settings(index_dir=tmp_path / "index", source_or_none=small_source), embedder=fake_embedder,
-                          answerers={})
-    text = small_source.read_text(encoding="utf-8")
-    small_source.write_text(text.replace("Most tea", "A new quay opened in 1990. Most tea"), encoding="utf-8")
-    embedding, release = threading.Event(), threading.Event()
-    slow = service.embedder.embed
-
-    def held(texts):
-        embedding.set()
-        release.wait(10)
-        return slow(texts)
-
-    service.embedder.embed = held
-    rebuild = threading.Thread(target=service.rebuild)
-    rebuild.start()
+    held = HeldRebuild(tmp_path, small_source, fake_embedder)
     try:
-        assert embedding.wait(10)
-        shown = plain(render.status_html(service.status()))
+        shown = plain(render.status_html(held.service.status()))
         assert "Embedding tea.txt: 0 of" in shown and "Updating the index" in shown
         assert "source changed" not in shown and "Press" not in shown
-        assert '<progress max="1" value="0.1">' in render.status_html(service.status())
+        assert '<progress max="1" value="0.1">' in render.status_html(held.service.status())
     finally:
-        release.set()
-        rebuild.join(10)
-    done = plain(render.status_html(service.status()))
+        held.release()
+    done = plain(render.status_html(held.service.status()))
     assert "Rebuilt:" in done and "Embedding" not in done
-
 
 
 def test_a_rebuild_asked_for_while_one_runs_follows_it_and_reads_the_newer_source(tmp_path, small_source,
                                                                                   fake_embedder):
-    service = ChatService(Settings(index_dir=tmp_path / "index", source_or_none=small_source), embedder=fake_embedder,
-                          answerers={})
-    text = small_source.read_text(encoding="utf-8")
-    small_source.write_text(text.replace("Most tea", "A new quay opened in 1990. Most tea"), encoding="utf-8")
-    embedding, release = threading.Event(), threading.Event()
-    slow = service.embedder.embed
-
-    def held(texts):
-        embedding.set()
-        release.wait(10)
-        return slow(texts)
-
-    service.embedder.embed = held
-    first = threading.Thread(target=service.rebuild)
-    first.start()
+    held = HeldRebuild(tmp_path, small_source, fake_embedder)
     try:
-        assert embedding.wait(10)
-        # the first build has read the source; a later edit must not be left out
-        small_source.write_text(text.replace("Most tea", "A lighthouse was lit in 1994. Most tea"), encoding="utf-8")
-        assert service.rebuild() == "A rebuild is running; the index will be updated again right after it."
+        held.edit("A lighthouse was lit in 1994.")  # after the running build read the source
+        assert held.service.rebuild() == QUEUED
     finally:
-        release.set()
-        first.join(20)
-    assert not first.is_alive() and service.service.status().fresh
-    assert "lighthouse" in " ".join(c.text for c in service.pipeline.index.chunks)
+        held.release()
+    assert held.service.service.status().fresh and "lighthouse" in held.indexed()
 
 
 def test_a_rebuild_asked_for_while_one_fails_unexpectedly_still_runs(tmp_path, small_source, fake_embedder):
-    service = ChatService(Settings(index_dir=tmp_path / "index", source_or_none=small_source), embedder=fake_embedder,
-                          answerers={})
-    text = small_source.read_text(encoding="utf-8")
-    small_source.write_text(text.replace("Most tea", "A new quay opened in 1990. Most tea"), encoding="utf-8")
-    embedding, release, calls = threading.Event(), threading.Event(), []
-    slow = service.embedder.embed
-
-    def failing_once(texts):
-        calls.append(len(texts))
-        if len(calls) == 1:
-            embedding.set()
-            release.wait(10)
-            raise OSError("No space left on device")
-        return slow(texts)
-
-    service.embedder.embed = failing_once
-    first = threading.Thread(target=service.rebuild)
-    first.start()
+    held = HeldRebuild(tmp_path, small_source, fake_embedder, fail=OSError("No space left on device"))
     try:
-        assert embedding.wait(10)
-        assert service.rebuild() == "A rebuild is running; the index will be updated again right after it."
+        assert held.service.rebuild() == QUEUED
     finally:
-        release.set()
-        first.join(20)
-    assert len(calls) >= 2 and service.service.status().fresh
-    assert "1990" in " ".join(c.text for c in service.pipeline.index.chunks)
+        held.release()
+    assert held.calls >= 2 and held.service.service.status().fresh and "1990" in held.indexed()

@@ -97,15 +97,5 @@ def test_unusable_questions_raise_a_question_error(question, message):
         analyse(question)
 
 
-@pytest.mark.parametrize("value, kind", [("why", QuestionKind.WHY), ("count", QuestionKind.COUNT)])
-def test_a_question_kind_parses_from_its_value(value, kind):
-    assert QuestionKind.parse(value) is kind
-
-
-def test_an_unknown_question_kind_lists_the_valid_ones():
-    with pytest.raises(QuestionError, match="Unknown question kind 'sometimes': choose from count, year, date"):
-        QuestionKind.parse("sometimes")
-
-
 def test_the_analysed_kind_is_the_enum():
     assert analyse("Why did the ferry stop sailing?").kind is QuestionKind.WHY
