@@ -189,7 +189,7 @@ def test_batch_keeps_order_and_count(tmp_path: Path):
                  "Who led the Mongolian guerrillas?"]
     path = tmp_path / "q.jsonl"
     path.write_text("\n".join(json.dumps({"question": q}) for q in questions) + "\nnot json\n{\"q\": \"x\"}\n"
-                    + json.dumps({"question": "When did the Vietnamese troops leave Cambodia?"}) + "\n",
+                    + json.dumps({"question": "Where did the Soviet advisers live in Ruritania?"}) + "\n",
                     encoding="utf-8")
     out = subprocess.run([sys.executable, "-m", "rag.cli", "ask", "--batch", str(path), "--json"],
                          capture_output=True, text=True, cwd=ROOT, timeout=300)

@@ -383,7 +383,7 @@ def test_which_changes_the_watcher_reacts_to(tmp_path, changed, relevant):
 @pytest.mark.parametrize("sections, examples", [
     (["Introduction", "History"], ["What does the document say about History?"]),
     (["Russian Civil War and Mongolia"], ["What about Russian Civil War and Mongolia?"]),  # 63 chars in full
-    (["A section title far too long to fit either wording of an example"], ["What is this document about?"]),
+    (["A section title far too long to fit either wording of an example"], ["Give an overview of the document."]),
     (["Trade", "Trade", "Ports"], ["What does the document say about Trade?", "What does the document say about Ports?"]),
 ])
 def test_example_questions_fit_gradios_sixty_characters(sections, examples):

@@ -30,27 +30,27 @@ Most tea is sold to Graustark. A smaller share goes to Elbonia by river barge.
 
 @pytest.mark.parametrize("question, description, bridge_sentence, about", [
     # a description opening the question: it ends at the main verb before the wh-word
-    ("The chemist who led the delegation to Vienna died on what date?",
-     "chemist led the delegation to Vienna", "", "N died on what date?"),
-    ("The leader who refused the treaty gave which general the go-ahead?",
-     "leader refused the treaty", "", "N gave which general the go-ahead?"),
+    ("The surveyor who mapped the delta for Strelsau died on what date?",
+     "surveyor mapped the delta for Strelsau", "", "N died on what date?"),
+    ("The governor who vetoed the tariff gave which captain the command?",
+     "governor vetoed the tariff", "", "N gave which captain the command?"),
     ("The academy that trained the commanders was founded when?",  # the auxiliary goes with the main verb
      "academy trained the commanders", "", "N was founded when?"),
     # inside the question: the clause ends at the last word the bridge sentence holds before the
     # question's own last word that it does not hold
-    ("Where did the man who humiliated the chairman send troops?",
-     "man humiliated the chairman send", "Stalin humiliated the chairman and later sent troops.",
-     "Where did N send troops?"),
+    ("Where did the duke who insulted the mayor send guards?",
+     "duke insulted the mayor send", "Otto Brenn insulted the mayor and later sent guards.",
+     "Where did N send guards?"),
     ("What prize did the woman who designed the harbour crane receive at the fair?",
      "woman designed the harbour crane", "Mira Holt designed the crane.",
      "What prize did N receive at the fair?"),
-    ("Where was the zoologist who first described the amphipods born?",
-     "zoologist first described the amphipods", "The amphipods were first described by Dybowski.",
+    ("Where was the botanist who first described the tulips born?",
+     "botanist first described the tulips", "The tulips were first described by Lindqvist.",
      "Where was N born?"),
     # a reduced relative clause, "worked out by"
-    ("Name some engines that use the cycle worked out by Otto and Langen.",
-     "cycle worked out by Otto and Langen", "It was worked out by Otto and Langen in 1876.",
-     "Name some engines that use N."),
+    ("Name some mills that use the wheel worked out by Sorel and Vane.",
+     "wheel worked out by Sorel and Vane", "It was worked out by Sorel and Vane in 1876.",
+     "Name some mills that use N."),
 ])
 def test_split_finds_the_description(question, description, bridge_sentence, about):
     parts = split(question)
@@ -59,13 +59,13 @@ def test_split_finds_the_description(question, description, bridge_sentence, abo
 
 
 @pytest.mark.parametrize("question", [
-    "Who led the delegation to Vienna?",  # the relative word opens the question
-    "Which treaty did Stalin refuse?",
+    "Who led the embassy to Strelsau?",  # the relative word opens the question
+    "Which tariff did Governor Hale refuse?",
     "When did the board open?",
     "What is the powder produced by shredding batteries called?",  # "by" a process, not by a name
-    "Why was the treaty refused by Stalin?",  # a passive question: "refused" is its own verb
-    "Name the leader who kept Mao waiting.",  # the one described is what is asked
-    "Who is the man who refused the treaty?",
+    "Why was the tariff refused by Hale?",  # a passive question: "refused" is its own verb
+    "Name the governor who kept Hale waiting.",  # the one described is what is asked
+    "Who is the man who refused the tariff?",
 ])
 def test_questions_that_name_their_subject_are_not_split(question):
     assert split(question) is None

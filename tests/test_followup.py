@@ -16,7 +16,7 @@ def test_follow_ups(question):
 
 @pytest.mark.parametrize("question", [
     "When did Gorbachev visit Beijing?", "Who led the Mongolian guerrillas?", "What happened in 1969?",
-    "Why did the Soviets invade Xinjiang at that time?",
+    "Why did the Elbonians invade Graustark at that time?",
 ])
 def test_self_contained(question):
     assert not leans_on_history(question)

@@ -11,33 +11,33 @@ from rag.types import QuestionKind
 
 @pytest.mark.parametrize("question, kind", [
     ("How many tractors did the kingdom supply?", "count"),
-    ("What was the population of Xinjiang?", "count"),
-    ("In what year did the kingdom intervene?", "year"),
-    ("On what date was the zone extended?", "date"),
-    ("When did Gorbachev visit Beijing?", "when"),
-    ("Who led the Mongolian guerrillas?", "who"),
-    ("Which general took over Mongolia?", "who"),
+    ("What was the population of Graustark?", "count"),
+    ("In what year did the kingdom open the canal?", "year"),
+    ("On what date was the harbour toll abolished?", "date"),
+    ("When did the queen visit Strelsau?", "when"),
+    ("Who led the river pilots' strike?", "who"),
+    ("Which general commanded the harbour fort?", "who"),
     ("Which city hosted the summit?", "where"),
-    ("Why did Mao distrust Khrushchev?", "why"),
-    ("What caused the split?", "why"),
-    ("How did denouncing revisionism help Mao?", "how"),
-    ("How was Mao received when he arrived?", "how"),  # the "when" of a clause is not about time
-    ("When trees drop their leaves, which pigments show?", "other"),  # a leading clause sets no kind
-    ("What were the main causes of the split?", "summary"),
-    ("How did relations improve in the 1980s?", "summary"),
-    ("What ideology did both parties share?", "other"),
+    ("Why did the mayor distrust the canal company?", "why"),
+    ("What caused the flood?", "why"),
+    ("How did banning the tolls help the mayor?", "how"),
+    ("How was the envoy received when he arrived?", "how"),  # the "when" of a clause is not about time
+    ("When the river freezes, which boats stay in port?", "other"),  # a leading clause sets no kind
+    ("What were the main causes of the strike?", "summary"),
+    ("How did trade improve in the 1880s?", "summary"),
+    ("What language did both guilds use?", "other"),
 ])
 def test_answer_kind(question, kind):
     assert answer_kind(question) == kind
 
 
 @pytest.mark.parametrize("question, names", [
-    ("When did Khrushchev visit Beijing?", ("khrushchev", "beijing")),
+    ("When did Rudolf visit Strelsau?", ("rudolf", "strelsau")),
     ("Did Brian Duncan meet the delegates?", ("brian", "duncan")),  # first names, not demonyms
     ("Did the American and Vietnamese delegates meet?", ()),  # demonyms a text may write otherwise
-    ("What did Stalin's envoy say?", ("stalin",)),  # possessive
-    ("Who won? Then Mao left.", ("mao",)),  # "Then" opens a second sentence: not a name
-    ("What did Chairman Mao say?", ("mao",)),  # titles are not names
+    ("What did Rudolf's envoy say?", ("rudolf",)),  # possessive
+    ("Who won? Then Flavia left.", ("flavia",)),  # "Then" opens a second sentence: not a name
+    ("What did Chairman Varga say?", ("varga",)),  # titles are not names
 ])
 def test_question_names(question, names):
     assert question_names(question) == names

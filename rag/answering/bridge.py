@@ -1,7 +1,7 @@
-"""Two-step questions: "The chemist who led the delegation died on what date?" names its subject only by
-a description. The first retrieval finds the sentence that fits the description ("a delegation led by the
-chemist Valery Legasov"): the bridge. The question is then asked again with the bridge's name in place of the
-description ("Valery Legasov died on what date?"), and the evidence judge decides on that second
+"""Two-step questions: "The surveyor who mapped the delta died on what date?" names its subject only by
+a description. The first retrieval finds the sentence that fits the description ("the delta was mapped by
+the surveyor Ilse Marren"): the bridge. The question is then asked again with the bridge's name in place of the
+description ("Ilse Marren died on what date?"), and the evidence judge decides on that second
 question as on any other. The answer quotes both sentences.
 
     split(question) -> Split | None;  find_bridge(description query, candidates) -> Bridge | None;
@@ -17,7 +17,7 @@ from rag.text.patterns import NAME_RUN, TOKEN
 from rag.text.terms import STOPWORDS, terms, words
 from rag.types import Candidate, Query
 
-# "the chemist who led ...", "a leader that refused ...", "the pathway worked out by ...": a person or thing
+# "the surveyor who mapped ...", "a governor that vetoed ...", "the wheel worked out by ...": a person or thing
 # named only by what it did. Group 1 is the description's head noun phrase, group 2 the clause's first word.
 DESCRIPTION = re.compile(
     r"\b(?:the|a|an)\s+((?:[\w'-]+\s+){0,3}?[\w'-]+)\s+(?:who|whom|whose|that|which)\s+(?!is\b|are\b|was\b|were\b)(\w+)"
@@ -32,7 +32,7 @@ IDENTITY = re.compile(r"^\W*(?:(?:who|what|which)\s+(?:is|was|are|were)|name|ide
 
 @dataclass(frozen=True)
 class Bridge:
-    name: str  # the name the description stands for, as written ("Mao Zedong")
+    name: str  # the name the description stands for, as written ("Ilse Marren")
     keys: tuple[str, ...]  # its words, lower-cased: an answer about it names one of them ("mao")
     candidate: Candidate  # the sentence that fits the description
 
@@ -42,7 +42,7 @@ class Bridge:
 
 @dataclass(frozen=True)
 class Split:
-    head: str  # "chemist": the noun the description is about
+    head: str  # "surveyor": the noun the description is about
     clause: str  # "led the harbour board's delegation to the ministry in Oslo"
     before: str  # the question around the description: "" and "died on what date?"
     after: str
@@ -50,9 +50,9 @@ class Split:
 
     @property
     def description(self) -> str:
-        """What to find first: "chemist led the harbour board's delegation to the ministry in Oslo". Of a
+        """What to find first: "surveyor led the harbour board's delegation to the ministry in Oslo". Of a
         clause of unknown end, the first `CLAUSE_TERMS` content words (a name is never cut), so that the
-        question's own verb ("... receive at the trial") does not steer the search."""
+        question's own verb ("... receive at the fair") does not steer the search."""
         if not self.open_end:
             return f"{self.head} {self.clause}"
         return " ".join([self.head, *self.clause.split()[:self.searched()]])
@@ -68,7 +68,7 @@ class Split:
         return kept
 
     def about(self, name: str, bridge_sentence: str = "") -> str:
-        """The question asked of the name the description stands for: "Valery Legasov died on what date?".
+        """The question asked of the name the description stands for: "Ilse Marren died on what date?".
         A clause of unknown end ends at the last word the bridge sentence holds before the question's own
         last word that it does not hold ("who humiliated the chairman | send troops")."""
         rest = ""
@@ -86,16 +86,16 @@ class Split:
 
 def split(question: str) -> Split | None:
     """The description (its head and its relative clause) and the rest of the question, or None when the
-    question names its subject, when the description is what is asked ("Name the leader who kept Mao
-    waiting"), or when "the treaty refused by Stalin" is a passive main clause ("Why was the treaty
-    refused by Stalin?")."""
+    question names its subject, when the description is what is asked ("Name the governor who kept Hale
+    waiting"), or when "the tariff refused by Hale" is a passive main clause ("Why was the tariff
+    refused by Hale?")."""
     opening = re.match(r"\W*(\w+)", question)
     for match in DESCRIPTION.finditer(question):
         if opening and match.start() == opening.start(1) and opening.group(1).lower() in lexicon.QUESTION_WORDS:
             continue
         before = question[:match.start()].strip()
         if match.group(4) and AUXILIARIES & set(words(before)):
-            continue  # "was the treaty refused by": the participle is the question's own verb
+            continue  # "was the tariff refused by": the participle is the question's own verb
         head = match.group(1) or match.group(3)
         clause_start = match.start(2) if match.group(2) else match.start(4)
         end = main_verb(question, clause_start)
@@ -112,7 +112,7 @@ def split(question: str) -> Split | None:
 
 def asks_more(parts: Split) -> bool:
     """The question asks something of the one described, not only who it is ("Who was the man who
-    refused the treaty?", "Name the leader who kept Mao waiting")."""
+    refused the tariff?", "Name the governor who kept Hale waiting")."""
     if IDENTITY.match(parts.before):
         return False
     return parts.open_end or any(w not in STOPWORDS and w not in lexicon.QUESTION_WORDS
@@ -121,7 +121,7 @@ def asks_more(parts: Split) -> bool:
 
 def main_verb(question: str, start: int) -> int | None:
     """Where a relative clause starting at `start` ends when a wh-word follows it: before the main verb
-    ("The chemist who led the delegation | died on what date?"); None when no wh-word follows."""
+    ("The surveyor who mapped the delta | died on what date?"); None when no wh-word follows."""
     tokens = list(re.finditer(r"[\w'’-]+|[,;?!.]", question[start:]))
     wh = next((i for i, t in enumerate(tokens) if i and t.group().lower() in WH_WORDS), None)
     if wh is None:

@@ -95,7 +95,7 @@ def leans_on_history(question: str) -> bool:
     """True when the question cannot stand alone: it points back, or starts as a continuation."""
     if CONTINUATION.search(question) or PERSONAL.search(question):
         return True
-    # "Why did the Soviets invade Xinjiang at that time?" still names its topic.
+    # "Why did the Elbonians invade Graustark at that time?" still names its topic.
     return bool(DEMONSTRATIVE.search(question)) and not question_names(question)
 
 
@@ -115,10 +115,10 @@ def context_for(question: str, history: list[str] | None) -> str:
 def answer_kind(text: str) -> str:
     """What the answer must hold: "count" a quantity, "year" a year, "date" a day, "when" some time,
     "who" / "where" a name, "why" a cause, "how" a mechanism, "summary" several points. Specific phrases
-    first; otherwise the question's opening wh-word decides, so the "when" of "How was Mao received
+    first; otherwise the question's opening wh-word decides, so the "when" of "How was the envoy received
     when he arrived?" is not a question about time."""
     q = normalize(text)
-    # "When trees drop their leaves, which pigments show?": a leading clause does not set the kind.
+    # "When the river freezes, which boats stay in port?": a leading clause does not set the kind.
     clause = re.match(r"\s*(?:when|while|after|before|if|once|since|as)\b[^,?]*,\s*(.+)", q)
     if clause and re.match(r"(what|which|who|whom|whose|where|when|why|how)\b", clause.group(1)):
         q = clause.group(1)

@@ -309,7 +309,7 @@ class SignalReader:
 
 @lru_cache(maxsize=4096)
 def counted_words(question: str) -> tuple[str, ...]:
-    """"How many Soviet military advisers ..." -> ("soviet", "military", "advisers"): the first three
+    """"How many Elbonian river pilots ..." -> ("elbonian", "river", "pilots"): the first three
     content words after "how many", among them what the answer's number must count."""
     found = re.search(r"\bhow many\s+((?:[\w'-]+\s+){0,2}[\w'-]+)", question, re.I)
     if not found:

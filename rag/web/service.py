@@ -55,7 +55,7 @@ def example_questions(index, most: int = 5, max_chars: int = 60) -> list[str]:
                    if len(q) <= max_chars]
         if fitting:
             out.append(fitting[0])
-    return out[:most] or ["What is this document about?"]
+    return out[:most] or ["Give an overview of the document."]
 
 
 class ChatService:
