@@ -1,13 +1,18 @@
-"""The firewall between what is tuned and what is tested: no six-word run of a validation or test
-question may appear in the code or the tests. A rule or a unit test written from an evaluation
-question shows up here (the questions are read from their files, never written in this test)."""
+"""The firewall between what is tuned and what is tested: no validation or test question, reworded or
+not, may stand in the code or the tests. Two checks: no six-word run of such a question in any text file
+of rag/ and tests/, and no quoted question (in rag/, tests/, bench/, app.py, the README) sharing most of its
+content words with one. A rule or a unit test written from an evaluation question shows up here (the
+questions are read from their files, never written in this test). Training questions may be quoted:
+they are there to be learnt from.
+"""
 from __future__ import annotations
 
 import json
 import re
 from pathlib import Path
 
-from conftest import ROOT
+import pytest
+from conftest import ROOT, SHARED_EVAL
 
 RUN = 6
 WORD = re.compile(r"[a-z0-9]+")
@@ -58,3 +63,66 @@ def test_no_six_word_run_of_a_held_out_question_is_in_the_code_or_tests():
         for run in runs(path.read_text(encoding="utf-8", errors="replace")) & questions.keys():
             leaks.append(f"{path.relative_to(ROOT)}: {' '.join(run)!r} (from {questions[run]})")
     assert leaks == [], "held-out question text in code or tests:\n" + "\n".join(sorted(leaks)[:40])
+
+
+# ---------------------------------------------------------------- reworded questions
+
+SCANNED = ["rag", "tests", "bench", "app.py", "README.md"]
+QUOTED = re.compile(r"""["“']([^"“”'\n]{12,}\?)""")
+FILLER = set("""a an the of in on at to for by with from and or but not no is are was were be been do does did
+have has had it its this that these those what which who whom whose when where why how many much there
+their they he she his her i my me you your we our can could would should will may might""".split())
+
+
+def content_words(text: str) -> frozenset[str]:
+    return frozenset(w for w in re.findall(r"[a-z0-9]+", text.lower()) if w not in FILLER and len(w) > 2)
+
+
+def too_close(quoted: frozenset[str], asked: frozenset[str]) -> bool:
+    """Most content words shared (a reworded question), or three quarters of a short quote's words held by
+    an evaluation question."""
+    if len(quoted) < 3:  # "What caused the fire?": too little to tell a rewording from a stock question
+        return False
+    shared = len(quoted & asked)
+    return shared / len(quoted | asked) >= 0.42 or shared / len(quoted) >= 0.75
+
+
+def evaluation_questions() -> list[tuple[str, frozenset[str]]]:
+    out = []
+    shared = sorted(SHARED_EVAL.rglob("*.jsonl")) if SHARED_EVAL.is_dir() else []
+    for path in [*HELD_OUT, *shared]:
+        for line in path.read_text(encoding="utf-8").splitlines():
+            if line.strip():
+                question = json.loads(line)["question"]
+                out.append((question, content_words(question)))
+    return out
+
+
+def quoted_questions() -> list[tuple[str, str]]:
+    out = []
+    for name in SCANNED:
+        place = ROOT / name
+        files = [place] if place.is_file() else sorted(place.rglob("*.py"))
+        for path in files:
+            for number, line in enumerate(path.read_text(encoding="utf-8").splitlines(), 1):
+                out += [(f"{path.relative_to(ROOT)}:{number}", q) for q in QUOTED.findall(line)]
+    return out
+
+
+@pytest.mark.parametrize("quoted, asked, close", [
+    ("Which baker glazed the royal wedding cake?", "Which Zendan baker glazed the royal cake in 1820?", True),
+    ("How did banning kites help the orchard?", "How did banning red kites help the Vell orchard grow?", True),
+    ("What soured the cream?", "Which heatwave soured the cream of 1821?", False),  # two content words: too short to judge
+    ("Who founded the tea board?", "When did the river pilots strike?", False),
+])
+def test_too_close(quoted, asked, close):
+    assert too_close(content_words(quoted), content_words(asked)) is close
+
+
+def test_no_evaluation_question_is_quoted_in_code_tests_or_readme():
+    asked = evaluation_questions()
+    assert len(asked) > 300  # the scored sets were found
+    leaks = [f"{place}: {quoted!r} ~ {question!r}"
+             for place, quoted in quoted_questions()
+             for question, words in asked if too_close(content_words(quoted), words)]
+    assert leaks == []
