@@ -19,9 +19,6 @@ ROOT = Path(__file__).resolve().parent.parent
 ARTICLE = ROOT / "data" / "sino-soviet-relations.txt"
 EVAL = ROOT / "data" / "eval"  # the evaluation suite, copied from the team's shared folder
 SHARED_EVAL = ROOT.parent / "shared" / "eval"
-# The team's shared scorer: the one beside the clone when there is one, else the copy kept in tests/
-# (taken from ../shared/eval/score.py on 2026-12-02), so the agreement test never skips.
-SHARED_SCORER = SHARED_EVAL / "score.py" if (SHARED_EVAL / "score.py").exists() else ROOT / "tests" / "shared_score.py"
 
 
 class FakeEmbedder:

@@ -6,7 +6,7 @@ import json
 import pytest
 
 from rag.errors import RagError
-from rag.evaluation import evaluate
+from rag.evaluation import evaluate, shared_score
 
 QUESTIONS = [
     {"id": "a", "question": "q1", "answerable": True, "answer_any": ["1851"], "evidence": "founded in 1851", "type": "numeric"},
@@ -50,8 +50,8 @@ def test_metrics_by_hand():
 
 
 def test_evidence_matching_ignores_citation_marks_and_dashes():
-    assert evaluate.covers("joint Soviet–Chinese administration[1]: 55 of the railway", "joint Soviet-Chinese administration of the railway")
-    assert not evaluate.covers("completely different text", "joint Soviet-Chinese administration")
+    assert shared_score.covers("joint Soviet–Chinese administration[1]: 55 of the railway", "joint Soviet-Chinese administration of the railway")
+    assert not shared_score.covers("completely different text", "joint Soviet-Chinese administration")
 
 
 def test_latency_summary():

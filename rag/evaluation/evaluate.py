@@ -1,4 +1,5 @@
-"""`rag eval`: how well the bot does on a question file, scored like ../shared/eval/score.py.
+"""`rag eval`: how well the bot does on a question file, scored by the team's scorer (../shared/eval/score.py,
+kept unchanged beside this module as shared_score.py, whose matching rules it uses).
 
 Question file, one JSON object a line:
   {"id", "question", "answerable": bool, "answer_any": [str], "evidence": str, "evidence_all": [str]?, "type"}
@@ -9,18 +10,16 @@ answer), false refusals, and refusals on the unanswerable questions.
 from __future__ import annotations
 
 import json
-import re
 import statistics
 import time
 from dataclasses import dataclass
-from difflib import SequenceMatcher
 from pathlib import Path
 
 from rag.errors import RagError
+from rag.evaluation import shared_score
 from rag.index.build import build_index
 from rag.index.progress import TerminalProgress
 
-_MARK = re.compile(r"\[(?:\d+|[a-z]|citation needed|clarification needed)\](?::\s*\d+)?", re.I)
 KS = (1, 3, 5)
 
 
@@ -29,26 +28,6 @@ ROOT = Path(__file__).resolve().parents[2]
 TRAIN = (ROOT / "data" / "corpus" / "train", ROOT / "tests" / "data" / "train-docs")
 VALIDATION = (ROOT / "data" / "corpus" / "validation",)
 TEST = (ROOT / "data" / "corpus" / "test", ROOT / "data" / "eval")
-
-def norm(s: str) -> str:
-    s = _MARK.sub(" ", s)
-    s = s.replace("\u2013", "-").replace("\u2014", "-").replace("\u2019", "'")
-    return re.sub(r"\s+", " ", s).strip().lower()
-
-
-def covers(passage: str, evidence: str, frac: float = 0.6) -> bool:
-    p, e = norm(passage), norm(evidence)
-    if not e:
-        return False
-    if e in p:
-        return True
-    m = SequenceMatcher(None, p, e, autojunk=False).find_longest_match(0, len(p), 0, len(e))
-    return m.size >= frac * len(e)
-
-
-def answer_ok(answer: str, accepted: list[str]) -> bool:
-    a = norm(answer)
-    return any(norm(x) in a for x in accepted)
 
 
 def load_questions(path: Path) -> list[dict]:
@@ -76,10 +55,6 @@ def load_questions(path: Path) -> list[dict]:
     return questions
 
 
-def evidence_rank(question: dict, passages: list[str]) -> int | None:
-    return next((i + 1 for i, p in enumerate(passages) if covers(p, question["evidence"])), None)
-
-
 def score(questions: list[dict], answers: list[dict], ks=KS) -> dict:
     """The shared scorer's metrics, plus the same per question type."""
     if len(questions) != len(answers):
@@ -92,35 +67,15 @@ def score(questions: list[dict], answers: list[dict], ks=KS) -> dict:
 
 
 def _metrics(questions, answers, ks) -> dict:
-    answerable = [(q, a) for q, a in zip(questions, answers) if q["answerable"]]
-    unanswerable = [(q, a) for q, a in zip(questions, answers) if not q["answerable"]]
-    recall = {k: 0 for k in ks}
-    mrr = correct = false_refusals = 0
-    wrong = []
-    for q, a in answerable:
-        rank = evidence_rank(q, [p["text"] for p in a.get("passages", [])])
-        if rank:
-            mrr += 1.0 / rank
-            for k in ks:
-                recall[k] += rank <= k
-        ok = not a.get("refused") and answer_ok(a.get("answer", ""), q["answer_any"])
-        false_refusals += bool(a.get("refused"))
-        correct += ok
-        if not ok:
-            wrong.append(q["id"])
-    refused_un = 0
-    for q, a in unanswerable:
-        refused_un += bool(a.get("refused"))
-        if not a.get("refused"):
-            wrong.append(q["id"])
-    n = len(answerable)
-    out = {f"recall@{k}": round(recall[k] / n, 3) if n else None for k in ks}
-    out["mrr"] = round(mrr / n, 3) if n else None
-    out["answer_acc"] = round(correct / n, 3) if n else None
-    out["false_refusal"] = round(false_refusals / n, 3) if n else None
-    out["refusal_unanswerable"] = round(refused_un / len(unanswerable), 3) if unanswerable else None
+    """The team's scorer's figures; of a group with no answerable question (the unanswerable types), which
+    it cannot divide by, only the refusals."""
+    if any(q["answerable"] for q in questions):
+        return shared_score.score(list(questions), list(answers), ks)
+    refused = [bool(a.get("refused")) for a in answers]
+    out = {f"recall@{k}": None for k in ks} | {"mrr": None, "answer_acc": None, "false_refusal": None}
+    out["refusal_unanswerable"] = round(sum(refused) / len(refused), 3)
     out["n"] = len(questions)
-    out["wrong"] = wrong
+    out["wrong"] = [q["id"] for q, r in zip(questions, refused) if not r]
     return out
 
 

@@ -35,6 +35,7 @@ from rag.answering.model import DECISION_FEATURES, FEATURES, AnswerabilityModel,
 from rag.answering.query import question_names, years_in
 from rag.embedding.embedders import create_embedder
 from rag.evaluation import evaluate
+from rag.evaluation.shared_score import answer_ok, covers
 from rag.pipeline import Pipeline
 from rag.settings import DEFAULT_SOURCE
 from rag.text.terms import words
@@ -62,7 +63,7 @@ def placeholder_model() -> AnswerabilityModel:
 
 def is_gold(sentence: str, question: dict) -> bool:
     golds = [question.get("evidence", "")] + list(question.get("evidence_all") or [])
-    return any(g and (evaluate.covers(sentence, g) or evaluate.covers(g, sentence, 0.8)) for g in golds)
+    return any(g and (covers(sentence, g) or covers(g, sentence, 0.8)) for g in golds)
 
 
 def without(passages: list[Passage], hidden: set[tuple[str, int]]) -> list[Passage]:
@@ -91,7 +92,7 @@ def collect(pipeline, document: str, questions: list[dict]) -> list[Example]:
         supported = [c for c in candidates if c.eligible]
         text = " ".join(c.sentence.text for c in answerer.compose(query, Evidence(supported, candidates))) \
             if supported else ""
-        outcome = "right" if evaluate.answer_ok(text, q["answer_any"]) else "wrong"
+        outcome = "right" if answer_ok(text, q["answer_any"]) else "wrong"
         hidden = {(c.passage.source, c.sentence.start) for c in candidates if is_gold(c.sentence.text, q)}
         rest = judge.candidates(query, without(passages, hidden)) if hidden else []
         misses = []
