@@ -101,25 +101,22 @@ def test_non_ascii_credentials_are_compared_not_crashed_on():
 
 @pytest.fixture(scope="module")
 def served(tmp_path_factory):
-    server = Served(project_copy(tmp_path_factory.mktemp("api")))
-    yield server
-    server.close()
+    with Served(project_copy(tmp_path_factory.mktemp("api"))) as server:
+        yield server
 
 
 @pytest.fixture(scope="module")
 def guarded(tmp_path_factory):
-    server = Served(project_copy(tmp_path_factory.mktemp("api-auth")), auth=AUTH, token="tok")
-    yield server
-    server.close()
+    with Served(project_copy(tmp_path_factory.mktemp("api-auth")), auth=AUTH, token="tok") as server:
+        yield server
 
 
 @pytest.fixture
 def throttled(tmp_path_factory):
     """A fresh server whose throttle slows the fourth failure in a row for 30 s."""
-    server = Served(project_copy(tmp_path_factory.mktemp("api-throttle")), auth=AUTH,
-                    login_throttle={"free_failures": 3, "base_delay": 30.0})
-    yield server
-    server.close()
+    with Served(project_copy(tmp_path_factory.mktemp("api-throttle")), auth=AUTH,
+                login_throttle={"free_failures": 3, "base_delay": 30.0}) as server:
+        yield server
 
 
 @pytest.mark.slow

@@ -59,12 +59,17 @@ class Served:
     def close(self) -> None:
         self.running.close()
 
+    def __enter__(self) -> "Served":
+        return self
+
+    def __exit__(self, *exc) -> None:
+        self.close()
+
 
 @pytest.fixture(scope="module")
 def served(tmp_path_factory):
-    server = Served(project_copy(tmp_path_factory.mktemp("app")))
-    yield server
-    server.close()
+    with Served(project_copy(tmp_path_factory.mktemp("app"))) as server:
+        yield server
 
 
 def check_answer_json(data: dict) -> None:

@@ -50,9 +50,8 @@ def open_documents(page) -> None:
 def server(tmp_path_factory):
     from test_app import Served, project_copy
 
-    served = Served(project_copy(tmp_path_factory.mktemp("browser")))
-    yield served
-    served.close()
+    with Served(project_copy(tmp_path_factory.mktemp("browser"))) as served:
+        yield served
 
 
 @pytest.fixture(scope="module")

@@ -1,4 +1,4 @@
-"""The answerability decision: one table per signal, then the decision itself (fake embedder, tiny document)."""
+"""The answerability decision: a table of what each signal reads, then the decision itself (fake embedder, tiny document)."""
 from __future__ import annotations
 
 from pathlib import Path
@@ -27,16 +27,34 @@ def signals(pipeline: Pipeline, question: str, sentence: str, section: str = "Hi
     return pipeline.judge.candidates(query, [passage])[0].signals
 
 
-@pytest.mark.parametrize("question, sentence, names", [
-    # subject alignment: the person asked about is the one the sentence talks about
-    ("When did Rudolf found the board?", "King Rudolf III founded the Royal Tea Board in 1851.", 1.0),
-    ("When did Anton found the board?", "King Rudolf III founded the Royal Tea Board in 1851.", 0.0),
-    ("What did Rudolf's board set?", "Rudolf's board still sets prices today.", 1.0),  # possessive
-    ("What does the RTB set?", "The Royal Tea Board still sets prices today.", 1.0),  # initialism
-    ("How much tea is sold?", "Most tea is sold to Graustark every year.", 1.0),  # no name asked: nothing missing
+@pytest.mark.parametrize("signal, question, sentence, expected", [
+    # names: the person asked about is the one the sentence talks about
+    ("names", "When did Rudolf found the board?", "King Rudolf III founded the Royal Tea Board in 1851.", 1.0),
+    ("names", "When did Anton found the board?", "King Rudolf III founded the Royal Tea Board in 1851.", 0.0),
+    ("names", "What did Rudolf's board set?", "Rudolf's board still sets prices today.", 1.0),  # possessive
+    ("names", "What does the RTB set?", "The Royal Tea Board still sets prices today.", 1.0),  # initialism
+    ("names", "How much tea is sold?", "Most tea is sold to Graustark every year.", 1.0),  # no name asked: nothing missing
+    # opposite: the sentence says the opposite of what is asked (opened, not closed; lowest, not highest)
+    ("opposite", "When did the board close?", "The board opened its doors in 1851.", 1.0),
+    ("opposite", "Which was the highest price?", "The lowest price was paid in 1900.", 1.0),
+    ("opposite", "When did the board open?", "The board opened its doors in 1851.", 0.0),
+    ("opposite", "Which was the highest price?", "The highest and the lowest price were paid in 1900.", 0.0),
+    # counts_asked: a "how many" question needs a number of what it counts
+    ("counts_asked", "How many tonnes does the kingdom export?", "The kingdom exports about 4,000 tonnes each year.", 1.0),
+    ("counts_asked", "How many sailors crew a barge?", "A barge carries about 120 sacks of grain.", 0.0),  # a number, not of sailors
+    ("counts_asked", "How many sailors crew a barge?", "A barge has no crew at all.", 0.0),  # no number
+    ("counts_asked", "Who founded the board?", "The board was founded in 1851.", 1.0),  # not a "how many" question
+    # kind_ok: the sentence holds the kind of answer asked for (a quantity, a year, a name, a cause)
+    ("kind_ok", "How many tonnes does the kingdom export?", "The kingdom exports about 4,000 tonnes each year.", 1.0),
+    ("kind_ok", "How many tonnes does the kingdom export?", "The kingdom exports tea to its neighbours.", 0.0),
+    ("kind_ok", "In what year was the board founded?", "The board was founded in 1851 by the king.", 1.0),
+    ("kind_ok", "Who brought tea to Ruritania?", "Tea was brought to Ruritania by the merchant Anton Vell.", 1.0),
+    ("kind_ok", "Who brought tea to Ruritania?", "Tea was brought to Ruritania long ago by ship.", 0.0),
+    ("kind_ok", "Why is tea sold to Graustark?", "Tea is sold to Graustark because the river runs there.", 1.0),
 ])
-def test_names_in_the_sentence(pipeline, question, sentence, names):
-    assert signals(pipeline, question, sentence)["names"] == names
+def test_signal(pipeline, signal, question, sentence, expected):
+    """One row per behaviour of one signal of one made-up sentence."""
+    assert signals(pipeline, question, sentence)[signal] == expected
 
 
 @pytest.mark.parametrize("question, unknown", [
@@ -46,26 +64,6 @@ def test_names_in_the_sentence(pipeline, question, sentence, names):
 ])
 def test_names_the_document_never_mentions(pipeline, question, unknown):
     assert signals(pipeline, question, "Tea was brought to Ruritania by a merchant.")["names_unknown"] == unknown
-
-
-@pytest.mark.parametrize("question, sentence, opposite", [
-    ("When did the board close?", "The board opened its doors in 1851.", 1.0),
-    ("Which was the highest price?", "The lowest price was paid in 1900.", 1.0),
-    ("When did the board open?", "The board opened its doors in 1851.", 0.0),
-    ("Which was the highest price?", "The highest and the lowest price were paid in 1900.", 0.0),
-])
-def test_opposites(pipeline, question, sentence, opposite):
-    assert signals(pipeline, question, sentence)["opposite"] == opposite
-
-
-@pytest.mark.parametrize("question, sentence, counts", [
-    ("How many tonnes does the kingdom export?", "The kingdom exports about 4,000 tonnes each year.", 1.0),
-    ("How many sailors crew a barge?", "A barge carries about 120 sacks of grain.", 0.0),  # a number, not of sailors
-    ("How many sailors crew a barge?", "A barge has no crew at all.", 0.0),  # no number
-    ("Who founded the board?", "The board was founded in 1851.", 1.0),  # not a "how many" question
-])
-def test_the_number_counts_what_is_asked(pipeline, question, sentence, counts):
-    assert signals(pipeline, question, sentence)["counts_asked"] == counts
 
 
 @pytest.mark.parametrize("question, counted", [
@@ -83,18 +81,6 @@ def test_counted_words(question, counted):
 ])
 def test_novelty(pipeline, question, sentence, novel):
     assert (signals(pipeline, question, sentence)["novelty"] > 0.3) is novel
-
-
-@pytest.mark.parametrize("question, sentence, kind_ok", [
-    ("How many tonnes does the kingdom export?", "The kingdom exports about 4,000 tonnes each year.", 1.0),
-    ("How many tonnes does the kingdom export?", "The kingdom exports tea to its neighbours.", 0.0),
-    ("In what year was the board founded?", "The board was founded in 1851 by the king.", 1.0),
-    ("Who brought tea to Ruritania?", "Tea was brought to Ruritania by the merchant Anton Vell.", 1.0),
-    ("Who brought tea to Ruritania?", "Tea was brought to Ruritania long ago by ship.", 0.0),
-    ("Why is tea sold to Graustark?", "Tea is sold to Graustark because the river runs there.", 1.0),
-])
-def test_answer_kind_present(pipeline, question, sentence, kind_ok):
-    assert signals(pipeline, question, sentence)["kind_ok"] == kind_ok
 
 
 @pytest.mark.parametrize("question, missing", [
