@@ -10,6 +10,8 @@ import argparse
 import json
 import os
 import sys
+import tempfile
+import textwrap
 import time
 from pathlib import Path
 
@@ -235,8 +237,6 @@ def cmd_eval(args, settings: Settings) -> int:
 
 
 def _eval_suite(args, settings: Settings) -> int:
-    import tempfile
-
     from rag.embedding.embedders import create_embedder  # deferred: see the module docstring
     from rag.evaluation import evaluate  # deferred: see the module docstring
     from rag.pipeline import Pipeline  # deferred: see the module docstring
@@ -328,8 +328,6 @@ def _print_answer(stream) -> None:
 
 
 def _indent(text: str, width: int = 100) -> str:
-    import textwrap
-
     return textwrap.fill(text, width=width, initial_indent="    ", subsequent_indent="    ")
 
 

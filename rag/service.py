@@ -235,6 +235,7 @@ class SourceWatcher:
             self._timer.start()
 
     def start(self) -> SourceWatcher:
+        # watchdog starts an observer thread per platform: loaded only when a watcher is asked for
         from watchdog.events import FileSystemEventHandler
         from watchdog.observers import Observer
 

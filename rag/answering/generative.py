@@ -119,7 +119,7 @@ class OpenAIAnswerer(GenerativeAnswerer):
         self.model, self.api_key, self.timeout, self.max_tokens = model, api_key, timeout, max_tokens
 
     def generate(self, question: str, passages: list[Passage], context: str) -> Iterator[str]:
-        import httpx
+        import httpx  # only the OpenAI-compatible answerer needs it
 
         body = {"model": self.model, "messages": chat_messages(question, passages, context), "stream": True,
                 "temperature": 0, "max_tokens": self.max_tokens}
@@ -208,7 +208,7 @@ class LocalAnswerer(GenerativeAnswerer):
     def load(self):
         with self._lock:
             if self._loaded is None:
-                from transformers import AutoModelForCausalLM, AutoTokenizer
+                from transformers import AutoModelForCausalLM, AutoTokenizer  # heavy, optional: local-llm only
 
                 folder, gguf_file = self.resolve()
                 kwargs = {"gguf_file": gguf_file} if gguf_file else {}
@@ -245,7 +245,7 @@ class LocalAnswerer(GenerativeAnswerer):
                 f"{earlier}Question: {question}\nAnswer: According to passage [")
 
     def generate(self, question: str, passages: list[Passage], context: str) -> Iterator[str]:
-        from transformers import StoppingCriteria, StoppingCriteriaList, TextIteratorStreamer
+        from transformers import StoppingCriteria, StoppingCriteriaList, TextIteratorStreamer  # local-llm only
 
         if self._loading_in_background:
             raise GenerationError("the local model is still loading")
@@ -272,7 +272,7 @@ class LocalAnswerer(GenerativeAnswerer):
 
         def run():
             try:
-                import torch
+                import torch  # heavy, optional: local-llm only
 
                 with torch.no_grad():
                     model.generate(**inputs, streamer=streamer, max_new_tokens=self.max_new_tokens, do_sample=False,

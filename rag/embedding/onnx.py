@@ -10,8 +10,11 @@ from __future__ import annotations
 
 import hashlib
 import json
+import logging
 import os
+import shutil
 import sys
+import tempfile
 import threading
 import warnings
 from dataclasses import dataclass
@@ -99,7 +102,7 @@ class OnnxMiniLM:
     def load(self):
         with self._lock:
             if self._loaded is None:
-                import onnxruntime
+                import onnxruntime  # heavy: loaded with the first model, not at import
                 from tokenizers import Tokenizer
 
                 provenance = self.provenance()
@@ -224,11 +227,9 @@ def run(session, encodings) -> np.ndarray:
 
 def export(model_dir: Path, folder: Path) -> None:
     """Export with PyTorch, check against sentence-transformers on PROBES, then publish atomically."""
-    import tempfile
-
     print("Exporting the embedding model to ONNX (once; about 20 s)...", file=sys.stderr, flush=True)
     try:
-        import torch
+        import torch  # heavy, and only to export the model once
     except ImportError:
         raise RagError("Exporting the embedding model needs PyTorch (pip install -e .).") from None
     folder.parent.mkdir(parents=True, exist_ok=True)
@@ -272,7 +273,6 @@ def export(model_dir: Path, folder: Path) -> None:
         os.rename(tmp, folder)
     finally:
         if tmp.exists():
-            import shutil
 
             shutil.rmtree(tmp, ignore_errors=True)
 
@@ -280,15 +280,11 @@ def export(model_dir: Path, folder: Path) -> None:
 def quantize(folder: Path, batch_size: int = 64) -> None:
     """The int8 copy of the fp32 export (weights quantized, activations at run time), with its own
     record: how far its vectors are from the fp32 ones on the probe sentences. No PyTorch needed."""
-    import tempfile
-
-    from onnxruntime.quantization import QuantType, quantize_dynamic
+    from onnxruntime.quantization import QuantType, quantize_dynamic  # only to quantize, once
 
     print("Quantizing the embedding model to int8 (once)...", file=sys.stderr, flush=True)
     with tempfile.TemporaryDirectory(dir=folder) as tmp:
         target = Path(tmp) / "model-int8.onnx"
-        import logging
-
         logging.getLogger().setLevel(logging.ERROR)  # its advice to pre-process is for image models
         quantize_dynamic(str(folder / "model.onnx"), str(target), weight_type=QuantType.QInt8)
         fp32 = OnnxMiniLM(batch_size, cache=folder.parent.parent, word_table=False)

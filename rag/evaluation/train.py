@@ -162,7 +162,7 @@ class BoostedModel:
 
 
 def boosting_candidates(train: list[fit.Example], validation: list[fit.Example], seed: int) -> list[Candidate]:
-    from sklearn.ensemble import HistGradientBoostingClassifier
+    from sklearn.ensemble import HistGradientBoostingClassifier  # scikit-learn: training only, not served
 
     out = []
     for depth, hidden in itertools.product((2, 3), GRID["hidden_weight"]):

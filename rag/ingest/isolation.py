@@ -2,6 +2,7 @@
 its own, stopped past a time and memory limit, so one hostile upload never takes the server down."""
 from __future__ import annotations
 
+import multiprocessing
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -31,7 +32,7 @@ class Refused(Exception):
 
 def _worker(read, kind: str, data: bytes, limits: ReadLimits, out) -> None:
     """In the worker process: memory capped, then ("ok", read(data, limits)) or ("error", why)."""
-    import resource
+    import resource  # Unix only, and only inside the worker that it limits
 
     try:
         resource.setrlimit(resource.RLIMIT_AS, (limits.memory_bytes, limits.memory_bytes))
@@ -50,8 +51,6 @@ def _worker(read, kind: str, data: bytes, limits: ReadLimits, out) -> None:
 def isolated(read, kind: str, data: bytes, path: Path, limits: ReadLimits = ReadLimits()):
     """`read(data, limits)` run in a process of its own, stopped past `limits.seconds`, its memory
     capped; its result, or a SourceError that says why not (`kind`: "PDF", "HTML page")."""
-    import multiprocessing
-
     context = multiprocessing.get_context("spawn")  # no fork of a threaded server
     receiver, sender = context.Pipe(duplex=False)
     worker = context.Process(target=_worker, args=(read, kind, data, limits, sender), daemon=True)

@@ -12,6 +12,7 @@ size and font, which pypdf cannot give (bench/pdf_readers.md). The rules need on
 """
 from __future__ import annotations
 
+import ctypes
 import math
 import re
 from bisect import bisect_left, bisect_right
@@ -60,7 +61,7 @@ class PdfText:
 
 def pdf_text(data: bytes, limits: ReadLimits) -> PdfText:
     """The text of each page, giving up past the page count or the character budget, as pdf_page_texts does."""
-    import pypdfium2 as pdfium
+    import pypdfium2 as pdfium  # loaded with the first PDF
 
     document = pdfium.PdfDocument(data)
     try:
@@ -83,9 +84,7 @@ def pdfium_words(page) -> Page:
     """Words with boxes, size and boldness (about three calls into pdfium a word, not one a character), turned so
     the page's main text direction reads left to right (a landscape page, a page rotated in a viewer); text at
     another angle (a margin stamp, a label on a chart) is left out."""
-    import ctypes
-
-    import pypdfium2.raw as raw
+    import pypdfium2.raw as raw  # loaded with the first PDF
 
     textpage = page.get_textpage()
     handle, count = textpage.raw, textpage.count_chars()

@@ -74,7 +74,7 @@ def read_markdown(data: bytes, path: Path) -> Extracted:
 def pdf_page_texts(data: bytes, limits: ReadLimits) -> list[str]:
     """pypdf's text of each page: how PDFs were read before rag.ingest.pdf, kept as bench/pdf_readers.py's
     baseline; giving up past the page count or the character budget."""
-    from pypdf import PdfReader
+    from pypdf import PdfReader  # each reader library loads with the first file of its kind
 
     reader = PdfReader(io.BytesIO(data))
     if len(reader.pages) > limits.pages:
@@ -120,7 +120,7 @@ def read_html(data: bytes, path: Path) -> Extracted:
 
 def html_text(data: bytes, limits: ReadLimits | None = None) -> str:
     """Headings become sections, menus and scripts go."""
-    from bs4 import BeautifulSoup
+    from bs4 import BeautifulSoup  # loaded with the first HTML file
 
     soup = BeautifulSoup(data, "html.parser")
     for tag in soup(HTML_SKIP):
@@ -150,7 +150,7 @@ def docx_text(data: bytes, limits: ReadLimits = ReadLimits()) -> str:
     """Headings ("Heading 1" ... or "Title") become sections, list paragraphs "- " items, and each table
     row a line of its own that names its columns ("Code: E05 · Meaning: ..."), so a row is found and
     quoted alone; in document order."""
-    import docx
+    import docx  # python-docx: loaded with the first Word file
     from docx.table import Table
     from docx.text.paragraph import Paragraph
 

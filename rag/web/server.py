@@ -77,7 +77,7 @@ def quiet_queue(blocks, idle_poll: float = 0.2) -> None:
 def create_server(service, blocks, auth: tuple[str, str] | None = None, token: str | None = None,
                   **options) -> FastAPI:
     """The whole application: the JSON API first, then the chat (a gr.Blocks) mounted at `/`, same auth."""
-    import gradio as gr
+    import gradio as gr  # heavy (seconds to import): the API module loads without it
 
     from rag.web.app import CSS, HEAD  # deferred with Gradio: the API answers before it has loaded
     from rag.web.service import MAX_UPLOAD_BYTES  # deferred with Gradio, as above
