@@ -61,9 +61,6 @@ class EvidenceJudge:
         """The ranked sentences without the verifier's reading: for finding a two-step question's bridge."""
         return self.reader.candidates(query, passages)
 
-    def unknown_names(self, query: Query) -> list[str]:
-        return unknown_names(query, self.reader.name_known, self.stats.names)
-
     def decide(self, query: Query, passages: list[Passage]) -> Evidence:
         """The decision, with the passages put in the order of their best sentences (renumbered), so the
         passage that holds the answer comes first."""
@@ -75,7 +72,8 @@ class EvidenceJudge:
         if self.rerank:
             passages, candidates = renumbered(rerank(passages, candidates), candidates)
         confidence = float(self.model.probabilities(decision_row(candidates))[0])
-        missing = self.unknown_names(query) if Rule.UNKNOWN_NAMES in self.rules else []
+        missing = unknown_names(query, self.reader.name_known, self.stats.names) \
+            if Rule.UNKNOWN_NAMES in self.rules else []
         if missing:  # "the Amazon rainforest" in a document that never names it
             written_names = ", ".join(as_written(n, f"{query.text} {query.context}") for n in missing)
             return Evidence([], candidates, confidence, reason=f"it never mentions {written_names}",
