@@ -189,7 +189,7 @@ def test_batch_keeps_order_and_count(tmp_path: Path):
                  "Who led the Mongolian guerrillas?"]
     path = tmp_path / "q.jsonl"
     path.write_text("\n".join(json.dumps({"question": q}) for q in questions) + "\nnot json\n{\"q\": \"x\"}\n"
-                    + json.dumps({"question": "Where did the Soviet advisers live in Ruritania?"}) + "\n",
+                    + json.dumps({"question": "Which fighting marked the split in 1969?"}) + "\n",
                     encoding="utf-8")
     out = subprocess.run([sys.executable, "-m", "rag.cli", "ask", "--batch", str(path), "--json"],
                          capture_output=True, text=True, cwd=ROOT, timeout=300)
@@ -202,7 +202,7 @@ def test_batch_keeps_order_and_count(tmp_path: Path):
     assert "Sükhbaatar" in answers[3]["answer"]
     assert answers[4]["error"] == "line 5 is not valid JSON."
     assert answers[5]["error"] == 'line 6 has no "question" field.'
-    assert "error" not in answers[6] and answers[6]["answer"]  # answered or refused, in its place
+    assert "border conflict" in answers[6]["answer"]  # the line after the bad ones is answered, in its place
 
 
 @pytest.mark.slow
