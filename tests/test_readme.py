@@ -140,9 +140,9 @@ def filled(command: str, project: dict, endpoint: str) -> str:
 
 
 # The honest figures: `rag eval --suite`'s means over the ten test documents, as the README reports them
-# (measured 2026-12-02: recall@1 0.810, accuracy 0.810, false refusals 0.074, refusals 0.447), less a
+# (measured 2026-12-03: recall@1 0.810, accuracy 0.806, false refusals 0.084, refusals 0.484), less a
 # noise margin of 0.02 (0.03 for refusals): a question or two of the 400 flipping between machines.
-SUITE_FLOORS = {"r@1": (">=", 0.79), "acc": (">=", 0.79), "false-ref": ("<=", 0.094), "ref-unans": (">=", 0.417)}
+SUITE_FLOORS = {"r@1": (">=", 0.79), "acc": (">=", 0.786), "false-ref": ("<=", 0.104), "ref-unans": (">=", 0.454)}
 
 
 def suite_means(output: str) -> dict[str, float]:
