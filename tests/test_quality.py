@@ -36,7 +36,7 @@ def test_dev_set(dev_run):
     # the measured level less one question of the 21 answerable (0.05) or of the 4 unanswerable (0.25): the
     # decision is chosen on validation, never on this set (the article is a test document).
     assert m["recall@5"] == 1.0 and m["recall@1"] >= 0.90, m
-    assert m["answer_acc"] >= 0.80 and m["false_refusal"] <= 0.19, m
+    assert m["answer_acc"] >= 0.80 and m["false_refusal"] <= 0.20, m
     assert m["refusal_unanswerable"] >= 0.75, m
     for a in answers:  # three sentences or fewer
         assert a["refused"] or 1 <= len(a["citations"]) and a["answer"].count(" [") <= 3

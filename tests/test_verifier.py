@@ -80,7 +80,7 @@ def test_a_slot_missing_negative_is_the_gold_sentence_without_its_answer(sentenc
     assert answer_removed(sentence, answers) == left
 
 
-# Three questions of two candidates each: 0 and 1 answerable (1's best candidate is not its gold), 2 not.
+# Three questions of two candidates each: 0 and 1 answerable (1's gold is its second candidate), 2 not.
 GATHERED = Gathered(pairs=[("q", "s")] * 6, labels=[1, 0, 0, 1, 0, 0], question=[0, 0, 1, 1, 2, 2],
                     trap=[False, False, False, False, True, True], hard=[])
 
