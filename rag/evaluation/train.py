@@ -236,20 +236,25 @@ def best_of(candidates: list[Candidate], feature_sets: tuple[str, ...]) -> Candi
     return max((c for c in candidates if c.settings["features"] in feature_sets), key=lambda c: c.score)
 
 
-def learning_curve(chosen: Candidate, train: list[fit.Example], documents: list[evaluate.SuiteDocument],
-                   work: Path, embedder, seed: int, shares: tuple[float, ...] = (0.25, 0.5, 1.0)) -> list[dict]:
+def learning_curve(chosen: Candidate, chosen_curve: dict, train: list[fit.Example],
+                   documents: list[evaluate.SuiteDocument], work: Path, embedder, seed: int,
+                   shares: tuple[float, ...] = (0.25, 0.5, 1.0)) -> list[dict]:
     """The chosen settings refitted on a share of the training documents (drawn at random, nested), the
     threshold set on the whole pipeline over validation again: whether more documents would still help.
-    The verifier it reads stays the one trained on all of them."""
+    The verifier it reads stays the one trained on all of them. The whole share is the chosen model
+    itself: its threshold curve (`chosen_curve`) is not computed twice."""
     names = sorted({e.document for e in train})
     np.random.default_rng(seed).shuffle(names)
     out = []
     for share in shares:
         kept = set(names[:max(1, round(share * len(names)))])
         subset = [e for e in train if e.document in kept]
-        model = fit.fit(subset, features=chosen.model.features, l2=chosen.settings["l2"],
-                        hidden_weight=chosen.settings["hidden_weight"])
-        threshold, curve = pipeline_threshold(model, documents, work, embedder)
+        if len(kept) == len(names):
+            threshold, curve = chosen.settings["threshold"], chosen_curve
+        else:
+            model = fit.fit(subset, features=chosen.model.features, l2=chosen.settings["l2"],
+                            hidden_weight=chosen.settings["hidden_weight"])
+            threshold, curve = pipeline_threshold(model, documents, work, embedder)
         out.append({"share": share, "documents": len(kept), "questions": len(subset), "threshold": threshold,
                     "validation": curve[threshold]})
         print(f"  learning curve {share}: {out[-1]}", file=sys.stderr, flush=True)
@@ -312,7 +317,7 @@ def main(argv: list[str] | None = None) -> int:
         print("scoring on validation, then test (whole pipeline, each document in its own index)", file=sys.stderr)
         report = {name: {split: scored(model, splits[split], work, embedder) for split in ("validation", "test")}
                   for name, model in contenders.items()}
-        curve = learning_curve(chosen, train, splits["validation"], work, embedder, args.seed)
+        curve = learning_curve(chosen, curves[chosen_name], train, splits["validation"], work, embedder, args.seed)
     model = dataclasses.replace(chosen.model, fitted_on=tuple(sorted({d.name for d in splits["train"]})))
     args.out.write_text(json.dumps(model.to_json(), indent=1) + "\n", encoding="utf-8")
     card = {
