@@ -179,9 +179,9 @@ class CountingVerifier:
         return [0.9] * len(texts)
 
 
-def test_the_verifier_reads_the_best_few_for_the_decision_only(pipeline):
+def test_the_verifier_reads_the_best_few_only(pipeline):
     verifier = CountingVerifier()
-    judge = EvidenceJudge(pipeline.judge.stats, pipeline.model, verifier=verifier, verified=2)
+    judge = EvidenceJudge(pipeline.judge.stats, pipeline.model, verifier=verifier, verified=2, verifier_weight=0.0)
     query = pipeline.analyse("Who brought tea to Ruritania?")
     passages = pipeline.search(query, 3)
     ranked = judge.ranked(query, passages)
@@ -190,3 +190,28 @@ def test_the_verifier_reads_the_best_few_for_the_decision_only(pipeline):
     assert len(verifier.asked) == 2 and [c.signals.get("verifier") for c in verified[:3]] == [0.9, 0.9, None]
     judge.reader.verify(query, ranked)
     assert all("verifier" not in c.signals for c in ranked)  # what it was given is left as it was
+
+
+class ListVerifier:
+    """A fake verifier: the given probabilities, in the order of the pairs asked."""
+
+    def __init__(self, probabilities: list[float]) -> None:
+        self.given = probabilities
+
+    def probabilities(self, question: str, texts: list[str]):
+        return self.given[:len(texts)]
+
+
+@pytest.mark.parametrize("probabilities, weight, order", [
+    ([0.0, 1.0, 0.0], 0.0, [0, 1, 2, 3]),  # no weight: the ranking stays
+    ([0.0, 1.0, 0.0], 10.0, [1, 0, 2, 3]),  # the second is lifted over the first
+    ([0.0, 0.0, 1.0], 10.0, [2, 0, 1, 3]),  # the third too; the fourth, not verified, stays last
+])
+def test_the_verifier_reorders_the_few_it_reads(pipeline, probabilities, weight, order):
+    judge = EvidenceJudge(pipeline.judge.stats, pipeline.model, verifier=ListVerifier(probabilities), verified=3,
+                          verifier_weight=weight)
+    query = pipeline.analyse("Who brought tea to Ruritania?")
+    ranked = judge.ranked(query, pipeline.search(query, 3))
+    assert len(ranked) >= 4 and all(c.eligible for c in ranked[:4])
+    moved = judge.reader.verify(query, ranked)
+    assert [ranked.index(next(r for r in ranked if r.sentence == m.sentence)) for m in moved[:4]] == order

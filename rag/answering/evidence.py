@@ -14,7 +14,7 @@ from dataclasses import dataclass, field
 from rag.answering.bridge import Bridge
 from rag.answering.model import AnswerabilityModel, decision_row
 from rag.answering.rules import ALL_RULES, Rule, as_written, unknown_names
-from rag.answering.signals import DocumentStats, RankWeights, SignalReader
+from rag.answering.signals import VERIFIED, VERIFIER_WEIGHT, DocumentStats, RankWeights, SignalReader
 from rag.answering.verifier import Verifier
 from rag.types import Candidate, Passage, Query
 
@@ -42,12 +42,13 @@ class EvidenceJudge:
 
     def __init__(self, stats: DocumentStats, model: AnswerabilityModel | None = None,
                  threshold: float | None = None, weights: RankWeights = RankWeights(), rerank: bool = True,
-                 verifier: Verifier | None = None, verified: int = 4, rules: frozenset[Rule] = ALL_RULES) -> None:
+                 verifier: Verifier | None = None, verified: int = VERIFIED, verifier_weight: float = VERIFIER_WEIGHT,
+                 rules: frozenset[Rule] = ALL_RULES) -> None:
         self.model = model or AnswerabilityModel.load()
         self.threshold = self.model.threshold if threshold is None else threshold
         self.rerank = rerank
         self.rules = rules
-        self.reader = SignalReader(stats, weights, verifier, verified, rules)
+        self.reader = SignalReader(stats, weights, verifier, verified, verifier_weight, rules)
 
     @property
     def stats(self) -> DocumentStats:

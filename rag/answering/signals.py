@@ -2,7 +2,8 @@
 mean the same on any document (its meaning next to the question's, how much of the question it and its
 passage cover, whether the question's names and rarest words are there, soft matches for the words that
 are not, whether it holds the kind of answer asked for, whether it says the opposite of what is asked),
-ranked by a weighted sum of a few of them (`RankWeights`), and, for the best few, the verifier's reading.
+ranked by a weighted sum of a few of them (`RankWeights`), and, for the best few, the verifier's reading,
+which reorders them.
 
     SignalReader(stats).candidates(query, passages) -> [Candidate], best first
     SignalReader(stats, verifier=...).verify(query, candidates) -> the same, the best few verified
@@ -25,6 +26,10 @@ from rag.text.patterns import QUANTITY
 from rag.text.terms import STOPWORDS, stem, terms, words
 from rag.types import Candidate, Passage, Query, Sentence
 
+# The verifier reads the best VERIFIED sentences and its probability, times VERIFIER_WEIGHT, joins their
+# ranking score: chosen on validation by answer accuracy with nothing refused (bench/results.md, 2026-12-03).
+VERIFIED = 8
+VERIFIER_WEIGHT = 0.25
 MIN_SENTENCE_WORDS = 4  # scrape fragments such as "In 1921," or a bare title are not answers
 TYPED_KINDS = ("count", "year", "date", "when", "who", "where")
 OPPOSITE = {a: b for a, b in lexicon.OPPOSITES} | {b: a for a, b in lexicon.OPPOSITES}
@@ -135,14 +140,17 @@ def initialisms(texts) -> dict[str, set[str]]:
 
 class SignalReader:
     """Describes and ranks the candidate sentences of a question. `verified`: how many of the best the
-    verifier reads (its cost is one model run per pair)."""
+    verifier reads (its cost is one model run per pair); `verifier_weight`: how much its probability adds
+    to their ranking score, so it reorders them."""
 
     def __init__(self, stats: DocumentStats, weights: RankWeights = RankWeights(),
-                 verifier: Verifier | None = None, verified: int = 4, rules: frozenset[Rule] = ALL_RULES) -> None:
+                 verifier: Verifier | None = None, verified: int = VERIFIED,
+                 verifier_weight: float = VERIFIER_WEIGHT, rules: frozenset[Rule] = ALL_RULES) -> None:
         self.stats = stats
         self.weights = weights
         self.verifier = verifier
         self.verified = verified
+        self.verifier_weight = verifier_weight
         self.rules = rules  # those of them that decide whether a sentence is eligible
 
     def candidates(self, query: Query, passages: list[Passage]) -> list[Candidate]:
@@ -174,7 +182,8 @@ class SignalReader:
 
     def verify(self, query: Query, ranked: list[Candidate]) -> list[Candidate]:
         """The verifier's probability as a signal of the `verified` best candidates (none without a
-        verifier), as new candidates: only the decision reads it, so only the decision pays for it."""
+        verifier), added to their score (`verifier_weight`) and those few reordered by it, as new
+        candidates (the given ones unchanged)."""
         if self.verifier is None or not ranked:
             return ranked
         top = ranked[:self.verified]
@@ -182,7 +191,11 @@ class SignalReader:
         # Korea?"), as retrieval reads it; a question of its own, as it was asked (as in training).
         asked = query.search if query.context else query.text
         probabilities = self.verifier.probabilities(asked, [pair_text(c.passage.section, c.sentence.text) for c in top])
-        verified = [dataclasses.replace(c, signals={**c.signals, "verifier": float(p)}) for c, p in zip(top, probabilities)]
+        verified = [dataclasses.replace(c, signals={**c.signals, "verifier": float(p)},
+                                        score=c.score + self.verifier_weight * float(p))
+                    for c, p in zip(top, probabilities)]
+        # Only the verified few move, among themselves: a boost never lifts them past an eligible sentence.
+        verified.sort(key=lambda c: (not c.eligible, -c.score))
         return verified + ranked[self.verified:]
 
     def eligible(self, query: Query, features: dict[str, float]) -> bool:
