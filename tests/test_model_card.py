@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 
+import numpy as np
 import pytest
 
 from rag.answering.model import MODEL_FILE, AnswerabilityModel
@@ -47,3 +48,40 @@ def test_the_shipped_model_gives_the_cards_figures_on_a_fixed_sample(tmp_path, s
     recorded = CARD["figures"]["chosen"][split]["documents"][name]
     for key in FIGURES:
         assert measured[key] == pytest.approx(recorded[key], abs=0.01), key
+
+
+class CountingEmbedder:
+    """A fake embedder: a text's length as its vector, and every text it was asked to embed."""
+    name = "counting"
+
+    def __init__(self) -> None:
+        self.asked: list[str] = []
+
+    def embed(self, texts):
+        self.asked += texts
+        return [[float(len(t))] for t in texts]
+
+
+def test_the_training_embedder_embeds_each_text_once_and_lends_the_rest():
+    inner = CountingEmbedder()
+    embedder = train.RememberingEmbedder(inner)
+    first = embedder.embed(["a cat", "a dog"])
+    again = embedder.embed(["a dog", "a cat", "a cow"])
+    assert inner.asked == ["a cat", "a dog", "a cow"]
+    assert again.tolist() == [[5.0], [5.0], [5.0]] and first.tolist() == [[5.0], [5.0]]
+    assert embedder.name == "counting"
+
+
+def test_the_training_verifier_reads_each_pair_once(monkeypatch):
+    read: list[tuple[str, str]] = []
+
+    def logits(self, pairs):
+        read.extend(pairs)
+        return np.array([float(len(b)) for _, b in pairs])
+
+    monkeypatch.setattr(train.Verifier, "logits", logits)
+    verifier = train.RememberingVerifier()
+    verifier.probabilities("q?", ["one", "three"])
+    p = verifier.probabilities("q?", ["three", "one", "three"])
+    assert read == [("q?", "one"), ("q?", "three")]
+    assert p[0] == p[2] > p[1]

@@ -30,6 +30,7 @@ from pathlib import Path
 import numpy as np
 
 from rag.answering.model import DECISION_FEATURES, FEATURES, MODEL_FILE, VERIFIER_FEATURES, AnswerabilityModel
+from rag.answering.verifier import Verifier
 from rag.embedding.embedders import create_embedder
 from rag.evaluation import evaluate, fit
 from rag.pipeline import Pipeline
@@ -182,11 +183,52 @@ def boosting_candidates(train: list[fit.Example], validation: list[fit.Example],
 
 # ---------------------------------------------------------------- the real pipeline on held-out documents
 
+class RememberingVerifier(Verifier):
+    """The shipped verifier, remembering each pair's probability: the threshold scans ask every validation
+    question again, at each threshold and for each family, and a pair's reading does not change."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.seen: dict[tuple[str, str], float] = {}
+
+    def probabilities(self, question: str, texts: list[str]) -> np.ndarray:
+        new = list(dict.fromkeys(t for t in texts if (question, t) not in self.seen))
+        self.seen.update({(question, t): float(p) for t, p in zip(new, super().probabilities(question, new))})
+        return np.array([self.seen[(question, t)] for t in texts])
+
+
+class RememberingEmbedder:
+    """An embedder that remembers each text's vector, for the same reason; everything else is the
+    embedder's own."""
+
+    def __init__(self, embedder) -> None:
+        self.embedder = embedder
+        self.seen: dict[str, np.ndarray] = {}
+
+    def __getattr__(self, name: str):
+        return getattr(self.embedder, name)
+
+    def embed(self, texts: list[str]) -> np.ndarray:
+        new = list(dict.fromkeys(t for t in texts if t not in self.seen))
+        if new:
+            self.seen.update(zip(new, self.embedder.embed(new)))
+        return np.array([self.seen[t] for t in texts])
+
+
+VERIFIER = RememberingVerifier()
+
+
+def served(model, doc: evaluate.SuiteDocument, work: Path, embedder) -> Pipeline:
+    """The document's pipeline with `model`, reading the verifier only when `model` does (as served)."""
+    return Pipeline.load(evaluate.document_index(doc, work, embedder), embedder=embedder, model=model,
+                         verifier=VERIFIER if model.reads_verifier else False)
+
+
 def scored(model, documents: list[evaluate.SuiteDocument], work: Path, embedder) -> dict[str, dict]:
     """Each document in its own index, answered by the whole pipeline with `model`, scored."""
     out = {}
     for doc in documents:
-        pipeline = Pipeline.load(evaluate.document_index(doc, work, embedder), embedder=embedder, model=model)
+        pipeline = served(model, doc, work, embedder)
         questions = evaluate.load_questions(doc.questions)
         answers, _ = evaluate.run(pipeline, questions, fit.K)
         out[doc.name] = evaluate.score(questions, answers)
@@ -199,7 +241,7 @@ def pipeline_threshold(model, documents: list[evaluate.SuiteDocument], work: Pat
     document's pipeline is loaded once and asked again at every threshold."""
     runs = {t: {} for t in PIPELINE_THRESHOLDS}
     for doc in documents:
-        pipeline = Pipeline.load(evaluate.document_index(doc, work, embedder), embedder=embedder, model=model)
+        pipeline = served(model, doc, work, embedder)
         questions = evaluate.load_questions(doc.questions)
         for t in PIPELINE_THRESHOLDS:
             pipeline.judge.threshold = t
@@ -264,8 +306,7 @@ def learning_curve(chosen: Candidate, chosen_curve: dict, train: list[fit.Exampl
 def collect(documents: list[evaluate.SuiteDocument], work: Path, embedder) -> list[fit.Example]:
     examples = []
     for doc in documents:
-        pipeline = Pipeline.load(evaluate.document_index(doc, work, embedder), embedder=embedder,
-                                 model=fit.placeholder_model())
+        pipeline = served(fit.placeholder_model(), doc, work, embedder)
         examples += fit.collect(pipeline, doc.name, evaluate.load_questions(doc.questions))
         print(f"  collected {doc.name}", file=sys.stderr, flush=True)
     return examples
@@ -280,7 +321,7 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
     began = time.perf_counter()
     np.random.seed(args.seed)
-    embedder = create_embedder()
+    embedder = RememberingEmbedder(create_embedder())
     splits = {"train": discover(TRAIN), "validation": discover(VALIDATION), "test": discover(TEST)}
     names = [d.name for docs in splits.values() for d in docs]
     if len(names) != len(set(names)):
