@@ -1,7 +1,7 @@
 """Train the answer verifier: a MiniLM cross-encoder that reads a question and one candidate sentence
 (with its section title) and gives the probability that the sentence answers it (`make train-verifier`).
 
-    python -m rag.evaluation.train_verifier [--work DIR] [--steps 600] [--batch 16] [--seed 0]
+    python -m rag.evaluation.train_verifier [--work DIR] [--steps 1200] [--batch 16] [--seed 0]
 
 It is one more signal of the answer decision (`rag.answering.verifier`), read over the best few
 candidates; `make train` then refits the decision with it. The firewall is the one of `rag.evaluation.train`:
@@ -212,7 +212,7 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--work", type=Path, help="where the per-document indexes go (default: temporary)")
     parser.add_argument("--out", type=Path, default=MODEL_FOLDER)
-    parser.add_argument("--steps", type=int, default=600)
+    parser.add_argument("--steps", type=int, default=1200)
     parser.add_argument("--batch", type=int, default=16)
     parser.add_argument("--lr", type=float, default=5e-5)
     parser.add_argument("--seed", type=int, default=0)
@@ -232,6 +232,9 @@ def main(argv: list[str] | None = None) -> int:
     began = time.perf_counter()
     embedder = create_embedder()
     splits = {"train": discover(TRAIN), "validation": discover(VALIDATION)}
+    names = [d.name for docs in splits.values() for d in docs]
+    if len(names) != len(set(names)):  # each has its own index folder under --work, named after it
+        parser.error("two documents have the same name")
     if args.share < 1.0:
         kept = sorted(d.name for d in splits["train"])
         random.Random(args.seed).shuffle(kept)
