@@ -32,7 +32,8 @@ def test_dev_set(dev_run):
     questions, answers = dev_run
     m = evaluate.score(questions, answers)
     # measured 2026-12-03 (the verifier trained on unanswerable questions' candidates): recall@1 0.952, recall@5
-    # 1.0, accuracy 0.857, false refusals 0.143, refusals 1.0 (4 of 4); before it 0.905 / 0.048 / 0.75. Bounds are
+    # 1.0, accuracy 0.857, false refusals 0.143, refusals 1.0 (4 of 4); before it 0.905 / 0.048 / 0.75; the same
+    # again with the verifier trained on 80 documents that reorders the eight it reads (later that day). Bounds are
     # the measured level less one question of the 21 answerable (0.05) or of the 4 unanswerable (0.25): the
     # decision is chosen on validation, never on this set (the article is a test document).
     assert m["recall@5"] == 1.0 and m["recall@1"] >= 0.90, m
@@ -66,10 +67,10 @@ def test_our_scoring_agrees_with_the_shared_scorer(dev_run):
 
 @pytest.mark.slow
 @pytest.mark.parametrize("path, minimum, most_false_refusals", [
-    # measured 2026-12-03, the verifier trained on unanswerable questions' candidates: accuracy 0.96, false
-    # refusals 0.0, refusals 0.90 (unchanged)
-    (OURS, {"recall@5": 1.0, "answer_acc": 0.91, "refusal_unanswerable": 0.8}, 0.05),
-    # measured 2026-12-03, the same: accuracy 0.70, false refusals 0.20, refusals 0.50 (0.767 / 0.133 / 0.50 before
+    # measured 2026-12-03 with the verifier trained on 80 documents that reorders the eight it reads: accuracy
+    # 0.92, false refusals 0.04, refusals 0.90 (0.96 / 0.0 / 0.90 before it); bounds the measured level less 0.05
+    (OURS, {"recall@5": 1.0, "answer_acc": 0.87, "refusal_unanswerable": 0.8}, 0.09),
+    # measured 2026-12-03, the same: accuracy 0.733, false refusals 0.20, refusals 0.50 (0.70 / 0.20 / 0.50 before
     # it, 0.833 / 0.067 / 0.40 before the verifier). Each bound is the measured level less one question; lowered
     # rather than the decision tuned on this set: it is chosen on validation (where it gained 0.10 refusals at
     # fewer false refusals) and the article is a test document (README, "Quality and speed").
