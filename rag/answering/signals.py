@@ -6,7 +6,7 @@ ranked by a weighted sum of a few of them (`RankWeights`), and, for the best few
 which reorders them.
 
     SignalReader(stats).candidates(query, passages) -> [Candidate], best first
-    SignalReader(stats, verifier=...).verify(query, candidates) -> the same, the best few verified
+    SignalReader(stats, verifier=...).verify(query, candidates) -> the same, the best few verified and reordered
 """
 from __future__ import annotations
 
@@ -194,7 +194,8 @@ class SignalReader:
         verified = [dataclasses.replace(c, signals={**c.signals, "verifier": float(p)},
                                         score=c.score + self.verifier_weight * float(p))
                     for c, p in zip(top, probabilities)]
-        # Only the verified few move, among themselves: a boost never lifts them past an eligible sentence.
+        # Only the verified few move, among themselves, and an ineligible one stays below every eligible one.
+        # The extractive answerer's runner-up and follow-on ratios read these raised scores too.
         verified.sort(key=lambda c: (not c.eligible, -c.score))
         return verified + ranked[self.verified:]
 

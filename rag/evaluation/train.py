@@ -209,6 +209,8 @@ class RememberingEmbedder:
         return getattr(self.embedder, name)
 
     def embed(self, texts: list[str]) -> np.ndarray:
+        if not texts:
+            return self.embedder.embed(texts)
         new = list(dict.fromkeys(t for t in texts if t not in self.seen))
         if new:
             self.seen.update(zip(new, self.embedder.embed(new)))
