@@ -85,3 +85,13 @@ def test_the_training_verifier_reads_each_pair_once(monkeypatch):
     p = verifier.probabilities("q?", ["three", "one", "three"])
     assert read == [("q?", "one"), ("q?", "three")]
     assert p[0] == p[2] > p[1]
+
+
+@pytest.mark.parametrize("splits, shared", [
+    ({"train": ["a", "b"], "validation": ["c"]}, []),
+    ({"train": ["a", "b"], "validation": ["a"]}, ["a"]),  # across splits
+    ({"train": ["a", "b", "b"], "validation": []}, ["b"]),  # within one split
+])
+def test_two_documents_of_one_name_are_found(splits, shared):
+    docs = {split: [train.evaluate.SuiteDocument(n, None, None) for n in names] for split, names in splits.items()}
+    assert train.shared_names(docs) == shared

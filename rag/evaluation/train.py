@@ -52,6 +52,13 @@ def discover(folders: tuple[Path, ...]) -> list[evaluate.SuiteDocument]:
     return [doc for folder in folders if folder.is_dir() for doc in evaluate.discover(folder, DEFAULT_SOURCE)]
 
 
+def shared_names(splits: dict[str, list[evaluate.SuiteDocument]]) -> list[str]:
+    """Names held by more than one document, in any splits: each document gets an index folder named after
+    it under --work, so two of a name would rebuild one folder in turn."""
+    names = [d.name for docs in splits.values() for d in docs]
+    return sorted({n for n in names if names.count(n) > 1})
+
+
 def file_hash(path: Path) -> str:
     return hashlib.sha256(Path(path).read_bytes()).hexdigest()
 
@@ -325,9 +332,8 @@ def main(argv: list[str] | None = None) -> int:
     np.random.seed(args.seed)
     embedder = RememberingEmbedder(create_embedder())
     splits = {"train": discover(TRAIN), "validation": discover(VALIDATION), "test": discover(TEST)}
-    names = [d.name for docs in splits.values() for d in docs]
-    if len(names) != len(set(names)):
-        parser.error("a document name occurs in two splits")
+    if shared_names(splits):
+        parser.error(f"two documents have the same name: {', '.join(shared_names(splits))}")
     with tempfile.TemporaryDirectory(prefix="rag-train-") as tmp:
         work = args.work or Path(tmp)
         print("collecting the decision's input on training and validation documents", file=sys.stderr)

@@ -36,7 +36,7 @@ import numpy as np
 from rag.answering.verifier import MODEL_FOLDER, Verifier, pair_text
 from rag.embedding.embedders import create_embedder
 from rag.evaluation import evaluate, fit, shared_score
-from rag.evaluation.train import TRAIN, VALIDATION, discover, file_hash
+from rag.evaluation.train import TRAIN, VALIDATION, discover, file_hash, shared_names
 from rag.pipeline import Pipeline
 from rag.text.terms import terms
 
@@ -232,9 +232,8 @@ def main(argv: list[str] | None = None) -> int:
     began = time.perf_counter()
     embedder = create_embedder()
     splits = {"train": discover(TRAIN), "validation": discover(VALIDATION)}
-    names = [d.name for docs in splits.values() for d in docs]
-    if len(names) != len(set(names)):  # each has its own index folder under --work, named after it
-        parser.error("two documents have the same name")
+    if shared_names(splits):
+        parser.error(f"two documents have the same name: {', '.join(shared_names(splits))}")
     if args.share < 1.0:
         kept = sorted(d.name for d in splits["train"])
         random.Random(args.seed).shuffle(kept)
