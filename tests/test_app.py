@@ -316,6 +316,7 @@ def test_documents_uploaded_in_the_chat_are_answered_from_and_removed(tmp_path):
         assert "Not added: Source scan.pdf has no text layer (a scanned image?)" in plain(status)
         assert "status-error\">⚠ Not added: Source scan.pdf" in status  # a refusal is shown as an error
         server.service.background.join(timeout=300)
+        assert server.service.message.startswith("Added boiler manual.pdf, kettle.html. Rebuilt:")  # kept after it
         assert heading_of(server.service) == "## Ask: 3 documents"
         folder = tmp_path / "project" / "workspace" / "documents"
         assert sorted(p.name for p in folder.iterdir()) == ["boiler manual.pdf", "kettle.html",
@@ -330,6 +331,7 @@ def test_documents_uploaded_in_the_chat_are_answered_from_and_removed(tmp_path):
         status, _, _, _ = client.predict("boiler manual.pdf", api_name="/remove")
         assert "Removed boiler manual.pdf" in plain(status)
         server.service.background.join(timeout=300)
+        assert server.service.message.startswith("Removed boiler manual.pdf. Rebuilt:")  # the last change only
         assert heading_of(server.service) == "## Ask: 2 documents"
         data = client.predict("Who services the embassy pump?", 5, None, api_name="/ask")
         assert "Olek Varga" not in data["answer"]

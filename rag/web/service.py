@@ -68,6 +68,9 @@ class ChatService:
         self.chat_ready = True  # False while `python app.py` is still mounting the chat UI
         self.message = ""  # the last rebuild's summary
         self.error = ""  # the last rebuild's error, until the next rebuild
+        # Documents added or removed in the chat since the last finished rebuild: the status names them
+        # until the rebuild that takes them in is done, so a fast rebuild never hides what was done.
+        self.changes: list[str] = []
         # A usable index is served at once, even when stale; the rebuild then runs in the background.
         self.service = RagService.start(settings, embedder, answerers, build_if_stale=False)
         if self.service.last_build is not None:
@@ -134,7 +137,7 @@ class ChatService:
         progress = self.service.progress
         if progress is not None:  # a rebuild runs: its bar replaces the stale warning and the last summary
             info["progress"] = {"fraction": round(progress.fraction, 3), "text": progress.describe()}
-            info["message"] = "Updating the index; answers come from the previous one until it is done."
+            info["message"] = self.changed("Updating the index; answers come from the previous one until it is done.")
         elif not state.fresh and not self.error:
             info["stale"] = "The source changed since the index was built" if state.source_changed else \
                 "; ".join(str(r) for r in state.reasons)
@@ -146,15 +149,22 @@ class ChatService:
         try:
             report = self.service.rebuild()
         except RagError as exc:
-            self.message, self.error = "", f"Rebuild failed, still serving the previous index: {exc}"
+            self.message, self.error = "", self.changed(f"Rebuild failed, still serving the previous index: {exc}")
         except Exception as exc:  # never lose the working index to an unexpected error
             log.exception("rebuild failed")
-            self.message, self.error = "", f"Rebuild failed ({exc.__class__.__name__}), still serving the previous index."
+            self.message, self.error = "", self.changed(
+                f"Rebuild failed ({exc.__class__.__name__}), still serving the previous index.")
         else:
             if report is None:
                 return "A rebuild is running; the index will be updated again right after it."
-            self.message, self.error = f"Rebuilt: {report.summary()} (at {time.strftime('%H:%M:%S')})", ""
+            summary = f"Rebuilt: {report.summary()} (at {time.strftime('%H:%M:%S')})"
+            self.message, self.error = self.changed(summary), ""
+            self.changes = []  # the rebuild that ends the loop read the newest source: every change is in
         return self.error or self.message
+
+    def changed(self, text: str) -> str:
+        """`text` after what the chat added or removed since the last finished rebuild."""
+        return " ".join([*(f"{change}." for change in self.changes), text])
 
     # -- documents brought in through the chat
 
@@ -244,6 +254,7 @@ class ChatService:
                         except OSError as exc:
                             refused.append(f"{name} could not be written ({exc.__class__.__name__})")
             if stored:
+                self.changes.append(f"Added {', '.join(stored)}")
                 self.rebuild_in_background()
                 if self.watcher is not None:
                     self.watch()  # the source may now be the documents folder
@@ -262,6 +273,7 @@ class ChatService:
         if len(indexed) == 1:
             return "The last document cannot be removed: add another first."
         path.unlink()
+        self.changes.append(f"Removed {name}")
         self.settings.record_source(folder)
         self.rebuild_in_background()
         return f"Removed {name}; updating the index."
