@@ -8,7 +8,7 @@ import numpy as np
 import pytest
 
 from rag.answering.model import MODEL_FILE, AnswerabilityModel
-from rag.evaluation import train
+from rag.evaluation import heldout, train
 
 CARD = json.loads(train.CARD_FILE.read_text(encoding="utf-8"))
 SAMPLE = (("validation", "library-faq"), ("test", "transit-fares-faq"))
@@ -44,7 +44,7 @@ def test_the_shipped_model_gives_the_cards_figures_on_a_fixed_sample(tmp_path, s
 
     folders = train.VALIDATION if split == "validation" else train.TEST
     doc = next(d for d in train.discover(folders) if d.name == name)
-    measured = train.scored(AnswerabilityModel.load(), [doc], tmp_path, create_embedder())[name]
+    measured = heldout.scored(AnswerabilityModel.load(), [doc], tmp_path, create_embedder())[name]
     recorded = CARD["figures"]["chosen"][split]["documents"][name]
     for key in FIGURES:
         assert measured[key] == pytest.approx(recorded[key], abs=0.01), key
@@ -64,7 +64,7 @@ class CountingEmbedder:
 
 def test_the_training_embedder_embeds_each_text_once_and_lends_the_rest():
     inner = CountingEmbedder()
-    embedder = train.RememberingEmbedder(inner)
+    embedder = heldout.RememberingEmbedder(inner)
     first = embedder.embed(["a cat", "a dog"])
     again = embedder.embed(["a dog", "a cat", "a cow"])
     assert inner.asked == ["a cat", "a dog", "a cow"]
@@ -79,8 +79,8 @@ def test_the_training_verifier_reads_each_pair_once(monkeypatch):
         read.extend(pairs)
         return np.array([float(len(b)) for _, b in pairs])
 
-    monkeypatch.setattr(train.Verifier, "logits", logits)
-    verifier = train.RememberingVerifier()
+    monkeypatch.setattr(heldout.Verifier, "logits", logits)
+    verifier = heldout.RememberingVerifier()
     verifier.probabilities("q?", ["one", "three"])
     p = verifier.probabilities("q?", ["three", "one", "three"])
     assert read == [("q?", "one"), ("q?", "three")]

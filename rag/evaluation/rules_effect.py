@@ -17,7 +17,7 @@ from pathlib import Path
 from rag.answering.model import AnswerabilityModel
 from rag.answering.rules import ALL_RULES, Rule
 from rag.embedding.embedders import create_embedder
-from rag.evaluation import evaluate, fit, train
+from rag.evaluation import evaluate, fit, heldout, train
 from rag.pipeline import Pipeline
 
 KEYS = ("answer_acc", "false_refusal", "refusal_unanswerable")
@@ -31,7 +31,7 @@ def scored(documents, rules: frozenset[Rule], work: Path, embedder) -> dict[str,
         questions = evaluate.load_questions(doc.questions)
         answers, _ = evaluate.run(pipeline, questions, fit.K)
         rows[doc.name] = evaluate.score(questions, answers)
-    return train.mean_row(rows)
+    return heldout.mean_row(rows)
 
 
 def main(argv: list[str] | None = None) -> int:

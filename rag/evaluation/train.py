@@ -30,20 +30,25 @@ from pathlib import Path
 import numpy as np
 
 from rag.answering.model import DECISION_FEATURES, FEATURES, MODEL_FILE, VERIFIER_FEATURES, AnswerabilityModel
-from rag.answering.verifier import Verifier
 from rag.embedding.embedders import create_embedder
 from rag.evaluation import evaluate, fit
-from rag.pipeline import Pipeline
+from rag.evaluation.heldout import (
+    PIPELINE_MAX_FALSE_REFUSALS,
+    PIPELINE_THRESHOLDS,
+    RememberingEmbedder,
+    mean_row,
+    pipeline_objective,
+    pipeline_threshold,
+    scored,
+    served,
+    type_rows,
+)
 from rag.settings import DEFAULT_SOURCE
 
 TRAIN, VALIDATION, TEST = evaluate.TRAIN, evaluate.VALIDATION, evaluate.TEST
 CARD_FILE = MODEL_FILE.with_name("answerability.card.json")
 VIF_LIMIT = 10.0
 MAX_FALSE_REFUSALS = 0.05  # of the decision alone on validation (refused answers that would be right)
-# The threshold is then set on the whole pipeline over validation, where a false refusal is any answerable
-# question refused (right or not) and the rules refuse too: at most this share, on the mean over documents.
-PIPELINE_MAX_FALSE_REFUSALS = 0.10
-PIPELINE_THRESHOLDS = tuple(round(t, 2) for t in np.arange(0.04, 0.42, 0.04))
 GRID = {"l2": (0.3, 1.0, 3.0, 10.0), "hidden_weight": (0.25, 0.5, 1.0)}
 THRESHOLDS = tuple(round(t, 3) for t in np.linspace(0.02, 0.98, 49))
 
@@ -186,101 +191,6 @@ def boosting_candidates(train: list[fit.Example], validation: list[fit.Example],
         out.append(Candidate("boosting", {"max_depth": depth, "hidden_weight": hidden, "threshold": threshold},
                              model, outcomes(validation, probabilities(model, validation), threshold), value))
     return out
-
-
-# ---------------------------------------------------------------- the real pipeline on held-out documents
-
-class RememberingVerifier(Verifier):
-    """The shipped verifier, remembering each pair's probability: the threshold scans ask every validation
-    question again, at each threshold and for each family, and a pair's reading does not change."""
-
-    def __init__(self) -> None:
-        super().__init__()
-        self.seen: dict[tuple[str, str], float] = {}
-
-    def probabilities(self, question: str, texts: list[str]) -> np.ndarray:
-        new = list(dict.fromkeys(t for t in texts if (question, t) not in self.seen))
-        self.seen.update({(question, t): float(p) for t, p in zip(new, super().probabilities(question, new))})
-        return np.array([self.seen[(question, t)] for t in texts])
-
-
-class RememberingEmbedder:
-    """An embedder that remembers each text's vector, for the same reason; everything else is the
-    embedder's own."""
-
-    def __init__(self, embedder) -> None:
-        self.embedder = embedder
-        self.seen: dict[str, np.ndarray] = {}
-
-    def __getattr__(self, name: str):
-        return getattr(self.embedder, name)
-
-    def embed(self, texts: list[str]) -> np.ndarray:
-        if not texts:
-            return self.embedder.embed(texts)
-        new = list(dict.fromkeys(t for t in texts if t not in self.seen))
-        if new:
-            self.seen.update(zip(new, self.embedder.embed(new)))
-        return np.array([self.seen[t] for t in texts])
-
-
-VERIFIER = RememberingVerifier()
-
-
-def served(model, doc: evaluate.SuiteDocument, work: Path, embedder) -> Pipeline:
-    """The document's pipeline with `model`, reading the verifier only when `model` does (as served)."""
-    return Pipeline.load(evaluate.document_index(doc, work, embedder), embedder=embedder, model=model,
-                         verifier=VERIFIER if model.reads_verifier else False)
-
-
-def scored(model, documents: list[evaluate.SuiteDocument], work: Path, embedder) -> dict[str, dict]:
-    """Each document in its own index, answered by the whole pipeline with `model`, scored."""
-    out = {}
-    for doc in documents:
-        pipeline = served(model, doc, work, embedder)
-        questions = evaluate.load_questions(doc.questions)
-        answers, _ = evaluate.run(pipeline, questions, fit.K)
-        out[doc.name] = evaluate.score(questions, answers)
-    return out
-
-
-def pipeline_threshold(model, documents: list[evaluate.SuiteDocument], work: Path, embedder) -> tuple[float, dict]:
-    """The threshold with the best mean accuracy plus refusals of unanswerable questions, answered by the
-    whole pipeline on `documents` (validation), among those within PIPELINE_MAX_FALSE_REFUSALS; each
-    document's pipeline is loaded once and asked again at every threshold."""
-    runs = {t: {} for t in PIPELINE_THRESHOLDS}
-    for doc in documents:
-        pipeline = served(model, doc, work, embedder)
-        questions = evaluate.load_questions(doc.questions)
-        for t in PIPELINE_THRESHOLDS:
-            pipeline.judge.threshold = t
-            runs[t][doc.name] = evaluate.score(questions, evaluate.run(pipeline, questions, fit.K)[0])
-    curve = {t: mean_row(rows) for t, rows in runs.items()}
-    allowed = [t for t, r in curve.items() if r["false_refusal"] <= PIPELINE_MAX_FALSE_REFUSALS] or [min(curve)]
-    return max(allowed, key=lambda t: pipeline_objective(curve[t])), curve
-
-
-def pipeline_objective(mean: dict) -> float:
-    """`objective` on the whole pipeline's mean figures, with its own cap on false refusals."""
-    if mean["false_refusal"] > PIPELINE_MAX_FALSE_REFUSALS:
-        return -mean["false_refusal"]
-    return mean["answer_acc"] + mean["refusal_unanswerable"]
-
-
-def mean_row(rows: dict[str, dict]) -> dict:
-    """The mean over documents of each figure (None where no document has it)."""
-    keys = ("recall@1", "recall@5", "answer_acc", "false_refusal", "refusal_unanswerable")
-    out = {}
-    for k in keys:
-        values = [r[k] for r in rows.values() if r.get(k) is not None and not np.isnan(r[k])]
-        out[k] = round(float(np.mean(values)), 3) if values else None
-    return out
-
-
-def type_rows(rows: dict[str, dict]) -> dict[str, dict]:
-    """Per question type, the mean over the documents that have it."""
-    types = sorted({t for r in rows.values() for t in r.get("by_type", {})})
-    return {t: mean_row({d: r["by_type"][t] for d, r in rows.items() if t in r.get("by_type", {})}) for t in types}
 
 
 def best_of(candidates: list[Candidate], feature_sets: tuple[str, ...]) -> Candidate:
