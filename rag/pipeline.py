@@ -1,7 +1,12 @@
 """A question's path, each stage once and in order:
 
-    analyse (Query) -> embed -> retrieve (passages) -> evidence (the answerability decision)
+    analyse (Query) -> search (embed, retrieve: passages) -> evidence (the answerability decision)
         -> answerer (or a refusal) -> finalize (checked citations) -> Answer
+
+A two-step question ("When did the surveyor who mapped the delta die?") takes two rounds of the first three
+stages: its description is analysed, embedded and searched with it; when the evidence asks for it
+(`Evidence.follow`), the rest of the question, asked about the name the description stands for, is
+searched and weighed (`EvidenceJudge.conclude`).
 
     Pipeline.load(index_dir).ask(question, k, history) -> Answer
 """
@@ -13,9 +18,9 @@ import time
 from pathlib import Path
 from typing import Iterator
 
-from rag.answering import bridge, language
+from rag.answering import language
 from rag.answering.citations import finalize, refusal, reply_of
-from rag.answering.evidence import Evidence, EvidenceJudge
+from rag.answering.evidence import EvidenceJudge
 from rag.answering.extractive import ExtractiveAnswerer
 from rag.answering.model import AnswerabilityModel
 from rag.answering.query import analyse
@@ -28,6 +33,7 @@ from rag.errors import AnswererError, IndexCorrupt, QuestionError
 from rag.index.folder import Index, load_index
 from rag.index.staleness import embedding_mismatches
 from rag.retrieval.hybrid import RetrievalMode, retrieve
+from rag.retrieval.search import embedded, search
 from rag.types import Answer, Answerer, Passage, Query, Reply
 
 MAX_K = 20
@@ -105,15 +111,10 @@ class Pipeline:
 
     # -- asking
 
-    def analyse(self, question: object, history: list[str] | None = None, stats: DocumentStats | None = None) -> Query:
-        """The analysed question with its embedding, and its words' (the document's vectors where it has
-        them; the rest in the same call as the question)."""
-        query = analyse(question, history)
-        stats = stats or self.judge.stats
-        known = {w: stats.word_vector(w) for w in query.content_words if stats.has_word(w)}
-        new = [w for w in query.content_words if w not in known]
-        vectors = self.embedder.embed([query.search, *new])
-        return dataclasses.replace(query, vector=vectors[0], word_vectors={**known, **dict(zip(new, vectors[1:]))})
+    def analyse(self, question: object, history: list[str] | None = None) -> Query:
+        """The analysed question with its embedding, and its words' (for the training and the tools that
+        read one round's signals: no description is split off)."""
+        return embedded([analyse(question, history, two_step=False)], self.embedder, self.judge.stats)[0]
 
     def search(self, query: Query, k: int = 5, retrieval: RetrievalMode | str = RetrievalMode.HYBRID,
                index: Index | None = None) -> list[Passage]:
@@ -135,11 +136,15 @@ class Pipeline:
         k = check_k(k)
         chosen = self.answerer(answerer)
         index, judge = self._served  # one consistent snapshot, even across a swap
-        query = self.analyse(question, history, judge.stats)
-        passages = self.search(query, k, retrieval, index)
-        evidence = judge.decide(query, passages)
-        if query.kind != "summary":  # a summary's "the X that ..." is one of its points, not a bridge
-            evidence = self.second_step(query, evidence, judge, k, retrieval, index)
+        retrieval = RetrievalMode.from_str(retrieval)
+        query = analyse(question, history)
+        (query, passages), *described = search(index, self.embedder, judge.stats,
+                                                [query, *filter(None, [query.described])], k, retrieval)
+        evidence = judge.decide(query, passages, *described)
+        if evidence.follow is not None:  # a two-step question's second round
+            [(second, passages)] = search(index, self.embedder, judge.stats,
+                                          [analyse(evidence.follow.question, two_step=False)], k, retrieval)
+            evidence = judge.conclude(evidence, second, passages)
         passages = evidence.passages
         retrieved = time.perf_counter()
         reply: Reply | None = None
@@ -165,30 +170,6 @@ class Pipeline:
         yield dataclasses.replace(answer, query=query.search if query.context else None, confidence=evidence.confidence,
                                   timings_ms={"retrieve": (retrieved - began) * 1000,
                                               "answer": (done - retrieved) * 1000, "total": (done - began) * 1000})
-
-    def second_step(self, query: Query, first: Evidence, judge: EvidenceJudge, k: int,
-                    retrieval: RetrievalMode | str, index: Index) -> Evidence:
-        """A question that names its subject by a description: find the name the description fits
-        (`bridge`), and let the judge decide between the first evidence and the rest of the question
-        asked about that name (`EvidenceJudge.two_step`)."""
-        parts = bridge.split(query.text)
-        if parts is None:
-            return first
-        described = self.analyse(parts.description, stats=judge.stats)
-        described = dataclasses.replace(described, context=query.text)
-        candidates = judge.ranked(described, self.search(described, k, retrieval, index))
-        found = bridge.find_bridge(described, candidates, judge.stats.names)
-        if found is None:
-            return first
-        second = None
-        if not judge.first_suffices(first, found):
-            second_query = self.analyse(parts.about(found.name, found.candidate.sentence.text), stats=judge.stats)
-            # The answer must name the bridge (the judge checks), by any word of its name: the text may
-            # say "Mao" where the bridge sentence says "Mao Zedong".
-            second_query = dataclasses.replace(second_query, names=tuple(
-                n for n in second_query.names if n not in found.keys))
-            second = judge.decide(second_query, self.search(second_query, k, retrieval, index))
-        return judge.two_step(first, found, second)
 
 
 def reply_of_answer(stream: Iterator[str | Answer]) -> Answer:

@@ -59,6 +59,9 @@ class Query:
     english: bool = True
     vector: np.ndarray | None = field(default=None, compare=False, repr=False)  # embedding of `search`
     word_vectors: dict[str, np.ndarray] = field(default_factory=dict, compare=False, repr=False)  # of `content_words`
+    # A two-step question's description ("the surveyor who mapped the delta"), found first as a question
+    # of its own (its context is this question); None for any other question.
+    described: Query | None = field(default=None, compare=False, repr=False)
 
     @property
     def content_words(self) -> tuple[str, ...]:

@@ -100,6 +100,6 @@ def test_a_two_step_question_quotes_the_bridge_and_the_answer(tea: Pipeline):
 def test_when_the_second_step_finds_nothing_the_first_evidence_stands(tea: Pipeline):
     described = tea.analyse("merchant brought tea to Ruritania")
     found = find_bridge(described, tea.judge.candidates(described, tea.search(described, 3)), tea.judge.stats.names)
-    first = Evidence([found.candidate], [found.candidate], 0.9, passages=[found.candidate.passage])
-    kept = tea.judge.two_step(first, found, Evidence([], [], 0.0))
-    assert not kept.refused and kept.supported == [found.candidate] and kept.chain == []
+    first = Evidence([found.candidate], [found.candidate], 0.9, passages=[found.candidate.passage], follow=found)
+    kept = tea.judge.conclude(first, tea.analyse(found.question or "When did Anton Vell die?"), [])  # no passage
+    assert not kept.refused and kept.supported == [found.candidate] and kept.chain == [] and kept.follow is None

@@ -4,11 +4,13 @@ the surveyor Ilse Marren"): the bridge. The question is then asked again with th
 description ("Ilse Marren died on what date?"), and the evidence judge decides on that second
 question as on any other. The answer quotes both sentences.
 
-    split(question) -> Split | None;  find_bridge(description query, candidates) -> Bridge | None;
-    split.about(bridge.name) -> the second question, which `EvidenceJudge.two_step` weighs against the first
+    split(question) -> Split | None  (read by `rag.answering.query.analyse`: `Query.described`)
+    find_bridge(description query, candidates) -> Bridge | None, with the second question, `Bridge.question`
+    (`EvidenceJudge.bridged` and `EvidenceJudge.conclude` weigh its answer against the first)
 """
 from __future__ import annotations
 
+import dataclasses
 import re
 from dataclasses import dataclass
 
@@ -35,6 +37,7 @@ class Bridge:
     name: str  # the name the description stands for, as written ("Ilse Marren")
     keys: tuple[str, ...]  # its words, lower-cased: an answer about it names one of them ("mao")
     candidate: Candidate  # the sentence that fits the description
+    question: str = ""  # the rest of the question asked about the name ("Ilse Marren died on what date?")
 
     def named_in(self, text: str) -> bool:
         return bool(set(self.keys) & set(words(text)))
@@ -135,8 +138,9 @@ def main_verb(question: str, start: int) -> int | None:
 
 
 def find_bridge(query: Query, candidates: list[Candidate], names: frozenset[str], depth: int = 3) -> Bridge | None:
-    """`query`: the description. The name, in one of the `depth` best sentences for it, that the
-    question does not mention and whose neighbouring words share most with the description."""
+    """`query`: the description (its context, the question it was split from). The name, in one of the
+    `depth` best sentences for it, that the question does not mention and whose neighbouring words share
+    most with the description; with the question asked again about that name."""
     asked = set(words(query.text)) | set(query.names) | set(words(query.context))
     question_terms = set(query.terms)
     best: tuple[int, int, Bridge] | None = None  # (shared words, -position, bridge)
@@ -155,4 +159,9 @@ def find_bridge(query: Query, candidates: list[Candidate], names: frozenset[str]
             shared = len(near & question_terms)
             if shared and (best is None or (shared, -position) > best[:2]):
                 best = (shared, -position, Bridge(" ".join(parts), keys, candidate))
-    return best[2] if best else None
+    if best is None:
+        return None
+    bridge, parts = best[2], split(query.context)
+    if parts is None:
+        return bridge
+    return dataclasses.replace(bridge, question=parts.about(bridge.name, bridge.candidate.sentence.text))

@@ -3,15 +3,19 @@ none does. Every answerer asks this before it answers; no other module decides a
 
 It combines three parts, each in its own module: the candidates and their signals
 (`rag.answering.signals`, with the verifier's reading of the best few), the learned model over the
-best candidate's signals (`rag.answering.model`), and the hand rules (`rag.answering.rules`). A
-two-step question's second evidence is asked by the pipeline; `two_step` only weighs the two.
+best candidate's signals (`rag.answering.model`), and the hand rules (`rag.answering.rules`).
+
+A two-step question is decided in two rounds: `decide` with its description's passages beside its own
+finds the name the description stands for (`rag.answering.bridge`); when its own evidence does not
+already name it, the evidence says what to ask next (`Evidence.follow`), and `conclude` weighs the
+answer to that against the first.
 """
 from __future__ import annotations
 
 import dataclasses
 from dataclasses import dataclass, field
 
-from rag.answering.bridge import Bridge
+from rag.answering.bridge import Bridge, find_bridge
 from rag.answering.model import AnswerabilityModel, decision_row
 from rag.answering.rules import ALL_RULES, Rule, as_written, unknown_names
 from rag.answering.signals import VERIFIED, VERIFIER_WEIGHT, DocumentStats, RankWeights, SignalReader
@@ -30,6 +34,7 @@ class Evidence:
     reason: str | None = None  # why it was refused, when one reason stands out
     passages: list[Passage] = field(default_factory=list)  # reordered by their best sentence, renumbered
     chain: list[Candidate] = field(default_factory=list)  # quoted with the answer, which rests on them (a bridge)
+    follow: Bridge | None = None  # a second round is due: the rest of the question, asked about this name
 
     @property
     def refused(self) -> bool:
@@ -62,9 +67,16 @@ class EvidenceJudge:
         """The ranked sentences without the verifier's reading: for finding a two-step question's bridge."""
         return self.reader.candidates(query, passages)
 
-    def decide(self, query: Query, passages: list[Passage]) -> Evidence:
+    def decide(self, query: Query, passages: list[Passage],
+               described: tuple[Query, list[Passage]] | None = None) -> Evidence:
         """The decision, with the passages put in the order of their best sentences (renumbered), so the
-        passage that holds the answer comes first."""
+        passage that holds the answer comes first. `described`: a two-step question's description and
+        its passages (`bridged`)."""
+        first = self.decided(query, passages)
+        return first if described is None else self.bridged(first, *described)
+
+    def decided(self, query: Query, passages: list[Passage]) -> Evidence:
+        """The decision on one question's own passages."""
         if not query.english:
             return Evidence([], reason=NOT_ENGLISH, passages=passages)
         candidates = self.candidates(query, passages)
@@ -83,25 +95,34 @@ class EvidenceJudge:
             return Evidence([], candidates, confidence, passages=passages)
         return Evidence([c for c in candidates if c.eligible], candidates, confidence, passages=passages)
 
-    def first_suffices(self, first: Evidence, bridge: Bridge) -> bool:
-        """A two-step question needs no second step when its first answer already names the bridge (and is
-        not the bridge sentence itself)."""
-        best = None if first.refused else first.supported[0]
-        return best is not None and not same_sentence(best, bridge.candidate) and bridge.named_in(best.sentence.text)
-
-    def two_step(self, first: Evidence, bridge: Bridge, second: Evidence | None) -> Evidence:
-        """The decision for a question that names its subject by a description, given the name the
-        description fits (`bridge`, from `rag.answering.bridge`) and the evidence for the rest of the
-        question asked about that name (`second`; None when `first_suffices`). The answer quotes the
-        bridge sentence beside its own: the first evidence when its best sentence already names the
-        bridge (and is not the bridge sentence itself); else the second, when another sentence that
-        names the bridge supports it; else the first evidence as it is."""
-        if self.first_suffices(first, bridge):
+    def bridged(self, first: Evidence, described: Query, passages: list[Passage]) -> Evidence:
+        """A two-step question's first round: the name its description stands for (the bridge), found
+        among the description's best sentences. The first evidence quotes the bridge sentence beside its
+        own when its answer already names the bridge (and is not the bridge sentence itself); else, with
+        a bridge found, it asks for a second round (`follow`); else it stands as it is."""
+        bridge = find_bridge(described, self.ranked(described, passages), self.stats.names)
+        if bridge is None:
+            return first
+        if names_bridge(first, bridge):
             return with_bridge(first, bridge.candidate)
-        answer = None if second is None or second.refused else second.supported[0]
-        if answer is not None and not same_sentence(answer, bridge.candidate) and bridge.named_in(answer.sentence.text):
-            return with_bridge(second, bridge.candidate)
-        return first
+        return dataclasses.replace(first, follow=bridge)
+
+    def conclude(self, first: Evidence, query: Query, passages: list[Passage]) -> Evidence:
+        """The second round: the rest of the question asked about the bridge's name (`query`, searched for
+        `first.follow.question`). Its answer is taken, quoting the bridge sentence beside it, when it
+        names the bridge (by any word of its name: the text may say "Mao" where the bridge sentence says
+        "Mao Zedong"; so those words are not asked for as names); else the first evidence stands."""
+        bridge = first.follow
+        first = dataclasses.replace(first, follow=None)
+        second = self.decided(dataclasses.replace(query, names=tuple(n for n in query.names if n not in bridge.keys)),
+                              passages)
+        return with_bridge(second, bridge.candidate) if names_bridge(second, bridge) else first
+
+
+def names_bridge(evidence: Evidence, bridge: Bridge) -> bool:
+    """The evidence's answer names the bridge and is not the bridge sentence itself."""
+    best = None if evidence.refused else evidence.supported[0]
+    return best is not None and not same_sentence(best, bridge.candidate) and bridge.named_in(best.sentence.text)
 
 
 def same_sentence(a: Candidate, b: Candidate) -> bool:

@@ -5,8 +5,10 @@ and what the answer must hold (its kind, names, years, key terms).
 """
 from __future__ import annotations
 
+import dataclasses
 import re
 
+from rag.answering import bridge
 from rag.answering.language import is_english
 from rag.errors import QuestionError
 from rag.text import lexicon
@@ -62,17 +64,24 @@ def clean_history(history: object, most: int = MAX_HISTORY) -> list[str]:
     return out
 
 
-def analyse(question: object, history: list[str] | None = None) -> Query:
+def analyse(question: object, history: list[str] | None = None, two_step: bool = True) -> Query:
     """`history`: earlier questions. They supply the topic (names, and years or terms the new question
     lacks) but never the answer type, and the new question's own terms and years win, so "and what did
-    he do in 1972?" looks for 1972, not for the previous answer."""
+    he do in 1972?" looks for 1972, not for the previous answer. With `two_step`, a question that names
+    its subject by a description carries the description as a question of its own (`Query.described`),
+    so that both are embedded and searched in one round; a summary's "the X that ..." is one of its
+    points, not a description."""
     text = clean_question(question)
     context = context_for(text, clean_history(history))
     own_years = years_in(text)
     years = own_years or years_in(context)
     names = question_names(context) + question_names(text) if context else question_names(text)
-    return Query(text, context, search_text(text, context), QuestionKind(answer_kind(text)), frozenset(years),
-                 tuple(dict.fromkeys(names)), tuple(terms(text)), tuple(terms(context)), is_english(text))
+    kind = QuestionKind(answer_kind(text))
+    parts = bridge.split(text) if two_step and kind != QuestionKind.SUMMARY else None
+    described = None if parts is None else \
+        dataclasses.replace(analyse(parts.description, two_step=False), context=text)
+    return Query(text, context, search_text(text, context), kind, frozenset(years), tuple(dict.fromkeys(names)),
+                 tuple(terms(text)), tuple(terms(context)), is_english(text), described=described)
 
 
 def search_text(question: str, context: str = "") -> str:
