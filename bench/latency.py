@@ -13,6 +13,8 @@ import sys
 import time
 from pathlib import Path
 
+from rag import Pipeline
+
 ROOT = Path(__file__).resolve().parent.parent
 DEFAULT_QUESTIONS = ROOT / "tests" / "data" / "questions.jsonl"
 
@@ -46,7 +48,6 @@ def main() -> int:
     parser.add_argument("--rounds", type=int, default=3)
     parser.add_argument("--index", type=Path, default=ROOT / "index")
     args = parser.parse_args()
-    from rag import Pipeline
 
     questions = [json.loads(line)["question"] for line in args.questions.read_text().splitlines() if line.strip()]
     result = measure(Pipeline.load(args.index), questions, args.rounds)

@@ -117,7 +117,7 @@ def json_api_user(url: str, stop: float, n: int, out: dict, lock: threading.Lock
 
 
 def gradio_user(url: str, stop: float, n: int, out: dict, lock: threading.Lock) -> None:
-    from gradio_client import Client
+    from gradio_client import Client  # the bench extra: only for the load run
 
     client = Client(url + "/", verbose=False)
     keep_asking(lambda q: (True, citations_valid(client.predict(q, 5, None, None, api_name="/ask"))),
@@ -127,7 +127,7 @@ def gradio_user(url: str, stop: float, n: int, out: dict, lock: threading.Lock) 
 def arriving_person(url: str) -> dict:
     """What a person opening the page during the load waits for: the page, then the first streamed
     piece of an answer through the chat's own event (Gradio's queue, as the browser uses it)."""
-    from gradio_client import Client
+    from gradio_client import Client  # the bench extra: only for the load run
 
     began = time.perf_counter()
     page = httpx.get(url + "/", timeout=60)

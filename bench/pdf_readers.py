@@ -32,7 +32,7 @@ from pdf_samples import DATE, HEADER, PAGES, PAPER_FOOT, PAPER_HEAD, URL, draw, 
 
 def pypdf_pages(data: bytes) -> list[pdf.Page]:
     """pypdf gives each text run's origin, font and size but no width: a word's box is guessed, half an em a letter."""
-    from pypdf import PdfReader
+    from pypdf import PdfReader  # each reader loads only when compared
 
     pages = []
     for page in PdfReader(io.BytesIO(data)).pages:
@@ -54,7 +54,7 @@ def pypdf_pages(data: bytes) -> list[pdf.Page]:
 
 
 def pdfium_pages(data: bytes) -> list[pdf.Page]:
-    import pypdfium2 as pdfium
+    import pypdfium2 as pdfium  # the bench extra: only when compared
 
     document = pdfium.PdfDocument(data)
     return [pdf.pdfium_words(document[i]) for i in range(len(document))]
@@ -62,7 +62,7 @@ def pdfium_pages(data: bytes) -> list[pdf.Page]:
 
 def plumber_pages(data: bytes, limit: int | None = None) -> list[pdf.Page]:
     """pdfplumber's words; the gap that ends a word relative to the size (its default, 3 pt, glues kerned words)."""
-    import pdfplumber
+    import pdfplumber  # the bench extra: only when compared
 
     with pdfplumber.open(io.BytesIO(data)) as document:
         return [pdf.Page(float(page.height), [pdf.Word(w["text"], w["x0"], w["x1"], w["top"], w["bottom"], w["size"],
@@ -102,10 +102,10 @@ def seconds(read, data: bytes, repeat: int = 3) -> float:
 
 def main(args: list[str]) -> int:
     """Tables to stdout and bench/pdf_readers.md (its "## Conclusion" kept). Args: more PDFs to time; --keep."""
-    import fpdf  # noqa: E401
-    import pdfplumber
-    import pypdf
-    import pypdfium2
+    import fpdf  # noqa: E401  the bench extras, only to report their versions
+    import pdfplumber  # the bench extra, as above
+    import pypdf  # as above
+    import pypdfium2  # as above
 
     folder, (paper_pdf, paper_text, paper_starts) = Path(tempfile.mkdtemp(prefix="pdf-readers-")), paper()
     columns = [b[1].replace("=|", "").replace("|", " ")[:40] for b in PAGES[2][1][1] + PAGES[2][1][2]]

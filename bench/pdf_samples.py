@@ -4,6 +4,7 @@ a list, a table and a two-column page; a justified two-column paper; a dense 500
 from __future__ import annotations
 
 import os
+import random
 
 HEADER, DATE, URL = "Skerrow Point Lighthouse Trust", "Revised 14 March 2026", "skerrow-light.example.org/handbook"
 # "=|" ends a line with a hyphen that joins the word; "-|" a hyphen that stays; "|" a plain line break.
@@ -66,7 +67,7 @@ def truth() -> list[str]:
 def draw(pages: list = PAGES, big: bool = False) -> bytes:
     """The handbook with fpdf2: each line its own text command, the two columns interleaved row by row. `big`: the
     page filled with text and a noise image on it (~40 kB, incompressible)."""
-    from fpdf import FPDF
+    from fpdf import FPDF  # the bench extra: only to write the sample PDFs
 
     doc = FPDF(unit="pt", format="A4")
     doc.core_fonts_encoding = "windows-1252"  # "•" and "·" in the core fonts
@@ -82,7 +83,7 @@ def draw(pages: list = PAGES, big: bool = False) -> bytes:
         while big and y < 690:
             y = place((PAGES[3][1], PAGES[1][1])[len(ops) % 2], 56, y, ops)
         if big:
-            from PIL import Image
+            from PIL import Image  # the bench extra: only for the scanned sample
             doc.image(Image.frombytes("RGB", (128, 100), os.urandom(128 * 100 * 3)), 440, 60, 100, 78)
         for y, x, size, style, line in sorted(ops, key=lambda o: (o[0], o[1])):
             doc.set_font("helvetica", style, size)
@@ -119,9 +120,8 @@ def place(block, x: float, y: float, ops: list) -> float:
 
 def draw_dense(pages: int = 500) -> bytes:
     """A worst case for speed: 85 lines of 22 words a page in 7.5 pt type (~10,000 characters a page)."""
-    import random
 
-    from fpdf import FPDF
+    from fpdf import FPDF  # the bench extra: only to write the sample PDFs
 
     pick, doc = random.Random(3).choice, FPDF(unit="pt", format="A4")
     words = " ".join(" ".join(b[1] for b in page if b[0] == "p") for page in PAGES).replace("|", " ").split()
@@ -147,7 +147,7 @@ PAPER_HEAD, PAPER_FOOT = "Journal of Imaginary Appliances, vol. 7", "Preprint of
 
 def paper() -> tuple[bytes, list[str], list[str]]:
     """The paper, as pdfTeX writes one (fpdf2 measures the words) -> (PDF, truth, each paragraph's start)."""
-    from fpdf import FPDF
+    from fpdf import FPDF  # the bench extra: only to write the sample PDFs
 
     metrics = FPDF(unit="pt")
 

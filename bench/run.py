@@ -28,6 +28,9 @@ sys.path.insert(0, str(ROOT / "bench"))
 import latency  # noqa: E402
 import scale  # noqa: E402
 
+from rag import Pipeline  # noqa: E402
+from rag.embedding.embedders import create_embedder  # noqa: E402
+from rag.index.build import build_index  # noqa: E402
 from rag.index.vectors import EXACT_LIMIT  # noqa: E402
 
 WORK = ROOT / "bench" / "work"
@@ -62,7 +65,7 @@ def free_port() -> int:
 
 def cold_app() -> dict:
     """`python app.py` start to the first answer through its /ask API."""
-    from gradio_client import Client
+    from gradio_client import Client  # the bench extra: only for the load run
 
     port = free_port()
     began = time.perf_counter()
@@ -89,9 +92,6 @@ def cold_app() -> dict:
 def builds() -> dict:
     """From scratch, then after editing one paragraph: as the CLI runs them (model load included) and
     the build alone (model already loaded)."""
-    from rag.embedding.embedders import create_embedder
-    from rag.index.build import build_index
-
     folder = WORK / "build"
     shutil.rmtree(folder, ignore_errors=True)
     (folder / "data").mkdir(parents=True)
@@ -135,8 +135,6 @@ def edit_paragraph(source: Path) -> None:
 # ---------------------------------------------------------------- warm asking
 
 def warm() -> dict:
-    from rag import Pipeline
-
     questions = [json.loads(line)["question"] for line in QUESTIONS.read_text().splitlines() if line.strip()]
     result = latency.measure(Pipeline.load(ROOT / "index"), questions, rounds=3)
     result["peak_rss_mb"] = round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024, 1)
@@ -251,8 +249,6 @@ def main() -> int:
     r["build"] = builds()
     print("warm asking...", flush=True)
     r["warm"] = warm()
-    from rag.embedding.embedders import create_embedder
-
     embedder = create_embedder()
     questions = [json.loads(line)["question"] for line in QUESTIONS.read_text().splitlines() if line.strip()]
     r["scale"] = []

@@ -10,6 +10,11 @@ from pathlib import Path
 import corpus
 import latency
 
+from rag import Pipeline
+from rag.index import vectors
+from rag.index.build import build_index
+from rag.index.folder import load_index
+
 
 def folder_mb(path: Path) -> float:
     return round(sum(p.stat().st_size for p in path.rglob("*") if p.is_file()) / 1e6, 2)
@@ -18,10 +23,6 @@ def folder_mb(path: Path) -> float:
 def scale_point(copies: int, embedder, questions: list[str], article: Path, work: Path,
                 compare_ann: bool = False) -> dict:
     """Build `copies` of the article into one index under `work`, and measure the build, its size and asking."""
-    from rag import Pipeline
-    from rag.index.build import build_index
-    from rag.index.folder import load_index
-
     source = corpus.write_corpus(article, copies, work / f"corpus-{copies}x.md")
     index_dir = work / f"index-{copies}x"
     shutil.rmtree(index_dir, ignore_errors=True)
@@ -44,7 +45,6 @@ def scale_point(copies: int, embedder, questions: list[str], article: Path, work
     }
     if report.index_kind != "flat-ip" or compare_ann:
         # The approximate index the build switches to above EXACT_LIMIT, on these same vectors.
-        from rag.index import vectors
 
         approximate = index.vectors if report.index_kind != "flat-ip" else \
             vectors.build(index.chunk_vectors, exact_limit=0)
@@ -58,7 +58,7 @@ def ann_recall(index, approximate, embedder, questions: list[str]) -> dict:
     """Share of the exact top 10 that the approximate index also returns, over the same queries; and
     the share of its results scoring at least the exact 10th (the copies in a scaled corpus are near
     ties, which a strict count penalises though they are as good). Both search times too."""
-    import faiss
+    import faiss  # only for the approximate index's comparison
 
     exact = faiss.IndexFlatIP(index.chunk_vectors.shape[1])
     exact.add(index.chunk_vectors)
@@ -76,10 +76,10 @@ def ann_recall(index, approximate, embedder, questions: list[str]) -> dict:
 
 
 def plot(points: list[dict], path: Path) -> None:
-    import matplotlib
+    import matplotlib  # the bench extra: only to draw the figure
 
     matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
+    import matplotlib.pyplot as plt  # after choosing the Agg backend, as matplotlib asks
 
     x = [p["copies"] for p in points]
     fig, axes = plt.subplots(1, 3, figsize=(13, 3.8))

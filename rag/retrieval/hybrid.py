@@ -1,7 +1,6 @@
 """Hybrid retrieval: dense (FAISS) and keyword (BM25) rankings fused by reciprocal rank."""
 from __future__ import annotations
 
-from dataclasses import dataclass
 from enum import Enum
 
 import numpy as np
@@ -9,24 +8,11 @@ import numpy as np
 from rag.errors import QuestionError
 from rag.index import vectors
 from rag.index.folder import Index
-from rag.retrieval.passages import distinct_top, to_passage
+from rag.retrieval.passages import Hit, distinct_top, to_passage
 from rag.types import Passage
 
 RRF_K = 60  # the constant from Cormack et al. (2009); damps the weight of the very top ranks
 DEPTH = 50  # candidates taken from each retriever before fusion
-
-
-@dataclass
-class Hit:
-    row: int
-    chunk: object  # rag.ingest.chunking.Chunk
-    score: float  # fused (RRF)
-    dense_rank: int | None = None  # 1-based; None when that retriever did not return it
-    keyword_rank: int | None = None
-
-    @property
-    def retrievers(self) -> list[str]:
-        return [name for name, rank in (("dense", self.dense_rank), ("bm25", self.keyword_rank)) if rank]
 
 
 def dense_ranking(index: Index, query_vector: np.ndarray, depth: int = DEPTH) -> list[tuple[int, float]]:

@@ -5,8 +5,23 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from rag.index.folder import Index
 from rag.ingest.chunking import Chunk
 from rag.types import Passage, Sentence
+
+
+@dataclass
+class Hit:
+    """One chunk in the fused ranking (`rag.retrieval.hybrid.fuse`)."""
+    row: int
+    chunk: Chunk
+    score: float  # fused (RRF)
+    dense_rank: int | None = None  # 1-based; None when that retriever did not return it
+    keyword_rank: int | None = None
+
+    @property
+    def retrievers(self) -> list[str]:
+        return [name for name, rank in (("dense", self.dense_rank), ("bm25", self.keyword_rank)) if rank]
 
 
 def _overlaps(a: Chunk, b: Chunk) -> bool:
@@ -16,17 +31,17 @@ def _overlaps(a: Chunk, b: Chunk) -> bool:
 @dataclass
 class Group:
     """One passage slot: the best hit plus any overlapping neighbour merged into it."""
-    hits: list  # of rag.retrieval.hybrid.Hit, best first
+    hits: list[Hit]  # best first
 
     @property
-    def best(self):
+    def best(self) -> Hit:
         return self.hits[0]
 
-    def overlaps(self, hit) -> bool:
+    def overlaps(self, hit: Hit) -> bool:
         return any(_overlaps(h.chunk, hit.chunk) for h in self.hits)
 
 
-def distinct_top(hits: list, k: int, max_merged: int = 2) -> list[Group]:
+def distinct_top(hits: list[Hit], k: int, max_merged: int = 2) -> list[Group]:
     """The k best passages. A chunk that overlaps a better one does not take a slot of its own:
     it is merged into that passage (at most `max_merged` chunks a passage), so its new sentences
     stay available without showing the shared sentence twice."""
@@ -43,8 +58,7 @@ def distinct_top(hits: list, k: int, max_merged: int = 2) -> list[Group]:
     return groups
 
 
-
-def to_passage(n: int, group: Group, index, query_vector: np.ndarray | None) -> Passage:
+def to_passage(n: int, group: Group, index: Index, query_vector: np.ndarray | None) -> Passage:
     """A passage from its best chunk and any overlapping neighbour merged into it."""
     best = group.best.chunk
     rows: dict[int, Sentence] = {}

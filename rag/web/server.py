@@ -26,6 +26,7 @@ from rag.errors import RagError
 from rag.web.access import LoginThrottle, SignInGate
 from rag.web.api import create_api
 from rag.web.limits import BodyCap, ConnectionCap, ForgedPaths, RangeCheck, UploadQuota
+from rag.web.uploads import MAX_UPLOAD_BYTES
 
 log = logging.getLogger("rag.server")
 
@@ -80,7 +81,6 @@ def create_server(service, blocks, auth: tuple[str, str] | None = None, token: s
     import gradio as gr  # heavy (seconds to import): the API module loads without it
 
     from rag.web.app import CSS, HEAD  # deferred with Gradio: the API answers before it has loaded
-    from rag.web.service import MAX_UPLOAD_BYTES  # deferred with Gradio, as above
 
     server = create_api(service, auth, token, **options)
     blocks.queue(default_concurrency_limit=4)
