@@ -7,6 +7,7 @@ flag then answer without loading FAISS, BM25, ONNX Runtime or Gradio (0.3 s agai
 from __future__ import annotations
 
 import argparse
+import dataclasses
 import json
 import os
 import sys
@@ -239,7 +240,7 @@ def cmd_eval(args, settings: Settings) -> int:
 def _eval_suite(args, settings: Settings) -> int:
     from rag.embedding.embedders import create_embedder  # deferred: see the module docstring
     from rag.evaluation import evaluate  # deferred: see the module docstring
-    from rag.pipeline import Pipeline  # deferred: see the module docstring
+    from rag.service import RagService  # deferred: see the module docstring
 
     folders = evaluate.TEST if args.suite == TEST_DOCUMENTS else (args.suite,)
     docs = [doc for folder in folders for doc in evaluate.discover(folder, DEFAULT_SOURCE)]
@@ -250,7 +251,11 @@ def _eval_suite(args, settings: Settings) -> int:
         for doc in docs:
             print(f"{doc.name}: building its index and asking {doc.questions.name}", file=sys.stderr)
             questions = evaluate.load_questions(doc.questions)
-            pipeline = Pipeline.load(evaluate.document_index(doc, work, embedder), embedder=embedder)
+            # Each document served as `rag ask` would serve it, from its own index (built, or updated
+            # incrementally: a rerun embeds nothing), by the extractive answerer the figures are about.
+            own = dataclasses.replace(settings, source_or_none=doc.article, index_dir=work / doc.name,
+                                      workspace=work / "workspace", answerer="extractive")
+            pipeline = RagService.start(own, embedder, answerers={}).pipeline
             answers, latencies = evaluate.run(pipeline, questions, args.k)
             rows[doc.name] = evaluate.score(questions, answers)
             rows[doc.name]["latency"] = evaluate.latency_summary(latencies)
