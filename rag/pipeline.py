@@ -19,6 +19,7 @@ from pathlib import Path
 from typing import Iterator
 
 from rag.answering import language
+from rag.answering.answerers import ANSWERERS
 from rag.answering.citations import finalize, refusal, reply_of
 from rag.answering.evidence import EvidenceJudge
 from rag.answering.extractive import ExtractiveAnswerer
@@ -106,7 +107,9 @@ class Pipeline:
     def answerer(self, name: str | None = None) -> Answerer:
         name = name or self.default
         if name not in self.answerers:
-            raise AnswererError(f"Unknown answerer {name!r}: choose from {', '.join(self.answerer_names)}.")
+            ANSWERERS.get(name)  # a name no plugin registers: the registry's one error, listing every answerer
+            raise AnswererError(f"The {name} answerer is not configured here: choose from "
+                                f"{', '.join(self.answerer_names)}.")
         return self.answerers[name]
 
     # -- asking

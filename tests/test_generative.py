@@ -179,8 +179,10 @@ def test_asking_for_an_answerer_that_is_not_configured(small_index):
     from rag import RagError
 
     pipeline = Pipeline(load_index(small_index), FakeEmbedder())
-    with pytest.raises(RagError, match="Unknown answerer"):
+    with pytest.raises(RagError, match="The openai answerer is not configured here: choose from extractive"):
         pipeline.ask(QUESTION, answerer="openai")
+    with pytest.raises(RagError, match="Unknown answerer 'nobody': choose from extractive, openai, local"):
+        pipeline.ask(QUESTION, answerer="nobody")
 
 
 # ---------------------------------------------------------------- the local backend
