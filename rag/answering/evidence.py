@@ -25,7 +25,7 @@ from rag.types import Candidate, Passage, Query
 NOT_ENGLISH = "not English"  # the reason for a question in another language: the model reads English only
 
 
-@dataclass
+@dataclass(frozen=True)
 class Evidence:
     """The decision: the supporting sentences (best first), or a refusal and its reason."""
     supported: list[Candidate]
