@@ -36,7 +36,7 @@ train: $(VENV)/.installed
 	$(BIN)/python -m rag.evaluation.train
 
 # Train the answer verifier (a MiniLM cross-encoder) on data/corpus/train and export it to ONNX int8:
-# rag/answering/verifier/ (about 32 minutes on 2 cores). Run `make train` after it: the decision reads it.
+# rag/answering/verifier/ (about 35-50 minutes on 2 cores). Run `make train` after it: the decision reads it.
 train-verifier: $(VENV)/.installed
 	$(BIN)/python -m rag.evaluation.train_verifier
 

@@ -66,10 +66,7 @@ def test_headings_are_sections_and_never_sentences():
 
 
 @pytest.mark.parametrize("question, quoted", [
-    pytest.param("What is E05 on the display telling me?",
-                 "| E05 | Boiler too hot | Switch off and let it cool for an hour |", marks=pytest.mark.xfail(
-                     strict=True, reason="known gap (issue 18): refused since the 2026-12-03 refit (probability "
-                     "0.09 against the threshold 0.36), though the row is the best sentence")),
+    ("What is E05 on the display telling me?", "| E05 | Boiler too hot | Switch off and let it cool for an hour |"),
     ("What is the water tank capacity?", "Water tank capacity: 1.8 litres"),
     pytest.param("What is the weight of the machine?", "Weight: 4.2 kg", marks=pytest.mark.xfail(
         strict=True, reason="known gap (issue 18): refused, the decision weighs 'machine' in other sentences")),
