@@ -23,7 +23,7 @@ from rag.answering.answerers import ANSWERERS
 from rag.answering.citations import finalize, refusal, reply_of
 from rag.answering.evidence import EvidenceJudge
 from rag.answering.extractive import ExtractiveAnswerer
-from rag.answering.model import AnswerabilityModel
+from rag.answering.model import AnswerabilityModel, load_model
 from rag.answering.query import analyse
 from rag.answering.rules import ALL_RULES, Rule
 from rag.answering.signals import DocumentStats
@@ -59,7 +59,7 @@ class Pipeline:
         self.answerers = {"extractive": ExtractiveAnswerer(), **(answerers or {})}
         self.default = default
         self.answerer(default)  # unknown names fail now, not at the first question
-        self.model = model or AnswerabilityModel.load()
+        self.model = model or load_model()
         self.threshold = threshold
         # True: the shipped verifier, when the model reads its signals; False: none (training it).
         self.verifier = verifier if isinstance(verifier, Verifier) else (

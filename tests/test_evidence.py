@@ -8,7 +8,7 @@ from conftest import FakeEmbedder
 
 from rag import Pipeline
 from rag.answering.evidence import EvidenceJudge, renumbered, rerank
-from rag.answering.model import AnswerabilityModel
+from rag.answering.model import LogisticModel
 from rag.answering.rules import unknown_names
 from rag.answering.signals import counted_words, initialisms
 from rag.index.folder import load_index
@@ -128,16 +128,10 @@ def test_the_threshold_decides(small_index):
     assert never.refused and never.answer.startswith("The document (Tea in Ruritania) does not say")
 
 
-def test_a_model_for_other_features_is_refused():
-    with pytest.raises(ValueError, match="refit"):
-        AnswerabilityModel.from_json({"features": ["no_such_signal"], "mean": [0], "scale": [1], "weights": [1],
-                                      "bias": 0, "threshold": 0.5})
-
-
 def test_the_judge_decides_with_the_model_it_is_given(pipeline):
     """A model of one signal (the ranking score, weight 0, bias 0: probability 0.5 for every sentence)
     answers or refuses by its own threshold, or by the threshold the judge is given."""
-    model = AnswerabilityModel(("score",), (0.0,), (1.0,), (0.0,), 0.0, 0.7)
+    model = LogisticModel(("score",), (0.0,), (1.0,), (0.0,), 0.0, 0.7)
     query = pipeline.analyse("Where is most tea sold?")
     passages = pipeline.search(query, 3)
     assert EvidenceJudge(pipeline.judge.stats, model).decide(query, passages).refused

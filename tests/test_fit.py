@@ -6,7 +6,7 @@ from types import SimpleNamespace
 import numpy as np
 import pytest
 
-from rag.answering.model import FEATURES, AnswerabilityModel
+from rag.answering.model import FEATURES, LogisticModel
 from rag.evaluation import fit
 
 STATS = SimpleNamespace(names=frozenset({"gorbachev", "khrushchev", "beijing"}),
@@ -32,7 +32,7 @@ def test_logistic_regression_separates_a_separable_signal():
 
 
 def test_threshold_counts_a_false_refusal_as_costly():
-    model = AnswerabilityModel(("score",), (0.0,), (1.0,), (10.0,), -5.0, 0.5)  # p = sigmoid(10 * score - 5)
+    model = LogisticModel(("score",), (0.0,), (1.0,), (10.0,), -5.0, 0.5)  # p = sigmoid(10 * score - 5)
     def at(score: float) -> np.ndarray:
         values = np.zeros(len(FEATURES))
         values[FEATURES.index("score")] = score

@@ -7,7 +7,7 @@ import json
 import numpy as np
 import pytest
 
-from rag.answering.model import MODEL_FILE, AnswerabilityModel
+from rag.answering.model import MODEL_FILE, load_model
 from rag.evaluation import heldout, train
 
 CARD = json.loads(train.CARD_FILE.read_text(encoding="utf-8"))
@@ -16,7 +16,7 @@ FIGURES = ("recall@1", "answer_acc", "false_refusal", "refusal_unanswerable")
 
 
 def test_the_card_names_the_shipped_model_and_its_settings():
-    model = AnswerabilityModel.load()
+    model = load_model()
     assert CARD["model"] == MODEL_FILE.name
     assert list(model.features) == CARD["settings"]["feature_list"]
     assert model.threshold == pytest.approx(CARD["settings"]["threshold"])
@@ -44,7 +44,7 @@ def test_the_shipped_model_gives_the_cards_figures_on_a_fixed_sample(tmp_path, s
 
     folders = train.VALIDATION if split == "validation" else train.TEST
     doc = next(d for d in train.discover(folders) if d.name == name)
-    measured = heldout.scored(AnswerabilityModel.load(), [doc], tmp_path, create_embedder())[name]
+    measured = heldout.scored(load_model(), [doc], tmp_path, create_embedder())[name]
     recorded = CARD["figures"]["chosen"][split]["documents"][name]
     for key in FIGURES:
         assert measured[key] == pytest.approx(recorded[key], abs=0.01), key

@@ -16,7 +16,7 @@ import dataclasses
 from dataclasses import dataclass, field
 
 from rag.answering.bridge import Bridge, find_bridge
-from rag.answering.model import AnswerabilityModel, decision_row
+from rag.answering.model import AnswerabilityModel, decision_row, load_model
 from rag.answering.rules import ALL_RULES, Rule, as_written, unknown_names
 from rag.answering.signals import VERIFIED, VERIFIER_WEIGHT, DocumentStats, RankWeights, SignalReader
 from rag.answering.verifier import Verifier
@@ -49,7 +49,7 @@ class EvidenceJudge:
                  threshold: float | None = None, weights: RankWeights = RankWeights(), rerank: bool = True,
                  verifier: Verifier | None = None, verified: int = VERIFIED, verifier_weight: float = VERIFIER_WEIGHT,
                  rules: frozenset[Rule] = ALL_RULES) -> None:
-        self.model = model or AnswerabilityModel.load()
+        self.model = model or load_model()
         self.threshold = self.model.threshold if threshold is None else threshold
         self.rerank = rerank
         self.rules = rules

@@ -31,7 +31,7 @@ import numpy as np
 
 from rag.answering.evidence import Evidence
 from rag.answering.extractive import ExtractiveAnswerer
-from rag.answering.model import DECISION_FEATURES, FEATURES, AnswerabilityModel, decision_row
+from rag.answering.model import DECISION_FEATURES, FEATURES, LogisticModel, decision_row
 from rag.answering.query import question_names, years_in
 from rag.embedding.embedders import create_embedder
 from rag.evaluation import evaluate
@@ -55,10 +55,10 @@ class Example:
     near_miss_rows: list = dataclasses.field(default_factory=list)  # a name or year swapped: "none"
 
 
-def placeholder_model() -> AnswerabilityModel:
+def placeholder_model() -> LogisticModel:
     """Collecting the signals needs a judge, not its weights."""
     n = len(DECISION_FEATURES)
-    return AnswerabilityModel(DECISION_FEATURES, (0.0,) * n, (1.0,) * n, (0.0,) * n, 0.0, 0.5)
+    return LogisticModel(DECISION_FEATURES, (0.0,) * n, (1.0,) * n, (0.0,) * n, 0.0, 0.5)
 
 
 def is_gold(sentence: str, question: dict) -> bool:
@@ -159,7 +159,7 @@ def cases(examples: list[Example], hidden_weight: float) -> list[tuple[np.ndarra
 
 
 def fit(examples: list[Example], features: tuple[str, ...] = DECISION_FEATURES, l2: float = 1.0,
-        refusal_cost: float = 3.0, hidden_weight: float = 0.5) -> AnswerabilityModel:
+        refusal_cost: float = 3.0, hidden_weight: float = 0.5) -> LogisticModel:
     """Right answers (1) against questions with nothing to answer (0); wrong answers are left out: the
     model is asked whether the document answers, not whether the ranking found it."""
     rows = [(r, o, w) for r, o, w in cases(examples, hidden_weight) if r is not None and o != "wrong"]
@@ -170,13 +170,13 @@ def fit(examples: list[Example], features: tuple[str, ...] = DECISION_FEATURES, 
     mean, scale = x.mean(axis=0), x.std(axis=0)
     scale[scale < 1e-9] = 1.0
     weights, bias = fit_logistic((x - mean) / scale, y, sample, l2)
-    model = AnswerabilityModel(tuple(features), tuple(mean), tuple(scale), tuple(weights), bias, 0.5,
+    model = LogisticModel(tuple(features), tuple(mean), tuple(scale), tuple(weights), bias, 0.5,
                                tuple(sorted({e.document for e in examples})))
     threshold = choose_threshold(model, cases(examples, hidden_weight), refusal_cost)
     return dataclasses.replace(model, threshold=threshold)
 
 
-def choose_threshold(model: AnswerabilityModel, cases: list, refusal_cost: float) -> float:
+def choose_threshold(model: LogisticModel, cases: list, refusal_cost: float) -> float:
     """The threshold with the most right outcomes: answered right, or refused with nothing to answer.
     Questions with and without an answer count equally in total; a false refusal costs `refusal_cost`."""
     probability = [float(model.probabilities(r)[0]) if r is not None else 0.0 for r, _, _ in cases]

@@ -14,7 +14,7 @@ import sys
 import tempfile
 from pathlib import Path
 
-from rag.answering.model import AnswerabilityModel
+from rag.answering.model import load_model
 from rag.answering.rules import ALL_RULES, Rule
 from rag.embedding.embedders import create_embedder
 from rag.evaluation import evaluate, fit, heldout, train
@@ -27,7 +27,7 @@ def scored(documents, rules: frozenset[Rule], work: Path, embedder) -> dict[str,
     rows = {}
     for doc in documents:
         pipeline = Pipeline.load(evaluate.document_index(doc, work, embedder), embedder=embedder,
-                                 model=AnswerabilityModel.load(), rules=rules)
+                                 model=load_model(), rules=rules)
         questions = evaluate.load_questions(doc.questions)
         answers, _ = evaluate.run(pipeline, questions, fit.K)
         rows[doc.name] = evaluate.score(questions, answers)

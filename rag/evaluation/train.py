@@ -10,8 +10,9 @@ are scored once, after the choice, and only reported: in the model card written 
 
 Four families of candidates, each giving the probability that the best sentence answers: logistic
 regression (`rag.evaluation.fit`) over the signals with the verifier's (all, or pruned of collinear ones), and
-without them; the verifier alone; gradient boosting (not shippable: reported). Each family's setting is
-chosen on quick figures, its threshold on the whole pipeline; the best shippable one is written.
+without them; the verifier alone; gradient-boosted trees over the same signals (exported to plain numbers,
+`rag.answering.model.BoostedTrees`). Each family's setting is chosen on quick figures, its threshold on the
+whole pipeline; the best one on validation is written.
 Generated negatives: every answerable training question with its gold sentences hidden, or a name or
 year swapped for another of the document (`rag.evaluation.fit.collect`).
 """
@@ -29,7 +30,7 @@ from pathlib import Path
 
 import numpy as np
 
-from rag.answering.model import DECISION_FEATURES, FEATURES, MODEL_FILE, VERIFIER_FEATURES, AnswerabilityModel
+from rag.answering.model import DECISION_FEATURES, FEATURES, MODEL_FILE, VERIFIER_FEATURES, BoostedTrees, load_model
 from rag.embedding.embedders import create_embedder
 from rag.evaluation import evaluate, fit
 from rag.evaluation.heldout import (
@@ -50,6 +51,9 @@ CARD_FILE = MODEL_FILE.with_name("answerability.card.json")
 VIF_LIMIT = 10.0
 MAX_FALSE_REFUSALS = 0.05  # of the decision alone on validation (refused answers that would be right)
 GRID = {"l2": (0.3, 1.0, 3.0, 10.0), "hidden_weight": (0.25, 0.5, 1.0)}
+BOOSTING_GRID = {"max_depth": (2, 3, 4), "max_iter": (200, 400)}
+WHAT = {"logistic": "logistic regression", "boosted_trees": "gradient-boosted trees (scikit-learn's histogram "
+        "gradient boosting, exported to plain numbers)"}
 THRESHOLDS = tuple(round(t, 3) for t in np.linspace(0.02, 0.98, 49))
 
 
@@ -163,34 +167,54 @@ def logistic_candidates(train: list[fit.Example], validation: list[fit.Example])
     return out
 
 
-@dataclasses.dataclass
-class BoostedModel:
-    """Gradient boosting over the decision rows (for comparison; not written to disk)."""
-    classifier: object
-    threshold: float
-    reads_verifier = True
+def exported(classifier, threshold: float) -> BoostedTrees:
+    """scikit-learn's fitted trees as plain numbers, to be shipped without pickle. It reads scikit-learn's
+    private arrays (`_predictors`, `_baseline_prediction`), so the caller checks the export against
+    scikit-learn's own probabilities."""
+    trees = [{"feature": p.nodes["feature_idx"].tolist(), "split": p.nodes["num_threshold"].tolist(),
+              "left": p.nodes["left"].tolist(), "right": p.nodes["right"].tolist(),
+              "value": p.nodes["value"].tolist()} for (p,) in classifier._predictors]
+    return BoostedTrees.from_trees(FEATURES, trees, float(classifier._baseline_prediction.ravel()[0]), threshold)
 
-    def probabilities(self, rows: np.ndarray) -> np.ndarray:
-        return self.classifier.predict_proba(np.atleast_2d(rows))[:, 1]
+
+def fit_boosting(train: list[fit.Example], max_depth: int, max_iter: int, hidden_weight: float,
+                 seed: int) -> BoostedTrees:
+    """Trees on the same rows and weights as the logistic fit, the two classes weighted to equal mass."""
+    from sklearn.ensemble import HistGradientBoostingClassifier  # scikit-learn: training only, not served
+
+    rows = [(r, o, w) for r, o, w in fit.cases(train, hidden_weight) if r is not None and o != "wrong"]
+    x = np.array([r for r, _, _ in rows])
+    y = np.array([o == "right" for _, o, _ in rows], dtype=int)
+    w = np.array([w for _, _, w in rows]) * np.where(y == 1, (1 - y).sum() / max(y.sum(), 1), 1.0)
+    classifier = HistGradientBoostingClassifier(max_depth=max_depth, learning_rate=0.05, max_iter=max_iter,
+                                                early_stopping=False, l2_regularization=1.0,
+                                                random_state=seed).fit(x, y, sample_weight=w)
+    model = exported(classifier, 0.5)
+    if not np.allclose(model.probabilities(x), classifier.predict_proba(x)[:, 1], atol=1e-9):
+        raise RuntimeError("the exported trees disagree with scikit-learn's: this scikit-learn stores them "
+                           "differently; fix rag.evaluation.train.exported")
+    return model
 
 
 def boosting_candidates(train: list[fit.Example], validation: list[fit.Example], seed: int) -> list[Candidate]:
-    from sklearn.ensemble import HistGradientBoostingClassifier  # scikit-learn: training only, not served
-
     out = []
-    for depth, hidden in itertools.product((2, 3), GRID["hidden_weight"]):
-        rows = [(r, o, w) for r, o, w in fit.cases(train, hidden) if r is not None and o != "wrong"]
-        x = np.array([r for r, _, _ in rows])
-        y = np.array([o == "right" for _, o, _ in rows], dtype=int)
-        w = np.array([w for _, _, w in rows]) * np.where(y == 1, (1 - y).sum() / max(y.sum(), 1), 1.0)
-        classifier = HistGradientBoostingClassifier(max_depth=depth, learning_rate=0.05, max_iter=200,
-                                                    l2_regularization=1.0, random_state=seed).fit(x, y, sample_weight=w)
-        model = BoostedModel(classifier, 0.5)
+    for depth, iterations, hidden in itertools.product(BOOSTING_GRID["max_depth"], BOOSTING_GRID["max_iter"],
+                                                       GRID["hidden_weight"]):
+        model = fit_boosting(train, depth, iterations, hidden, seed)
         threshold, value = best_threshold(validation, probabilities(model, validation))
-        model.threshold = threshold
-        out.append(Candidate("boosting", {"max_depth": depth, "hidden_weight": hidden, "threshold": threshold},
+        model = dataclasses.replace(model, threshold=threshold)
+        out.append(Candidate("boosting", {"max_depth": depth, "max_iter": iterations, "hidden_weight": hidden,
+                                          "threshold": threshold},
                              model, outcomes(validation, probabilities(model, validation), threshold), value))
     return out
+
+
+def refit(chosen: Candidate, train: list[fit.Example], seed: int):
+    """The chosen family and settings, fitted again on other training rows."""
+    settings = chosen.settings
+    if chosen.name == "boosting":
+        return fit_boosting(train, settings["max_depth"], settings["max_iter"], settings["hidden_weight"], seed)
+    return fit.fit(train, features=chosen.model.features, l2=settings["l2"], hidden_weight=settings["hidden_weight"])
 
 
 def best_of(candidates: list[Candidate], feature_sets: tuple[str, ...]) -> Candidate:
@@ -213,8 +237,7 @@ def learning_curve(chosen: Candidate, chosen_curve: dict, train: list[fit.Exampl
         if len(kept) == len(names):
             threshold, curve = chosen.settings["threshold"], chosen_curve
         else:
-            model = fit.fit(subset, features=chosen.model.features, l2=chosen.settings["l2"],
-                            hidden_weight=chosen.settings["hidden_weight"])
+            model = refit(chosen, subset, seed)
             threshold, curve = pipeline_threshold(model, documents, work, embedder)
         out.append({"share": share, "documents": len(kept), "questions": len(subset), "threshold": threshold,
                     "validation": curve[threshold]})
@@ -263,16 +286,14 @@ def main(argv: list[str] | None = None) -> int:
         curves = {}
         for name, family in families.items():
             threshold, curves[name] = pipeline_threshold(family.model, splits["validation"], work, embedder)
-            family.model = dataclasses.replace(family.model, threshold=threshold) \
-                if isinstance(family.model, AnswerabilityModel) else BoostedModel(family.model.classifier, threshold)
+            family.model = dataclasses.replace(family.model, threshold=threshold)
             family.settings = {**family.settings, "threshold": threshold}
             family.score = pipeline_objective(curves[name][threshold])
             print(f"  {name}: threshold {threshold}, {curves[name][threshold]}", file=sys.stderr, flush=True)
-        shippable = {n: f for n, f in families.items() if isinstance(f.model, AnswerabilityModel)}
-        chosen_name = max(shippable, key=lambda n: shippable[n].score)
-        chosen = shippable[chosen_name]
+        chosen_name = max(families, key=lambda n: families[n].score)
+        chosen = families[chosen_name]
         contenders = {"chosen": chosen.model} | {n: f.model for n, f in families.items() if n != chosen_name} \
-            | {"before": AnswerabilityModel.load(MODEL_FILE)}  # the decision before this training
+            | {"before": load_model(MODEL_FILE)}  # the decision before this training
         print("scoring on validation, then test (whole pipeline, each document in its own index)", file=sys.stderr)
         report = {name: {split: scored(model, splits[split], work, embedder) for split in ("validation", "test")}
                   for name, model in contenders.items()}
@@ -281,7 +302,7 @@ def main(argv: list[str] | None = None) -> int:
     args.out.write_text(json.dumps(model.to_json(), indent=1) + "\n", encoding="utf-8")
     card = {
         "model": args.out.name,
-        "what": "logistic regression over the answer decision's signals of the best-ranked sentence; "
+        "what": f"{WHAT[model.kind]} over the answer decision's signals of the best-ranked sentence; "
                 "its probability that the document answers the question, and the refusal threshold",
         "data": {split: {d.name: {"article": file_hash(d.article), "questions": file_hash(d.questions)}
                          for d in docs} for split, docs in splits.items()},
@@ -289,7 +310,7 @@ def main(argv: list[str] | None = None) -> int:
                  "generated_negatives": sum((e.hidden_row is not None) + len(e.near_miss_rows) for e in train)},
         "embedding": embedder.describe() if hasattr(embedder, "describe") else {"name": embedder.name},
         "settings": {**chosen.settings, "family": chosen_name, "feature_list": list(chosen.model.features),
-                     "seed": args.seed, "grid": GRID, "vif_limit": VIF_LIMIT,
+                     "seed": args.seed, "grid": GRID, "boosting_grid": BOOSTING_GRID, "vif_limit": VIF_LIMIT,
                      "max_false_refusals_on_validation": MAX_FALSE_REFUSALS,
                      "pipeline_max_false_refusals_on_validation": PIPELINE_MAX_FALSE_REFUSALS,
                      "pipeline_thresholds": list(PIPELINE_THRESHOLDS)},
