@@ -16,8 +16,8 @@ gradio_client = pytest.importorskip("gradio_client")
 from test_app import Served, check_answer_json, project_copy  # noqa: E402
 
 from rag.web.access import Throttle, credentials_ok  # noqa: E402
+from rag.web.chat import ChatService  # noqa: E402
 from rag.web.limits import Limits  # noqa: E402
-from rag.web.service import ChatService  # noqa: E402
 
 AUTH = ("ann", "s3cret")
 

@@ -24,8 +24,8 @@ from rag.settings import Settings  # noqa: E402
 from rag.types import Answer, Outcome  # noqa: E402
 from rag.web import app as web  # noqa: E402
 from rag.web import launch, server  # noqa: E402
+from rag.web.chat import ChatService, example_questions, heading_of, safe_name  # noqa: E402
 from rag.web.conversation import Conversation  # noqa: E402
-from rag.web.service import ChatService, example_questions, heading_of, safe_name  # noqa: E402
 
 
 def free_port() -> int:

@@ -11,7 +11,7 @@ from rag.index.build import build_index
 from rag.index.progress import BuildProgress, Stage, TerminalProgress
 from rag.settings import Settings
 from rag.web import render
-from rag.web.service import ChatService
+from rag.web.chat import ChatService
 
 
 def test_a_build_reports_reading_each_file_then_embedding_to_the_end_then_saving(tmp_path, fake_embedder):

@@ -16,8 +16,8 @@ from rag.errors import RagError
 from rag.ingest import readers
 from rag.types import Answer
 from rag.web import render
+from rag.web.chat import MAX_UPLOAD_BYTES, ChatService, example_questions, heading_of
 from rag.web.conversation import Conversation, Conversations
-from rag.web.service import MAX_UPLOAD_BYTES, ChatService, example_questions, heading_of
 
 log = logging.getLogger("rag.app")
 

@@ -100,7 +100,7 @@ def main(argv: list[str] | None = None) -> int:
         return 1
     logging.basicConfig(level=logging.INFO, format="%(levelname)s %(name)s: %(message)s")
     private_inbox()
-    from rag.web.service import ChatService  # after the port check: a busy port is told at once
+    from rag.web.chat import ChatService  # after the port check: a busy port is told at once
 
     try:
         service = ChatService(Settings.from_env(source=args.source, index_dir=args.index, answerer=args.answerer,

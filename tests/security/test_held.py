@@ -11,7 +11,7 @@ from test_api import AUTH, guarded, raw_request  # noqa: F401 (the fixture: a se
 
 from rag.errors import SourceError
 from rag.ingest import readers
-from rag.web.service import safe_name
+from rag.web.chat import safe_name
 
 MALFORMED_AUTHORIZATION = [
     "Basic", "Basic ", "Basic =", "Basic " + base64.b64encode(b"ann").decode(),

@@ -15,7 +15,7 @@ from rag.index.folder import load_index
 from rag.ingest import source as sources
 from rag.service import RagService, SourceWatcher
 from rag.settings import Settings
-from rag.web.service import ChatService
+from rag.web.chat import ChatService
 
 
 def zero_faiss_body(index: Path) -> None:
@@ -97,7 +97,7 @@ def test_an_idle_watcher_is_not_woken_by_the_freshness_check(small_index, small_
 def test_watching_a_source_that_is_not_there_says_so_and_serves(tmp_path):
     from test_app import project_copy
 
-    from rag.web.service import ChatService
+    from rag.web.chat import ChatService
 
     settings = project_copy(tmp_path)
     settings.source_or_none = tmp_path / "gone" / "article.txt"

@@ -16,7 +16,7 @@ from rag.ingest import readers
 from rag.ingest.pdf import pdf_text
 from rag.settings import Settings
 from rag.web import uploads
-from rag.web.service import ChatService
+from rag.web.chat import ChatService
 
 SECRET = "The vault code of the Zembla lighthouse is 7319."
 
