@@ -111,18 +111,29 @@ def report(questions: list[dict], results: dict[str, tuple[list[dict], list[floa
     return out
 
 
+# The scorer's metric and its column heading, in the order both tables print them.
+COLUMNS = {"recall@1": "r@1", "recall@3": "r@3", "recall@5": "r@5", "mrr": "MRR", "answer_acc": "acc",
+           "false_refusal": "false-ref", "refusal_unanswerable": "ref-unans"}
+
+
+def table_header(label_width: int, width: int) -> str:
+    return f"{'':<{label_width}}" + "".join(f"{c:>{width}}" for c in [*COLUMNS.values(), "n"])
+
+
+def table_row(label: str, metrics: dict, label_width: int, width: int) -> str:
+    cells = "".join(f"{'-' if metrics.get(c) is None else format(metrics[c], '.3f'):>{width}}" for c in COLUMNS)
+    return f"{label:<{label_width}}{cells}{metrics['n']:>{width}}"
+
+
 def format_table(result: dict) -> str:
-    columns = ["recall@1", "recall@3", "recall@5", "mrr", "answer_acc", "false_refusal", "refusal_unanswerable"]
+    """A block per question file: latency, all questions, each type, then the wrong answers."""
     lines = []
-    header = f"{'':<22}" + "".join(f"{c:>12}" for c in ["r@1", "r@3", "r@5", "MRR", "acc", "false-ref", "ref-unans", "n"])
     for name, metrics in result.items():
         lines.append(f"== {name} ==  latency median {metrics['latency']['median_ms']} ms, "
                      f"p95 {metrics['latency']['p95_ms']} ms")
-        lines.append(header)
+        lines.append(table_header(22, 12))
         rows = [("all", metrics)] + [(f"  {t}", m) for t, m in metrics["by_type"].items()]
-        for label, m in rows:
-            cells = "".join(f"{'-' if m[c] is None else format(m[c], '.3f'):>12}" for c in columns)
-            lines.append(f"{label:<22}{cells}{m['n']:>12}")
+        lines += [table_row(label, m, 22, 12) for label, m in rows]
         if metrics["wrong_answers"]:
             lines.append("wrong:")
             for w in metrics["wrong_answers"]:
@@ -169,22 +180,13 @@ def document_index(doc: SuiteDocument, work: Path, embedder) -> Path:
 
 def format_suite(rows: dict[str, dict]) -> str:
     """One table: a block per document (all questions, then each type), and the mean over documents."""
-    columns = ["recall@1", "recall@3", "recall@5", "mrr", "answer_acc", "false_refusal", "refusal_unanswerable"]
-    header = f"{'':<28}" + "".join(f"{c:>10}" for c in ["r@1", "r@3", "r@5", "MRR", "acc", "false-ref",
-                                                          "ref-unans", "n"])
-    lines = [header]
-
-    def row(label: str, m: dict) -> str:
-        cells = "".join(f"{'-' if m.get(c) is None else format(m[c], '.3f'):>10}" for c in columns)
-        return f"{label:<28}{cells}{m['n']:>10}"
-
+    lines = [table_header(28, 10)]
     for name, metrics in rows.items():
-        lines.append(row(name, metrics))
-        for t, m in metrics.get("by_type", {}).items():
-            lines.append(row(f"  {t}", m))
+        lines.append(table_row(name, metrics, 28, 10))
+        lines += [table_row(f"  {t}", m, 28, 10) for t, m in metrics.get("by_type", {}).items()]
     if len(rows) > 1:
         mean = {c: round(statistics.mean(m[c] for m in rows.values() if m.get(c) is not None), 3)
-                for c in columns}
+                for c in COLUMNS}
         mean["n"] = sum(m["n"] for m in rows.values())
-        lines.append(row("mean over documents", mean))
+        lines.append(table_row("mean over documents", mean, 28, 10))
     return "\n".join(lines)

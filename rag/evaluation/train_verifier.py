@@ -213,7 +213,7 @@ def question_figures(logits: np.ndarray, data: Gathered, read: int | None = None
             continue
         if q not in best or logits[i] > logits[best[q]]:
             best[q] = i
-    with_gold = {q for q, y, i in zip(data.question, data.labels, range(len(data.labels)))
+    with_gold = {q for i, (q, y) in enumerate(zip(data.question, data.labels))
                  if y and (read is None or data.rank[i] < read)}
     return {"question_auc": auc(np.array([logits[i] for i in best.values()]),
                                 [int(not data.trap[i]) for i in best.values()]),

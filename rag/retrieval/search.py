@@ -4,15 +4,26 @@ then the rest of it asked about the name the description stands for)."""
 from __future__ import annotations
 
 import dataclasses
+from typing import Protocol
 
-from rag.answering.signals import DocumentStats
+import numpy as np
+
 from rag.embedding.embedder import Embedder
 from rag.index.folder import Index
 from rag.retrieval.hybrid import RetrievalMode, retrieve
 from rag.types import Passage, Query
 
 
-def embedded(queries: list[Query], embedder: Embedder, stats: DocumentStats) -> list[Query]:
+class WordVectors(Protocol):
+    """The document's own word vectors (`rag.answering.signals.DocumentStats` has them): a word the
+    document holds is not embedded again."""
+
+    def has_word(self, word: str) -> bool: ...
+
+    def word_vector(self, word: str) -> np.ndarray: ...
+
+
+def embedded(queries: list[Query], embedder: Embedder, stats: WordVectors) -> list[Query]:
     """Each query with its vector and its content words' vectors: the document's where it has them, the
     rest embedded in the same call as the questions."""
     new = list(dict.fromkeys(w for q in queries for w in q.content_words if not stats.has_word(w)))
@@ -24,7 +35,7 @@ def embedded(queries: list[Query], embedder: Embedder, stats: DocumentStats) -> 
             for q, vector in zip(queries, vectors)]
 
 
-def search(index: Index, embedder: Embedder, stats: DocumentStats, queries: list[Query], k: int,
+def search(index: Index, embedder: Embedder, stats: WordVectors, queries: list[Query], k: int,
            mode: RetrievalMode = RetrievalMode.HYBRID) -> list[tuple[Query, list[Passage]]]:
     """The round's queries, embedded, each with its k passages."""
     return [(q, retrieve(index, q.search, q.vector, k, mode)) for q in embedded(queries, embedder, stats)]
