@@ -95,6 +95,8 @@ def _parser() -> argparse.ArgumentParser:
                        help="a folder of documents (article.txt + questions.jsonl each, and dev.jsonl for the "
                             "shipped article), each built into its own index; without a folder, the test "
                             "documents (data/corpus/test and data/eval), the figures the README reports")
+    p.add_argument("--followups", action="store_true", help="--suite: ask each document's follow-ups "
+                   "(followups.jsonl: questions that lean on the ones before them, given as history)")
     p.add_argument("--work", type=Path, help="--suite: where the per-document indexes go (default: a temporary "
                                              "folder; give one to reuse them across runs)")
     p.add_argument("-k", type=int, default=5)
@@ -243,7 +245,8 @@ def _eval_suite(args, settings: Settings) -> int:
     from rag.service import RagService  # deferred: see the module docstring
 
     folders = evaluate.TEST if args.suite == TEST_DOCUMENTS else (args.suite,)
-    docs = [doc for folder in folders for doc in evaluate.discover(folder, DEFAULT_SOURCE)]
+    asked = evaluate.QuestionSet.FOLLOWUPS if args.followups else evaluate.QuestionSet.QUESTIONS
+    docs = [doc for folder in folders for doc in evaluate.discover(folder, DEFAULT_SOURCE, asked)]
     embedder = create_embedder(settings.embedder)
     rows = {}
     with tempfile.TemporaryDirectory(prefix="rag-eval-") as tmp:

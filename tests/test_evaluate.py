@@ -68,6 +68,9 @@ def test_question_file_errors(tmp_path):
         evaluate.load_questions(bad)
     with pytest.raises(RagError, match="Cannot read"):
         evaluate.load_questions(tmp_path / "missing.jsonl")
+    bad.write_text(json.dumps({"question": "x", "answerable": False, "history": "earlier?"}) + "\n")
+    with pytest.raises(RagError, match="list of earlier questions"):
+        evaluate.load_questions(bad)
     ok = tmp_path / "ok.jsonl"
     ok.write_text(json.dumps({"question": "x", "answerable": False}) + "\n")
     assert evaluate.load_questions(ok)[0]["type"] == "unanswerable"
@@ -77,3 +80,41 @@ def test_table_lists_wrong_answers():
     result = evaluate.report(QUESTIONS, {"hybrid": (ANSWERS, [5.0] * 5)})
     table = evaluate.format_table(result)
     assert "== hybrid ==" in table and "e: q5" in table and "median 5.0 ms" in table
+
+
+class HistoryPipeline:
+    """A fake pipeline that answers with the history it was given."""
+
+    def ask(self, question, k, history=None, retrieval="hybrid"):
+        class Reply:
+            def to_json(self):
+                return {"answer": " / ".join([*(history or []), question]), "refused": False, "passages": []}
+        return Reply()
+
+
+def test_a_follow_up_is_asked_with_its_history():
+    questions = [{"question": "and who built it?", "history": ["When was the mill opened?"]}, {"question": "q2"}]
+    answers, _ = evaluate.run(HistoryPipeline(), questions)
+    assert [a["answer"] for a in answers] == ["When was the mill opened? / and who built it?", "q2"]
+
+
+@pytest.mark.parametrize("asked, found", [
+    (evaluate.QuestionSet.QUESTIONS, ["shipped", "mill"]),
+    (evaluate.QuestionSet.FOLLOWUPS, ["shipped", "harbour"]),
+])
+def test_a_suite_finds_the_question_set_asked(tmp_path, asked, found):
+    for name, files in {"mill": ["questions.jsonl"], "harbour": ["followups.jsonl"]}.items():
+        (tmp_path / name).mkdir()
+        (tmp_path / name / "article.txt").write_text("Text.")
+        for file in files:
+            (tmp_path / name / file).write_text("")
+    (tmp_path / "dev.jsonl").write_text("")
+    (tmp_path / "dev-followups.jsonl").write_text("")
+    docs = evaluate.discover(tmp_path, tmp_path / "shipped.txt", asked)
+    assert [d.name for d in docs] == found
+    assert docs[0].questions.name == asked.dev_file
+
+
+def test_an_unknown_question_set_lists_the_valid_ones():
+    with pytest.raises(ValueError, match="choose from questions, followups"):
+        evaluate.QuestionSet("conversations")

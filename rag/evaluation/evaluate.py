@@ -2,7 +2,10 @@
 kept unchanged beside this module as shared_score.py, whose matching rules it uses).
 
 Question file, one JSON object a line:
-  {"id", "question", "answerable": bool, "answer_any": [str], "evidence": str, "evidence_all": [str]?, "type"}
+  {"id", "question", "answerable": bool, "answer_any": [str], "evidence": str, "evidence_all": [str]?, "type",
+   "history": [str]?}
+`history`: the questions asked just before, oldest first, for a follow-up ("and who designed it?"); a
+document's follow-ups sit in `followups.jsonl` beside its `questions.jsonl` (`QuestionSet.FOLLOWUPS`).
 Metrics (answerable questions unless said): recall@k (the evidence lies in one of the first k passages,
 >= 60% of it as one contiguous run), MRR, answer accuracy (not refused and one of answer_any in the
 answer), false refusals, and refusals on the unanswerable questions.
@@ -17,6 +20,7 @@ from pathlib import Path
 
 from rag.errors import RagError
 from rag.evaluation import shared_score
+from rag.types import Choice
 from rag.index.build import build_index
 from rag.index.progress import TerminalProgress
 
@@ -45,6 +49,9 @@ def load_questions(path: Path) -> list[dict]:
             raise RagError(f"{path} line {number} is not valid JSON.") from None
         if not isinstance(q, dict) or not isinstance(q.get("question"), str) or "answerable" not in q:
             raise RagError(f"{path} line {number} needs at least \"question\" and \"answerable\".")
+        history = q.get("history", [])
+        if not isinstance(history, list) or not all(isinstance(h, str) for h in history):
+            raise RagError(f"{path} line {number}: \"history\" must be a list of earlier questions.")
         q.setdefault("id", f"q{number}")
         q.setdefault("answer_any", [])
         q.setdefault("evidence", "")
@@ -85,7 +92,7 @@ def run(pipeline, questions: list[dict], k: int = 5, retrieval: str = "hybrid") 
     for q in questions:
         began = time.perf_counter()
         try:
-            answers.append(pipeline.ask(q["question"], k, retrieval=retrieval).to_json())
+            answers.append(pipeline.ask(q["question"], k, q.get("history"), retrieval=retrieval).to_json())
         except RagError as exc:
             answers.append({"answer": "", "refused": True, "passages": [], "error": str(exc)})
         latencies.append((time.perf_counter() - began) * 1000)
@@ -153,21 +160,37 @@ class SuiteDocument:
     questions: Path
 
 
-def discover(suite: Path, dev_article: Path | None = None) -> list[SuiteDocument]:
-    """Every folder under `suite` holding `article.txt` + `questions.jsonl`, and `suite/dev.jsonl`
-    paired with `dev_article` (the shipped article), in a stable order."""
+class QuestionSet(Choice):
+    """Which questions of a suite's documents: the questions asked on their own, or the follow-ups."""
+    QUESTIONS = "questions"
+    FOLLOWUPS = "followups"
+
+    @property
+    def file(self) -> str:
+        return f"{self.value}.jsonl"
+
+    @property
+    def dev_file(self) -> str:
+        """The shipped article's, beside the suite's folders: dev.jsonl, dev-followups.jsonl."""
+        return "dev.jsonl" if self is QuestionSet.QUESTIONS else f"dev-{self.value}.jsonl"
+
+
+def discover(suite: Path, dev_article: Path | None = None,
+             questions: QuestionSet = QuestionSet.QUESTIONS) -> list[SuiteDocument]:
+    """Every folder under `suite` holding `article.txt` and the question set's file (`questions.jsonl`), and
+    the set's dev file (`suite/dev.jsonl`) paired with `dev_article` (the shipped article), in a stable order."""
     suite = Path(suite)
     if not suite.is_dir():
         raise RagError(f"No evaluation suite folder at {suite}.")
     docs = []
-    if dev_article is not None and (suite / "dev.jsonl").exists():
-        docs.append(SuiteDocument(dev_article.stem, dev_article, suite / "dev.jsonl"))
-    for questions in sorted(suite.rglob("questions.jsonl")):
-        article = questions.parent / "article.txt"
+    if dev_article is not None and (suite / questions.dev_file).exists():
+        docs.append(SuiteDocument(dev_article.stem, dev_article, suite / questions.dev_file))
+    for found in sorted(suite.rglob(questions.file)):
+        article = found.parent / "article.txt"
         if article.exists():
-            docs.append(SuiteDocument(questions.parent.name, article, questions))
+            docs.append(SuiteDocument(found.parent.name, article, found))
     if not docs:
-        raise RagError(f"{suite} holds no folder with article.txt and questions.jsonl.")
+        raise RagError(f"{suite} holds no folder with article.txt and {questions.file}.")
     return docs
 
 
