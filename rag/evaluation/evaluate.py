@@ -20,9 +20,9 @@ from pathlib import Path
 
 from rag.errors import RagError
 from rag.evaluation import shared_score
-from rag.types import Choice
 from rag.index.build import build_index
 from rag.index.progress import TerminalProgress
+from rag.types import Choice
 
 KS = (1, 3, 5)
 
