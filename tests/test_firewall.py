@@ -17,7 +17,10 @@ from conftest import ROOT, SHARED_EVAL
 RUN = 6
 WORD = re.compile(r"[a-z0-9]+")
 HELD_OUT = [*ROOT.glob("data/corpus/validation/*/questions.jsonl"), *ROOT.glob("data/corpus/test/*/questions.jsonl"),
-            ROOT / "data" / "eval" / "dev.jsonl", *ROOT.glob("data/eval/docs/*/questions.jsonl")]
+            ROOT / "data" / "eval" / "dev.jsonl", *ROOT.glob("data/eval/docs/*/questions.jsonl"),
+            # the follow-ups, and the earlier questions they lean on
+            *ROOT.glob("data/corpus/validation/*/followups.jsonl"), *ROOT.glob("data/corpus/test/*/followups.jsonl"),
+            ROOT / "data" / "eval" / "dev-followups.jsonl", *ROOT.glob("data/eval/docs/*/followups.jsonl")]
 GUARDED = ("rag", "tests")
 TEXT_SUFFIXES = {".py", ".json", ".jsonl", ".md", ".txt", ".toml", ".cfg"}
 
@@ -27,15 +30,19 @@ def runs(text: str, n: int = RUN) -> set[tuple[str, ...]]:
     return {tuple(words[i:i + n]) for i in range(len(words) - n + 1)}
 
 
-def held_out_runs() -> dict[tuple[str, ...], str]:
-    out = {}
-    for path in HELD_OUT:
-        for line in path.read_text(encoding="utf-8").splitlines():
-            if line.strip():
-                question = json.loads(line)
-                for run in runs(question["question"]):
-                    out[run] = f"{path.relative_to(ROOT)}:{question['id']}"
+def asked_in(path: Path) -> list[tuple[str, str]]:
+    """(id, text) of every question of a file, a follow-up's earlier questions included."""
+    out = []
+    for line in path.read_text(encoding="utf-8").splitlines():
+        if line.strip():
+            question = json.loads(line)
+            out += [(question["id"], text) for text in [question["question"], *question.get("history", [])]]
     return out
+
+
+def held_out_runs() -> dict[tuple[str, ...], str]:
+    return {run: f"{path.relative_to(ROOT)}:{id_}" for path in HELD_OUT for id_, text in asked_in(path)
+            for run in runs(text)}
 
 
 def guarded_files() -> list[Path]:
@@ -48,7 +55,7 @@ def guarded_files() -> list[Path]:
 
 
 def test_the_held_out_question_files_are_there():
-    assert len(HELD_OUT) >= 10 and all(p.exists() for p in HELD_OUT)
+    assert len(HELD_OUT) >= 20 and all(p.exists() for p in HELD_OUT)
 
 
 def test_runs_are_six_words_of_letters_and_digits():
@@ -91,10 +98,7 @@ def evaluation_questions() -> list[tuple[str, frozenset[str]]]:
     out = []
     shared = sorted(SHARED_EVAL.rglob("*.jsonl")) if SHARED_EVAL.is_dir() else []
     for path in [*HELD_OUT, *shared]:
-        for line in path.read_text(encoding="utf-8").splitlines():
-            if line.strip():
-                question = json.loads(line)["question"]
-                out.append((question, content_words(question)))
+        out += [(question, content_words(question)) for _, question in asked_in(path)]
     return out
 
 

@@ -62,7 +62,7 @@ def make_docx() -> bytes:
 HTML = b"""<html><head><title>Kettle guide</title><script>var tracking = 1;</script></head>
 <body><nav><a href="/">Home</a> | <a href="/shop">Shop</a></nav>
 <main><h1>Kettle guide</h1><p>Fill the kettle with fresh water every morning.</p>
-<h2>Descaling</h2><p>Descale the kettle with citric acid once a month.</p><ul><li>Rinse it twice.</li></ul></main>
+<h2>Descaling</h2><p>Descale the kettle using citric acid once a month.</p><ul><li>Rinse it twice.</li></ul></main>
 <footer>Copyright 2026</footer></body></html>"""
 
 
@@ -72,7 +72,7 @@ HTML = b"""<html><head><title>Kettle guide</title><script>var tracking = 1;</scr
     ("a.pdf", make_pdf(["First page text.", "Second page text."]), "First page text.\n\nSecond page text.",
      True, (0, 18)),  # "#" headings, from font size and weight (rag.ingest.pdf)
     ("a.html", HTML, "# Kettle guide\n\nFill the kettle with fresh water every morning.\n\n## Descaling\n\n"
-                     "Descale the kettle with citric acid once a month.\n\nRinse it twice.\n", True, ()),
+                     "Descale the kettle using citric acid once a month.\n\nRinse it twice.\n", True, ()),
     ("a.docx", make_docx(), "# Harbour pump manual\n\n# Starting the pump\n\nOpen the inlet valve before starting the "
                             "pump.\n\n- Check the oil level.\n\n- Press the green button.\n\n## Fault codes\n\n"
                             "P07 | Inlet blocked | Clear the grille (Code | Meaning | Remedy)\n\n"
