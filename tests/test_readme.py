@@ -61,6 +61,7 @@ RUNS: dict[str, tuple[str | None, list[str]]] = {
     "rag build [--source PATH] [--index DIR] [--force]": (None, ["embedded"]),
     "rag info [--json]": (None, ["fresh"]),
     "rag eval --suite": (None, ["chernobyl", "faroe-islands", "router-manual", "mean over documents"]),
+    "rag eval --suite --followups": (None, ["sino-soviet-relations", "followup", "switch", "mean over documents"]),
     "python -m rag.evaluation.fit --loo": (None, ["leave-one-document-out"]),
     "rag build --source path/to/notes.md": (None, ["embedded"]),
     'rag ask --answerer openai --base-url http://localhost:11434/v1 --model llama3.2 "Why did Mao distrust Khrushchev?"':
