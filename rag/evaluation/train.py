@@ -245,6 +245,16 @@ def learning_curve(chosen: Candidate, chosen_curve: dict, train: list[fit.Exampl
     return out
 
 
+def model_text(model) -> str:
+    """The model's JSON, one field a line, and a tree (if any) a line: readable, and diffs stay short."""
+    data = model.to_json()
+    trees = data.pop("trees", None)
+    text = json.dumps(data, indent=1)
+    if trees is None:
+        return text + "\n"
+    return text.removesuffix("\n}") + ',\n "trees": [\n' + ",\n".join(f"  {json.dumps(t)}" for t in trees) + "\n ]\n}\n"
+
+
 def collect(documents: list[evaluate.SuiteDocument], work: Path, embedder) -> list[fit.Example]:
     examples = []
     for doc in documents:
@@ -299,7 +309,7 @@ def main(argv: list[str] | None = None) -> int:
                   for name, model in contenders.items()}
         curve = learning_curve(chosen, curves[chosen_name], train, splits["validation"], work, embedder, args.seed)
     model = dataclasses.replace(chosen.model, fitted_on=tuple(sorted({d.name for d in splits["train"]})))
-    args.out.write_text(json.dumps(model.to_json(), indent=1) + "\n", encoding="utf-8")
+    args.out.write_text(model_text(model), encoding="utf-8")
     card = {
         "model": args.out.name,
         "what": f"{WHAT[model.kind]} over the answer decision's signals of the best-ranked sentence; "
