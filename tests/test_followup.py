@@ -42,9 +42,6 @@ def test_follow_up_pairs_with_the_article(real_pipeline):
 
 
 @pytest.mark.slow
-@pytest.mark.xfail(strict=True, reason="known gap (issue 18): since the verifier retrained on 108 documents "
-                   "(2026-12-03), it reads a follow-up with the turn it leans on and gives the earlier question's "
-                   "answer 0.97 (the 1972 sentence 0.11); it never trained on follow-ups")
 def test_a_follow_up_with_its_own_year_is_not_answered_by_the_earlier_turn(real_pipeline):
     d = real_pipeline.ask("and what did he do in 1972?", history=["Why did Mao distrust Khrushchev?"])
     assert "Nixon" in d.answer, d.answer

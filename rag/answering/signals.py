@@ -187,9 +187,12 @@ class SignalReader:
         if self.verifier is None or not ranked:
             return ranked
         top = ranked[:self.verified]
-        # A follow-up is read with the turns it leans on ("When did they enter?" after "Who did Mao send to
-        # Korea?"), as retrieval reads it; a question of its own, as it was asked (as in training).
-        asked = query.search if query.context else query.text
+        # A follow-up is read as asked, then the turns it leans on ("When did they open it? Who built the
+        # mill?"): its own words lead, as in training, where no question had turns before it. Measured on
+        # the 714 follow-ups of the 28 validation documents (accuracy / false refusals / refusals): the
+        # turns first, as retrieval reads them, 0.779 / 0.080 / 0.215; the follow-up alone 0.862 / 0.035 /
+        # 0.275; the follow-up first 0.853 / 0.045 / 0.302 (best accuracy plus refusals).
+        asked = f"{query.text} {query.context}" if query.context else query.text
         probabilities = self.verifier.probabilities(asked, [pair_text(c.passage.section, c.sentence.text) for c in top])
         verified = [dataclasses.replace(c, signals={**c.signals, "verifier": float(p)},
                                         score=c.score + self.verifier_weight * float(p))
