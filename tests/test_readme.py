@@ -141,9 +141,18 @@ def filled(command: str, project: dict, endpoint: str) -> str:
 
 
 # The honest figures: `rag eval --suite`'s means over the ten test documents, as the README reports them
-# (measured 2026-12-03, second session: recall@1 0.840, accuracy 0.818, false refusals 0.074, refusals 0.536),
+# (measured 2026-12-03, third session: recall@1 0.840, accuracy 0.803, false refusals 0.089, refusals 0.615),
 # less a noise margin of 0.02 (0.03 for refusals): a question or two of the 400 flipping between machines.
-SUITE_FLOORS = {"r@1": (">=", 0.820), "acc": (">=", 0.798), "false-ref": ("<=", 0.094), "ref-unans": (">=", 0.506)}
+# The boosted decision chosen on validation that session moved the accuracy and false-refusal floors
+# (0.798, 0.094 before) for refusals (0.506 before).
+# The follow-ups' (`--followups`, 222 questions: recall@1 0.864, accuracy 0.799, false refusals 0.052,
+# refusals 0.160), with the same margins.
+SUITE_FLOORS = {
+    "rag eval --suite": {"r@1": (">=", 0.820), "acc": (">=", 0.783), "false-ref": ("<=", 0.109),
+                         "ref-unans": (">=", 0.585)},
+    "rag eval --suite --followups": {"r@1": (">=", 0.844), "acc": (">=", 0.779), "false-ref": ("<=", 0.072),
+                                     "ref-unans": (">=", 0.130)},
+}
 
 
 def suite_means(output: str) -> dict[str, float]:
@@ -161,9 +170,9 @@ def test_readme_command(command, project, llm_endpoint):
     assert run.returncode == 0, run.stderr[-2000:]
     for piece in expected:
         assert piece in run.stdout + run.stderr
-    if command == "rag eval --suite":
+    if command in SUITE_FLOORS:
         means = suite_means(run.stdout)
-        for column, (sense, floor) in SUITE_FLOORS.items():
+        for column, (sense, floor) in SUITE_FLOORS[command].items():
             assert (means[column] >= floor) if sense == ">=" else (means[column] <= floor), (column, means)
 
 
