@@ -141,7 +141,7 @@ def cmd_info(args, settings: Settings) -> int:
     if args.json:
         print(json.dumps(status.to_json(), indent=2, ensure_ascii=False))
         return 0
-    manifest, source, reasons = status.manifest, status.source, status.reasons
+    manifest, source = status.manifest, status.source
     files = manifest["source"]["files"]
     print(f"index:    {settings.index_dir}")
     print(f"title:    {manifest.get('title', '')}")
@@ -154,10 +154,10 @@ def cmd_info(args, settings: Settings) -> int:
           f"{manifest['vector_index']} vector index")
     print(f"built at: {manifest['built_at']}")
     if status.source_unreadable:
-        print(f"status:   STALE - {'; '.join(str(r) for r in reasons)}. Give the document to build from: "
+        print(f"status:   STALE - {status.why_stale}. Give the document to build from: "
               f"`{settings.hint()} --source PATH`.")
-    elif reasons:
-        print(f"status:   STALE - {'; '.join(str(r) for r in reasons)}. Rebuild with `{settings.hint()}`.")
+    elif not status.fresh:
+        print(f"status:   STALE - {status.why_stale}. Rebuild with `{settings.hint()}`.")
     else:
         print("status:   fresh")
     return 0

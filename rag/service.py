@@ -44,8 +44,14 @@ class Status:
     def source_changed(self) -> bool:
         return any(r.kind == Staleness.SOURCE_CHANGED for r in self.reasons)
 
+    @property
+    def why_stale(self) -> str:
+        """Every reason the index no longer fits its source, in one line ("" when fresh): the one wording
+        the CLI, the page and the API give."""
+        return "; ".join(str(r) for r in self.reasons)
+
     def summary(self) -> str:
-        return "fresh" if self.fresh else "stale: " + "; ".join(str(r) for r in self.reasons)
+        return "fresh" if self.fresh else f"stale: {self.why_stale}"
 
     def skipped(self) -> str:
         """What the build left out (empty or unreadable files), as a note for the user."""

@@ -140,7 +140,7 @@ class ChatService:
             info["message"] = self.changed("Updating the index; answers come from the previous one until it is done.")
         elif not state.fresh and not self.error:
             info["stale"] = "The source changed since the index was built" if state.source_changed else \
-                "; ".join(str(r) for r in state.reasons)
+                state.why_stale
         return info
 
     def rebuild(self) -> str:
