@@ -226,6 +226,9 @@ def cmd_eval(args, settings: Settings) -> int:
 
     if args.suite:
         return _eval_suite(args, settings)
+    if args.followups:
+        raise RagError("--followups asks a suite's follow-ups: give it with --suite. A --questions file "
+                       "asks its follow-ups by itself (a question with \"history\").")
     questions = evaluate.load_questions(args.questions)
     pipeline = _pipeline(settings)
     modes = ["hybrid", "bm25", "dense"] if args.baselines else ["hybrid"]

@@ -46,8 +46,8 @@ class Status:
 
     @property
     def why_stale(self) -> str:
-        """Every reason the index no longer fits its source, in one line ("" when fresh): the one wording
-        the CLI, the page and the API give."""
+        """Every reason the index no longer fits its source, in one line ("" when fresh): the wording the
+        CLI and the page give (the API lists the same reasons one by one)."""
         return "; ".join(str(r) for r in self.reasons)
 
     def summary(self) -> str:

@@ -118,3 +118,10 @@ def test_a_suite_finds_the_question_set_asked(tmp_path, asked, found):
 def test_an_unknown_question_set_lists_the_valid_ones():
     with pytest.raises(ValueError, match="choose from questions, followups"):
         evaluate.QuestionSet("conversations")
+
+
+def test_followups_without_a_suite_is_a_clear_error(capsys):
+    from rag.cli import main
+
+    assert main(["eval", "--questions", "q.jsonl", "--followups"]) == 1
+    assert "give it with --suite" in capsys.readouterr().err

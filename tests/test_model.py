@@ -2,12 +2,13 @@
 probabilities, and a file for other code refused with a message that says what to do."""
 from __future__ import annotations
 
+import json
 import math
 
 import numpy as np
 import pytest
 
-from rag.answering.model import FEATURES, BoostedTrees, LogisticModel, model_from_json
+from rag.answering.model import FEATURES, BoostedTrees, LogisticModel, model_from_json, model_text
 
 # One tree over (score, gap): score <= 0.5 -> -2; else gap <= 0.1 -> 1, else 3. Baseline 0.5.
 TREE = {"feature": [0, 0, 1, 0, 0], "split": [0.5, 0.0, 0.1, 0.0, 0.0], "left": [1, 0, 3, 0, 0],
@@ -49,6 +50,24 @@ def test_trees_read_many_rows_at_once_and_survive_json():
     assert model.probabilities(rows)[0] == pytest.approx(sigmoid(-2.5))
 
 
+def test_a_missing_value_goes_the_way_the_tree_learnt():
+    stump = {**STUMP, "missing_left": [1, 0, 0]}
+    for tree, raw in ((stump, -1.0), (STUMP, 1.0)):  # without the flag, a missing value goes right
+        model = BoostedTrees.from_trees(("score", "gap"), [tree], baseline=0.0, threshold=0.5)
+        assert model.probabilities(row(score=0.5, gap=np.nan))[0] == pytest.approx(sigmoid(raw))
+
+
+@pytest.mark.parametrize("model", [
+    BoostedTrees.from_trees(("score", "gap"), [TREE, STUMP], baseline=0.5, threshold=0.4, fitted_on=("a",)),
+    LogisticModel(("score",), (0.1,), (2.0,), (3.0,), -1.0, 0.6, ("a", "b")),
+])
+def test_the_written_text_reads_back_to_the_same_model(model):
+    text = model_text(model)
+    assert json.loads(text) == model.to_json()
+    rows = np.array([row(score=0.2, gap=0.9), row(score=0.9, gap=0.05)])
+    assert model_from_json(json.loads(text)).probabilities(rows).tolist() == model.probabilities(rows).tolist()
+
+
 def test_a_file_without_a_kind_is_the_logistic_model():
     data = {"features": ["score"], "mean": [0], "scale": [1], "weights": [2], "bias": 0, "threshold": 0.5}
     model = model_from_json(data)
@@ -63,7 +82,21 @@ def test_a_file_without_a_kind_is_the_logistic_model():
     ({"kind": "boosted_trees", "features": ["no_such_signal"], "baseline": 0, "threshold": 0.5, "trees": [STUMP]},
      "refit"),
     ({"kind": "boosted_trees", "features": ["score"], "baseline": 0, "threshold": 0.5, "trees": [STUMP]},
-     "refit"),  # the stump reads a second feature the model does not list
+     "does not list"),  # the stump reads a second feature the model does not list
+    ({"features": ["score", "gap"], "mean": [0], "scale": [1], "weights": [1], "bias": 0, "threshold": 0.5},
+     "differ in number"),
+    ({"kind": "boosted_trees", "features": ["score"], "baseline": 0, "threshold": 0.5}, "lacks a field"),
+    ({"kind": "boosted_trees", "features": ["score"], "baseline": 0, "threshold": 0.5, "trees": []}, "no tree"),
+    ({"kind": "boosted_trees", "features": ["score", "gap"], "baseline": 0, "threshold": 0.5,
+      "trees": [{**STUMP, "left": [0, 0, 0, 0]}]}, "differ in length"),
+    ({"kind": "boosted_trees", "features": ["score", "gap"], "baseline": 0, "threshold": 0.5,
+      "trees": [{**STUMP, "left": [0, 0, 0], "right": [0, 0, 0], "split": [0.3, 0.0]}]}, "differ in length"),
+    ({"kind": "boosted_trees", "features": ["score", "gap"], "baseline": 0, "threshold": 0.5,
+      "trees": [{**STUMP, "left": [1, 1, 0], "right": [2, 1, 0]}]}, "back up it"),  # node 1 loops on itself
+    ({"kind": "boosted_trees", "features": ["score", "gap"], "baseline": 0, "threshold": 0.5,
+      "trees": [{**STUMP, "right": [7, 0, 0]}]}, "outside the tree"),
+    ({"kind": "boosted_trees", "features": ["score", "gap"], "baseline": 0, "threshold": 0.5,
+      "trees": [{**STUMP, "feature": [-1, 0, 0]}]}, "does not list"),
 ])
 def test_a_model_for_other_code_is_refused(data, message):
     with pytest.raises(ValueError, match=message):

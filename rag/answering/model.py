@@ -29,6 +29,7 @@ DECISION_FEATURES = FEATURES
 
 
 def columns_of(features: tuple[str, ...]) -> list[int]:
+    """Where a model's features sit in the full decision row; a feature this code does not compute is refused."""
     unknown = sorted(set(features) - set(FEATURES))
     if unknown:
         raise ValueError(f"the model does not fit this code (features {unknown} unknown): refit it")
@@ -72,18 +73,41 @@ class LogisticModel:
         return model
 
 
+NODE_FIELDS = ("feature", "split", "left", "right", "value")
+
+
+def checked_tree(tree: dict, features: int) -> dict:
+    """A tree as written in the file, refused unless it can be walked: node lists of one length, children
+    after their parent (so no walk loops) and inside the tree, features the model lists."""
+    if not isinstance(tree, dict) or any(not isinstance(tree.get(k), list) for k in NODE_FIELDS):
+        raise ValueError(f"a tree lacks one of {', '.join(NODE_FIELDS)}: refit it")
+    n = len(tree["left"])
+    if n == 0 or any(len(tree[k]) != n for k in NODE_FIELDS) or len(tree.get("missing_left", [0] * n)) != n:
+        raise ValueError("a tree's node lists differ in length: refit it")
+    for i, (left, right, feature) in enumerate(zip(tree["left"], tree["right"], tree["feature"])):
+        if left == 0 and right == 0:
+            continue  # a leaf
+        if not (i < left < n and i < right < n):
+            raise ValueError(f"a tree's node {i} points outside the tree or back up it: refit it")
+        if not 0 <= feature < features:
+            raise ValueError("a tree reads a feature the model does not list: refit it")
+    return tree
+
+
 @dataclass(frozen=True, eq=False)
 class BoostedTrees:
     """A sum of regression trees over `features`, through a sigmoid (scikit-learn's histogram gradient
     boosting, exported by `rag.evaluation.train`). Each array is trees x nodes; node 0 is a tree's root,
-    an inner node sends a row left when its feature is at most `split`, and a node whose `left` is 0 is a
-    leaf holding `value`. Shorter trees are padded with leaves that are never reached."""
+    an inner node sends a row left when its feature is at most `split` (a missing value, NaN, left where
+    `missing_left`, as scikit-learn learnt), and a node whose `left` is 0 is a leaf holding `value`.
+    Shorter trees are padded with leaves that are never reached."""
     features: tuple[str, ...]
     feature: np.ndarray
     split: np.ndarray
     left: np.ndarray
     right: np.ndarray
     value: np.ndarray
+    missing_left: np.ndarray
     baseline: float
     threshold: float
     fitted_on: tuple[str, ...] = ()
@@ -100,7 +124,8 @@ class BoostedTrees:
         row = np.arange(len(x))[:, None]
         node = np.zeros((len(x), len(trees)), dtype=np.int64)
         while (inner := self.left[trees, node] != 0).any():
-            go_left = x[row, self.feature[trees, node]] <= self.split[trees, node]
+            seen = x[row, self.feature[trees, node]]
+            go_left = np.where(np.isnan(seen), self.missing_left[trees, node], seen <= self.split[trees, node])
             step = np.where(go_left, self.left[trees, node], self.right[trees, node])
             node = np.where(inner, step, node)
         raw = self.baseline + self.value[trees, node].sum(axis=1)
@@ -112,7 +137,8 @@ class BoostedTrees:
             n = self.size(t)
             trees.append({"feature": self.feature[t, :n].tolist(), "split": self.split[t, :n].tolist(),
                           "left": self.left[t, :n].tolist(), "right": self.right[t, :n].tolist(),
-                          "value": self.value[t, :n].tolist()})
+                          "value": self.value[t, :n].tolist(),
+                          "missing_left": self.missing_left[t, :n].astype(int).tolist()})
         return {"kind": self.kind, "features": list(self.features), "baseline": self.baseline,
                 "threshold": self.threshold, "fitted_on": list(self.fitted_on), "trees": trees}
 
@@ -123,19 +149,21 @@ class BoostedTrees:
     @classmethod
     def from_trees(cls, features: tuple[str, ...], trees: list[dict], baseline: float, threshold: float,
                    fitted_on: tuple[str, ...] = ()) -> BoostedTrees:
-        """`trees`: one dict of equal-length node lists (feature, split, left, right, value) per tree."""
+        """`trees`: one dict of equal-length node lists (feature, split, left, right, value, and
+        `missing_left`: without it, a missing value goes right) per tree."""
+        columns_of(tuple(features))
+        if not trees:
+            raise ValueError("the model holds no tree: refit it")
+        trees = [checked_tree(t, len(features)) for t in trees]
         width = max(len(t["left"]) for t in trees)
 
         def padded(key: str, dtype) -> np.ndarray:
-            return np.array([list(t[key]) + [0] * (width - len(t[key])) for t in trees], dtype=dtype)
+            return np.array([list(t.get(key, [0] * len(t["left"]))) + [0] * (width - len(t["left"]))
+                             for t in trees], dtype=dtype)
 
-        model = cls(tuple(features), padded("feature", np.int64), padded("split", float), padded("left", np.int64),
-                    padded("right", np.int64), padded("value", float), float(baseline), float(threshold),
-                    tuple(fitted_on))
-        columns_of(model.features)
-        if model.feature.max() >= len(model.features):
-            raise ValueError("a tree reads a feature the model does not list: refit it")
-        return model
+        return cls(tuple(features), padded("feature", np.int64), padded("split", float), padded("left", np.int64),
+                   padded("right", np.int64), padded("value", float), padded("missing_left", bool),
+                   float(baseline), float(threshold), tuple(fitted_on))
 
     @classmethod
     def from_json(cls, data: dict) -> BoostedTrees:
@@ -144,18 +172,35 @@ class BoostedTrees:
 
 
 AnswerabilityModel = LogisticModel | BoostedTrees
-KINDS: dict[str, type] = {"logistic": LogisticModel, "boosted_trees": BoostedTrees}
+KINDS: dict[str, type] = {model.kind: model for model in (LogisticModel, BoostedTrees)}
 
 
 def model_from_json(data: dict) -> AnswerabilityModel:
     kind = data.get("kind", "logistic")  # files written before the trees name no kind: logistic
     if kind not in KINDS:
         raise ValueError(f"unknown answer model kind {kind!r}: expected one of {', '.join(KINDS)}")
-    return KINDS[kind].from_json(data)
+    try:
+        return KINDS[kind].from_json(data)
+    except (KeyError, TypeError) as exc:
+        raise ValueError(f"the {kind} model file lacks a field or has one of the wrong type ({exc}): refit it") from None
 
 
 def load_model(path: Path = MODEL_FILE) -> AnswerabilityModel:
     return model_from_json(json.loads(Path(path).read_text(encoding="utf-8")))
+
+
+def model_text(model: AnswerabilityModel) -> str:
+    """The model's JSON, one field a line, and a tree (if any) a line: readable, and diffs stay short."""
+    data = model.to_json()
+    trees = data.pop("trees", None)
+    text = json.dumps(data, indent=1)
+    if trees is None:
+        return text + "\n"
+    return text.removesuffix("\n}") + ',\n "trees": [\n' + ",\n".join(f"  {json.dumps(t)}" for t in trees) + "\n ]\n}\n"
+
+
+def save_model(model: AnswerabilityModel, path: Path = MODEL_FILE) -> None:
+    Path(path).write_text(model_text(model), encoding="utf-8")
 
 
 def decision_row(candidates: list[Candidate]) -> np.ndarray:

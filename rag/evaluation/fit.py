@@ -158,15 +158,21 @@ def cases(examples: list[Example], hidden_weight: float) -> list[tuple[np.ndarra
     return out
 
 
+def labelled(examples: list[Example], hidden_weight: float) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """What every decision model learns from: full decision rows, labelled 1 for a right answer and 0
+    where there is nothing to answer, and each row's weight. Wrong answers are left out: the model is
+    asked whether the document answers, not whether the ranking found it."""
+    rows = [(r, o, w) for r, o, w in cases(examples, hidden_weight) if r is not None and o != "wrong"]
+    return (np.array([r for r, _, _ in rows]), np.array([o == "right" for _, o, _ in rows], dtype=np.float64),
+            np.array([w for _, _, w in rows]))
+
+
 def fit(examples: list[Example], features: tuple[str, ...] = DECISION_FEATURES, l2: float = 1.0,
         refusal_cost: float = 3.0, hidden_weight: float = 0.5) -> LogisticModel:
-    """Right answers (1) against questions with nothing to answer (0); wrong answers are left out: the
-    model is asked whether the document answers, not whether the ranking found it."""
-    rows = [(r, o, w) for r, o, w in cases(examples, hidden_weight) if r is not None and o != "wrong"]
-    columns = [FEATURES.index(f) for f in features]
-    x = np.array([r[columns] for r, _, _ in rows])
-    y = np.array([o == "right" for _, o, _ in rows], dtype=np.float64)
-    sample = np.array([w for _, _, w in rows])
+    """Logistic regression over `features` of the `labelled` rows; the threshold with the most right
+    outcomes, a false refusal counting `refusal_cost` times (train.py sets it on validation instead)."""
+    x, y, sample = labelled(examples, hidden_weight)
+    x = x[:, [FEATURES.index(f) for f in features]]
     mean, scale = x.mean(axis=0), x.std(axis=0)
     scale[scale < 1e-9] = 1.0
     weights, bias = fit_logistic((x - mean) / scale, y, sample, l2)

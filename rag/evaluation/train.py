@@ -30,7 +30,16 @@ from pathlib import Path
 
 import numpy as np
 
-from rag.answering.model import DECISION_FEATURES, FEATURES, MODEL_FILE, VERIFIER_FEATURES, BoostedTrees, load_model
+from rag.answering.model import (
+    DECISION_FEATURES,
+    FEATURES,
+    MODEL_FILE,
+    VERIFIER_FEATURES,
+    AnswerabilityModel,
+    BoostedTrees,
+    load_model,
+    save_model,
+)
 from rag.embedding.embedders import create_embedder
 from rag.evaluation import evaluate, fit
 from rag.evaluation.heldout import (
@@ -173,7 +182,8 @@ def exported(classifier, threshold: float) -> BoostedTrees:
     scikit-learn's own probabilities."""
     trees = [{"feature": p.nodes["feature_idx"].tolist(), "split": p.nodes["num_threshold"].tolist(),
               "left": p.nodes["left"].tolist(), "right": p.nodes["right"].tolist(),
-              "value": p.nodes["value"].tolist()} for (p,) in classifier._predictors]
+              "value": p.nodes["value"].tolist(), "missing_left": p.nodes["missing_go_to_left"].tolist()}
+             for (p,) in classifier._predictors]
     return BoostedTrees.from_trees(FEATURES, trees, float(classifier._baseline_prediction.ravel()[0]), threshold)
 
 
@@ -182,15 +192,13 @@ def fit_boosting(train: list[fit.Example], max_depth: int, max_iter: int, hidden
     """Trees on the same rows and weights as the logistic fit, the two classes weighted to equal mass."""
     from sklearn.ensemble import HistGradientBoostingClassifier  # scikit-learn: training only, not served
 
-    rows = [(r, o, w) for r, o, w in fit.cases(train, hidden_weight) if r is not None and o != "wrong"]
-    x = np.array([r for r, _, _ in rows])
-    y = np.array([o == "right" for _, o, _ in rows], dtype=int)
-    w = np.array([w for _, _, w in rows]) * np.where(y == 1, (1 - y).sum() / max(y.sum(), 1), 1.0)
+    x, y, w = fit.labelled(train, hidden_weight)
+    w = w * np.where(y == 1, (1 - y).sum() / max(y.sum(), 1), 1.0)
     classifier = HistGradientBoostingClassifier(max_depth=max_depth, learning_rate=0.05, max_iter=max_iter,
                                                 early_stopping=False, l2_regularization=1.0,
                                                 random_state=seed).fit(x, y, sample_weight=w)
     model = exported(classifier, 0.5)
-    if not np.allclose(model.probabilities(x), classifier.predict_proba(x)[:, 1], atol=1e-9):
+    if not np.allclose(model.probabilities(x), classifier.predict_proba(x)[:, 1], rtol=0, atol=1e-9):
         raise RuntimeError("the exported trees disagree with scikit-learn's: this scikit-learn stores them "
                            "differently; fix rag.evaluation.train.exported")
     return model
@@ -209,7 +217,7 @@ def boosting_candidates(train: list[fit.Example], validation: list[fit.Example],
     return out
 
 
-def refit(chosen: Candidate, train: list[fit.Example], seed: int):
+def refit(chosen: Candidate, train: list[fit.Example], seed: int) -> AnswerabilityModel:
     """The chosen family and settings, fitted again on other training rows."""
     settings = chosen.settings
     if chosen.name == "boosting":
@@ -243,16 +251,6 @@ def learning_curve(chosen: Candidate, chosen_curve: dict, train: list[fit.Exampl
                     "validation": curve[threshold]})
         print(f"  learning curve {share}: {out[-1]}", file=sys.stderr, flush=True)
     return out
-
-
-def model_text(model) -> str:
-    """The model's JSON, one field a line, and a tree (if any) a line: readable, and diffs stay short."""
-    data = model.to_json()
-    trees = data.pop("trees", None)
-    text = json.dumps(data, indent=1)
-    if trees is None:
-        return text + "\n"
-    return text.removesuffix("\n}") + ',\n "trees": [\n' + ",\n".join(f"  {json.dumps(t)}" for t in trees) + "\n ]\n}\n"
 
 
 def collect(documents: list[evaluate.SuiteDocument], work: Path, embedder) -> list[fit.Example]:
@@ -309,7 +307,7 @@ def main(argv: list[str] | None = None) -> int:
                   for name, model in contenders.items()}
         curve = learning_curve(chosen, curves[chosen_name], train, splits["validation"], work, embedder, args.seed)
     model = dataclasses.replace(chosen.model, fitted_on=tuple(sorted({d.name for d in splits["train"]})))
-    args.out.write_text(model_text(model), encoding="utf-8")
+    save_model(model, args.out)
     card = {
         "model": args.out.name,
         "what": f"{WHAT[model.kind]} over the answer decision's signals of the best-ranked sentence; "
