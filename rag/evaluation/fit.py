@@ -177,7 +177,7 @@ def fit(examples: list[Example], features: tuple[str, ...] = DECISION_FEATURES, 
     scale[scale < 1e-9] = 1.0
     weights, bias = fit_logistic((x - mean) / scale, y, sample, l2)
     model = LogisticModel(tuple(features), tuple(mean), tuple(scale), tuple(weights), bias, 0.5,
-                               tuple(sorted({e.document for e in examples})))
+                          tuple(sorted({e.document for e in examples})))
     threshold = choose_threshold(model, cases(examples, hidden_weight), refusal_cost)
     return dataclasses.replace(model, threshold=threshold)
 
