@@ -115,3 +115,23 @@ def test_scikit_learns_trees_export_to_the_same_probabilities():
     model = model_from_json(exported(classifier, 0.3).to_json())
     assert model.threshold == 0.3
     assert np.abs(model.probabilities(x) - classifier.predict_proba(x)[:, 1]).max() < 1e-9
+
+
+def test_a_candidate_gets_the_threshold_that_separates_its_validation_questions():
+    from rag.evaluation.fit import Example
+    from rag.evaluation.train import thresholded
+
+    column = FEATURES.index("score")
+    n = len(FEATURES)
+    model = LogisticModel(("score",), (0.0,), (1.0,), (10.0,), -5.0, 0.5)  # probability 0.5 at score 0.5
+
+    def example(score: float, outcome: str) -> Example:
+        row = np.zeros(n)
+        row[column] = score
+        return Example("made-up", {}, row, outcome)
+
+    validation = [example(0.9, "right"), example(0.8, "right"), example(0.35, "none"), example(0.2, "none")]
+    candidate = thresholded("logistic", {"l2": 1.0}, model, validation)
+    assert candidate.settings == {"l2": 1.0, "threshold": candidate.model.threshold}
+    assert candidate.validation["made-up"] == {"answer_acc": 1.0, "false_refusal": 0.0, "refusal_unanswerable": 1.0}
+    assert candidate.score == 2.0

@@ -36,8 +36,18 @@ def columns_of(features: tuple[str, ...]) -> list[int]:
     return [FEATURES.index(f) for f in features]
 
 
+class ReadsFeatures:
+    """What both kinds share: the columns they read, so the pipeline loads the verifier only for a model
+    that reads its probabilities."""
+    features: tuple[str, ...]
+
+    @property
+    def reads_verifier(self) -> bool:
+        return any(f in VERIFIER_FEATURES for f in self.features)
+
+
 @dataclass(frozen=True)
-class LogisticModel:
+class LogisticModel(ReadsFeatures):
     """Logistic weights over standardised `features` (a subset of FEATURES) of the best sentence, and the
     refusal threshold."""
     features: tuple[str, ...]
@@ -48,10 +58,6 @@ class LogisticModel:
     threshold: float
     fitted_on: tuple[str, ...] = ()
     kind = "logistic"
-
-    @property
-    def reads_verifier(self) -> bool:
-        return any(f in VERIFIER_FEATURES for f in self.features)
 
     def probabilities(self, rows: np.ndarray) -> np.ndarray:
         """`rows`: full decision rows (one per question, columns in FEATURES order)."""
@@ -95,7 +101,7 @@ def checked_tree(tree: dict, features: int) -> dict:
 
 
 @dataclass(frozen=True, eq=False)
-class BoostedTrees:
+class BoostedTrees(ReadsFeatures):
     """A sum of regression trees over `features`, through a sigmoid (scikit-learn's histogram gradient
     boosting, exported by `rag.evaluation.train`). Each array is trees x nodes; node 0 is a tree's root,
     an inner node sends a row left when its feature is at most `split` (a missing value, NaN, left where
@@ -112,10 +118,6 @@ class BoostedTrees:
     threshold: float
     fitted_on: tuple[str, ...] = ()
     kind = "boosted_trees"
-
-    @property
-    def reads_verifier(self) -> bool:
-        return any(f in VERIFIER_FEATURES for f in self.features)
 
     def probabilities(self, rows: np.ndarray) -> np.ndarray:
         """All trees walked at once, one level a step: a few array lookups per level, not a loop per tree."""

@@ -159,6 +159,14 @@ def probabilities(model, examples: list[fit.Example]) -> np.ndarray:
     return np.where([e.row is None for e in examples], 0.0, p)
 
 
+def thresholded(family: str, settings: dict, model: AnswerabilityModel, validation: list[fit.Example]) -> Candidate:
+    """One fitted model as a candidate: its threshold set on validation, and its figures there."""
+    threshold, value = best_threshold(validation, probabilities(model, validation))
+    model = dataclasses.replace(model, threshold=threshold)
+    return Candidate(family, {**settings, "threshold": threshold}, model,
+                     outcomes(validation, probabilities(model, validation), threshold), value)
+
+
 def logistic_candidates(train: list[fit.Example], validation: list[fit.Example]) -> list[Candidate]:
     signals = tuple(f for f in DECISION_FEATURES if f not in VERIFIER_FEATURES)
     feature_sets = {"all": DECISION_FEATURES, "pruned": vif_pruned(train, DECISION_FEATURES),
@@ -168,11 +176,8 @@ def logistic_candidates(train: list[fit.Example], validation: list[fit.Example])
     for (set_name, features), l2, hidden in itertools.product(feature_sets.items(), GRID["l2"],
                                                               GRID["hidden_weight"]):
         model = fit.fit(train, features=features, l2=l2, hidden_weight=hidden)
-        threshold, value = best_threshold(validation, probabilities(model, validation))
-        model = dataclasses.replace(model, threshold=threshold)
-        out.append(Candidate("logistic", {"features": set_name, "l2": l2, "hidden_weight": hidden,
-                                          "threshold": threshold},
-                             model, outcomes(validation, probabilities(model, validation), threshold), value))
+        out.append(thresholded("logistic", {"features": set_name, "l2": l2, "hidden_weight": hidden},
+                               model, validation))
     return out
 
 
@@ -209,11 +214,8 @@ def boosting_candidates(train: list[fit.Example], validation: list[fit.Example],
     for depth, iterations, hidden in itertools.product(BOOSTING_GRID["max_depth"], BOOSTING_GRID["max_iter"],
                                                        GRID["hidden_weight"]):
         model = fit_boosting(train, depth, iterations, hidden, seed)
-        threshold, value = best_threshold(validation, probabilities(model, validation))
-        model = dataclasses.replace(model, threshold=threshold)
-        out.append(Candidate("boosting", {"max_depth": depth, "max_iter": iterations, "hidden_weight": hidden,
-                                          "threshold": threshold},
-                             model, outcomes(validation, probabilities(model, validation), threshold), value))
+        out.append(thresholded("boosting", {"max_depth": depth, "max_iter": iterations, "hidden_weight": hidden},
+                               model, validation))
     return out
 
 
