@@ -11,6 +11,7 @@ question as on any other. The answer quotes both sentences.
 from __future__ import annotations
 
 import dataclasses
+import functools
 import re
 from dataclasses import dataclass
 
@@ -87,6 +88,7 @@ class Split:
         return re.sub(r"\s+([?.!,])", r"\1", text).strip()
 
 
+@functools.lru_cache(maxsize=256)  # analyse splits the question and find_bridge words the second one from it
 def split(question: str) -> Split | None:
     """The description (its head and its relative clause) and the rest of the question, or None when the
     question names its subject, when the description is what is asked ("Name the governor who kept Hale
