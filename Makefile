@@ -60,19 +60,22 @@ $(VENV)/.installed-test: $(VENV)/.installed requirements-test.lock
 	touch $@
 
 # Resolve pyproject.toml's ranges afresh in a scratch venv and pin the result (torch stays the CPU
-# build on this machine's disk).
+# build on this machine's disk). The test lock holds the local-LLM extra too, so that the Gemma test
+# runs in CI rather than skipping; the bench lock adds the bench extra.
+FREEZE = .lock-venv/bin/pip freeze --exclude-editable | sed 's/^torch==\(.*\)+cpu$$/torch==\1/'
+PINNED = \# Pinned by \`make lock\` (every package, exact versions);
 lock:
 	rm -rf .lock-venv && $(PYTHON) -m venv .lock-venv
 	.lock-venv/bin/pip install --disable-pip-version-check -q -e .
-	{ echo "# Pinned by \`make lock\` (every package, exact versions); \`make run\` and \`make test\` install from it."; \
-	  .lock-venv/bin/pip freeze --exclude-editable | sed 's/^torch==\(.*\)+cpu$$/torch==\1/'; } > requirements.lock
-	.lock-venv/bin/pip install --disable-pip-version-check -q -e '.[test]'
-	{ echo "# Pinned by \`make lock\` (every package, exact versions); \`make run\` and \`make test\` install from it."; \
-	  .lock-venv/bin/pip freeze --exclude-editable | sed 's/^torch==\(.*\)+cpu$$/torch==\1/'; } > requirements-test.lock
+	{ echo "$(PINNED) \`make run\` and \`make test\` install from it."; $(FREEZE); } > requirements.lock
+	.lock-venv/bin/pip install --disable-pip-version-check -q -e '.[test,local-llm]'
+	{ echo "$(PINNED) \`make test\` installs from it."; $(FREEZE); } > requirements-test.lock
+	.lock-venv/bin/pip install --disable-pip-version-check -q -e '.[test,local-llm,bench]'
+	{ echo "$(PINNED) \`make bench\` installs from it."; $(FREEZE); } > requirements-bench.lock
 	rm -rf .lock-venv
 
-$(VENV)/.installed-bench: $(VENV)/.installed-test pyproject.toml
-	$(BIN)/pip install --disable-pip-version-check -q -e '.[test,bench]'
+$(VENV)/.installed-bench: $(VENV)/.installed-test requirements-bench.lock
+	$(BIN)/pip install --disable-pip-version-check -q -r requirements-bench.lock
 	touch $@
 
 clean:
