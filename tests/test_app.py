@@ -138,13 +138,13 @@ def test_chat_endpoint_renders_links_and_highlights(served):
 def test_rebuild_while_questions_are_asked(served, tmp_path):
     source = served.service.source
     original = source.read_text(encoding="utf-8")
-    chunks_before = served.service.status()["chunks"]
+    chunks_before = served.service.status().chunks
     source.write_text(original.replace(
         "Gorbachev visited Beijing in May 1989 for the first summit between the two nations in thirty years.",
         "Gorbachev visited Beijing in May 1989 for the first summit between the two nations in thirty years. "
         "The visit was covered by journalists from many countries, who reported on the talks at length."),
         encoding="utf-8")
-    assert served.service.status()["stale"] == "The source changed since the index was built"
+    assert served.service.status().warning == "The source changed since the index was built"
     answers, errors, stop = [], [], threading.Event()
 
     def keep_asking():
@@ -178,8 +178,8 @@ def test_rebuild_while_questions_are_asked(served, tmp_path):
     assert sum("Rebuilt:" in s for s in statuses) + sum("A rebuild is running" in s for s in statuses) == 2
     assert sum("Rebuilt:" in s and "embedded 0," not in s for s in statuses) == 1  # one build did the work
     status = served.service.status()
-    assert "stale" not in status and status["chunks"] >= chunks_before
-    assert "embedded" in status["message"]
+    assert not status.warning and status.chunks >= chunks_before
+    assert "embedded" in status.message
     fresh = served.client().predict("Who reported on the talks at length?", 5, None, api_name="/ask")
     assert "journalists" in fresh["answer"]
 
@@ -294,7 +294,7 @@ def test_a_stale_index_is_served_at_once_and_rebuilt_in_the_background(tmp_path)
     assert service.background is not None  # serving already; the rebuild runs beside it
     assert "May 1989" in service.answer_json("When did Gorbachev visit Beijing?")["answer"]
     service.background.join(timeout=300)
-    assert service.message.startswith("Rebuilt:") and "stale" not in service.status()
+    assert service.message.startswith("Rebuilt:") and not service.status().warning
     assert "2031" in service.answer_json("When did the archive of the talks open to historians?")["answer"]
 
 
@@ -369,7 +369,7 @@ def test_a_watched_source_edited_on_disk_is_rebuilt(tmp_path):
                 break
             time.sleep(0.2)
         assert service.message.startswith("Rebuilt:") and "embedded" in service.message
-        assert "stale" not in service.status()
+        assert not service.status().warning
         assert "2032" in service.answer_json("When did the museum of the border talks open in Harbin?")["answer"]
     finally:
         service.watcher.stop()

@@ -73,7 +73,7 @@ def create_api(service, auth: tuple[str, str] | None = None, token: str | None =
     def api_status(request: Request):
         if (denied := refused(request)) is not None:
             return denied
-        return service.status_json()
+        return service.status().to_json()
 
     server.state.throttle, server.state.limits, server.state.auth, server.state.token = throttle, limits, auth, token
     return server

@@ -7,6 +7,7 @@ mounts it in the FastAPI application beside the JSON API, and its `main` is the 
 """
 from __future__ import annotations
 
+import dataclasses
 import logging
 from pathlib import Path
 
@@ -226,10 +227,10 @@ def build_app(service: ChatService) -> gr.Blocks:
         def do_rebuild(progress=gr.Progress()):  # not track_tqdm: it breaks a build's bars already running
             progress(0, desc="Rebuilding the index")
             outcome = service.rebuild()
-            info = service.status()
+            status = service.status()
             if not (service.message == outcome or service.error == outcome):
-                info["message"] = outcome  # a click that started no rebuild says so
-            return render.status_html(info)
+                status = dataclasses.replace(status, message=outcome)  # a click that started no rebuild says so
+            return render.status_html(status)
 
         # Two steps: `ask` records the question and clears the box at once; `answer_pending` answers
         # whatever waits, in order. trigger_mode="multiple": no submission is ignored while one is pending.
@@ -248,14 +249,14 @@ def build_app(service: ChatService) -> gr.Blocks:
                       concurrency_id="rebuild")
 
         def refresh(message: str = ""):
-            info = service.status()
+            status = service.status()
             done, _, refused = message.partition("Not added: ")
             if done.strip():
-                info["message"] = done.strip()
+                status = dataclasses.replace(status, message=done.strip())
             if refused:  # a refusal is an error, shown as one, with its reason
-                info["error"] = " ".join(filter(None, [info.get("error"), f"Not added: {refused}"]))
+                status = dataclasses.replace(status, error=" ".join(filter(None, [status.error, f"Not added: {refused}"])))
             names = [name for name, _ in service.documents()]
-            return (render.status_html(info), render.documents_html(service.documents()),
+            return (render.status_html(status), render.documents_html(service.documents()),
                     heading_of(service), gr.update(choices=names, value=None))
 
         def on_upload(files: list | None):
@@ -272,9 +273,8 @@ def build_app(service: ChatService) -> gr.Blocks:
         def ask_to_confirm(name: str | None):
             """The first click on Remove only asks; with no document chosen it says so and asks nothing."""
             if not name:
-                info = service.status()
-                info["error"] = "Choose a document to remove first."
-                return gr.update(visible=False), "", render.status_html(info)
+                status = dataclasses.replace(service.status(), error="Choose a document to remove first.")
+                return gr.update(visible=False), "", render.status_html(status)
             return (gr.update(visible=True),
                     f"Remove **{render.escape_text(name)}** from the documents? Its passages leave the index.",
                     gr.skip())

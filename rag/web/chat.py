@@ -12,12 +12,12 @@ import time
 from pathlib import Path
 
 from rag.errors import QuestionError, RagError
-from rag.index.build import skipped_note, unreadable_note
 from rag.ingest import readers
 from rag.pipeline import Pipeline, check_k
 from rag.service import RagService, SourceWatcher
-from rag.settings import ROOT, Settings
+from rag.settings import Settings
 from rag.web import render, uploads
+from rag.web.status import ChatStatus
 from rag.web.uploads import MAX_UPLOAD_BYTES
 
 log = logging.getLogger("rag.app")
@@ -28,16 +28,6 @@ def safe_name(name: str) -> str | None:
     characters; None when nothing usable is left."""
     base = re.sub(r"[^\w.\- ]", "_", Path(str(name).replace("\\", "/")).name).strip(" .")
     return base if base and not base.startswith(".") and Path(base).suffix.lower() in readers.suffixes() else None
-
-def shown_path(path: Path | None) -> str:
-    """The source as the status bar names it: relative to the project when inside it ("workspace/documents")."""
-    if path is None:
-        return "?"
-    try:
-        return str(Path(path).resolve().relative_to(ROOT))
-    except ValueError:
-        return Path(path).name
-
 
 def heading_of(service: ChatService) -> str:
     """The page heading: the served index's title, which becomes "N documents" once uploads join it."""
@@ -114,34 +104,20 @@ class ChatService:
     def source(self) -> Path:
         return self.service.source
 
-    def status(self) -> dict:
-        state = self.service.status()
-        manifest = state.manifest
-        files = manifest["source"]["files"]
-        info = {
-            "source": shown_path(state.source) + (f" ({len(files)} files)" if len(files) > 1 else ""),
-            "hash": files[0]["sha256"] if len(files) == 1 else "",
-            "chunks": manifest["counts"]["chunks"],
-            "skipped": skipped_note(manifest.get("skipped", []))
-                       + unreadable_note(manifest["source"].get("unreadable", [])),
-            "model": manifest["model"]["name"].split("/")[-1],
-            "built_at": manifest["built_at"].replace("T", " ").replace("+00:00", " UTC"),
-            "message": self.message,
-            "error": self.error,
-        }
+    def status(self) -> ChatStatus:
+        """What the status bar shows and `GET /api/status` sends."""
+        message = self.message
         local = self.pipeline.answerers.get("local")
         if local is not None and not local.ready:
             note = f"Local model: {local.error}" if local.error else \
                 f"Loading the local model {local.model_ref} (about a minute); answers fall back to extractive until then."
-            info["message"] = f"{info['message']} {note}".strip()
+            message = f"{message} {note}".strip()
         progress = self.service.progress
         if progress is not None:  # a rebuild runs: its bar replaces the stale warning and the last summary
-            info["progress"] = {"fraction": round(progress.fraction, 3), "text": progress.describe()}
-            info["message"] = self.changed("Updating the index; answers come from the previous one until it is done.")
-        elif not state.fresh and not self.error:
-            info["stale"] = "The source changed since the index was built" if state.source_changed else \
-                state.why_stale
-        return info
+            message = self.changed("Updating the index; answers come from the previous one until it is done.")
+        return ChatStatus(self.service.status(), tuple(self.documents()), message, self.error,
+                          None if progress is None else (round(progress.fraction, 3), progress.describe()),
+                          self.chat_ready)
 
     def rebuild(self) -> str:
         """Build from the source and swap it in; answers keep coming from the old index meanwhile. A
@@ -289,9 +265,3 @@ class ChatService:
         if answerer is not None and not isinstance(answerer, str):
             raise QuestionError("answerer must be the name of an answerer.")
         return self.pipeline.ask(question, check_k(k), history=history, answerer=answerer or None).to_json()
-
-    def status_json(self) -> dict:
-        """`/api/status`: the index being served and whether it matches its source."""
-        return {**self.service.status().to_json(),
-                "documents": [{"name": name, "chunks": chunks} for name, chunks in self.documents()],
-                "message": self.message, "error": self.error, "chat_ready": self.chat_ready}

@@ -5,6 +5,7 @@ import html
 
 from rag.answering.citations import MARKER
 from rag.types import Answer, Outcome, Passage
+from rag.web.status import ChatStatus
 
 # HTML's special characters and those the chat's Markdown renderer acts on, as numeric entities, in one
 # pass (escaping twice would show "&#x27;" to the reader).
@@ -75,24 +76,24 @@ def documents_html(documents: list[tuple[str, int]]) -> str:
     return f'<ul class="documents">{rows}</ul>'
 
 
-def status_html(info: dict) -> str:
+def status_html(status: ChatStatus) -> str:
     """The status bar: what is being served, and whether the source changed since the build."""
-    parts = [f"<b>{html.escape(info['source'])}</b>"]
-    if info.get("hash"):
-        parts.append(f"sha256 {html.escape(info['hash'][:12])}")
-    parts += [f"{info['chunks']} chunks" + html.escape(info.get("skipped", "")), html.escape(info["model"]),
-              f"built {html.escape(info['built_at'])}"]
+    parts = [f"<b>{html.escape(status.source)}</b>"]
+    if status.sha256:
+        parts.append(f"sha256 {html.escape(status.sha256[:12])}")
+    parts += [f"{status.chunks} chunks" + html.escape(status.left_out),
+              html.escape(status.index.manifest["model"]["name"].split("/")[-1]), f"built {html.escape(status.built_at)}"]
     line = " · ".join(parts)
-    if info.get("progress"):
-        bar = info["progress"]
-        line += (f'<div class="status-progress"><progress max="1" value="{bar["fraction"]}"></progress> '
-                 f'{html.escape(bar["text"])}</div>')
-    if info.get("error"):
-        line += f'<div class="status-error">⚠ {html.escape(info["error"])}</div>'
-    elif info.get("stale"):
-        line += (f'<div class="status-warning">⚠ {html.escape(info["stale"])}. '
+    if status.progress is not None:
+        fraction, doing = status.progress
+        line += (f'<div class="status-progress"><progress max="1" value="{fraction}"></progress> '
+                 f'{html.escape(doing)}</div>')
+    if status.error:
+        line += f'<div class="status-error">⚠ {html.escape(status.error)}</div>'
+    elif status.warning:
+        line += (f'<div class="status-warning">⚠ {html.escape(status.warning)}. '
                  "Press “Rebuild index” to update.</div>")
-    if info.get("message"):
-        line += f'<div class="status-message">{html.escape(info["message"])}</div>'
+    if status.message:
+        line += f'<div class="status-message">{html.escape(status.message)}</div>'
     return f'<div class="status">{line}</div>'
 

@@ -1,0 +1,55 @@
+"""The chat's status, one value for the status bar and `GET /api/status`."""
+from __future__ import annotations
+
+import dataclasses
+from pathlib import Path
+
+import pytest
+
+from rag.index.staleness import StaleReason, Staleness
+from rag.service import Status
+from rag.web import render
+from rag.web.status import ChatStatus
+
+MANIFEST = {"title": "Tea", "source": {"files": [{"name": "tea.txt", "sha256": "ab" * 32, "chars": 120}]},
+            "counts": {"chunks": 3, "sentences": 9}, "model": {"name": "sentence-transformers/all-MiniLM-L6-v2"},
+            "built_at": "2026-01-02T03:04:05+00:00"}
+CHANGED = StaleReason(Staleness.SOURCE_CHANGED, "tea.txt changed")
+CHUNKER = StaleReason(Staleness.CHUNKER, "built with other chunk settings")
+
+
+def status(reasons=(), **kwargs) -> ChatStatus:
+    return ChatStatus(Status(MANIFEST, Path("/elsewhere/tea.txt"), list(reasons)), (("tea.txt", 3),), **kwargs)
+
+
+@pytest.mark.parametrize("shown, warning", [
+    (status(), ""),
+    (status([CHANGED]), "The source changed since the index was built"),
+    (status([CHUNKER]), "built with other chunk settings"),
+    (status([CHANGED], progress=(0.5, "Embedding tea.txt")), ""),  # the bar says it is being dealt with
+    (status([CHANGED], error="Rebuild failed"), ""),  # the error says more than the warning
+])
+def test_the_warning_is_given_only_when_nothing_else_explains_it(shown, warning):
+    assert shown.warning == warning
+
+
+def test_the_page_and_the_api_tell_the_same_story():
+    shown = dataclasses.replace(status([CHANGED]), message="Added kettle.txt.")
+    data = shown.to_json()
+    page = render.status_html(shown)
+    assert data["warning"] in page and data["message"] in page
+    assert data["documents"] == [{"name": "tea.txt", "chunks": 3}] and data["progress"] is None
+    assert data["fresh"] is False and data["stale"] == ["tea.txt changed"]
+
+
+def test_a_running_rebuild_is_a_bar_on_the_page_and_a_fraction_in_the_api():
+    shown = status([CHANGED], progress=(0.25, "Embedding tea.txt: 10 of 40"))
+    assert shown.to_json()["progress"] == {"fraction": 0.25, "text": "Embedding tea.txt: 10 of 40"}
+    assert '<progress max="1" value="0.25">' in render.status_html(shown)
+    assert "status-warning" not in render.status_html(shown)
+
+
+def test_the_status_bar_names_the_source_without_its_server_folder():
+    page = render.status_html(status())
+    assert "<b>tea.txt</b>" in page and "elsewhere" not in page
+    assert "sha256 abababababab" in page and "3 chunks" in page and "2026-01-02 03:04:05 UTC" in page
