@@ -10,7 +10,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from rag.ingest.chunking import ChunkSettings, chunk_sections, pack
-from rag.ingest.document import ABBREVIATIONS, clean, mask_debris, parse, split_sentences
+from rag.ingest.document import ABBREVIATIONS, clean, mask_debris, parse, sentences_in, split_sentences
 
 RAW = ARTICLE.read_text(encoding="utf-8")
 DEBRIS = re.compile(r"\[\d+\]|\[[a-z]\]|citation needed|clarification needed|\]\s*:\s*\d")
@@ -142,3 +142,12 @@ def test_packing_invariants(sentences, max_chars):
 def test_a_document_titled_like_back_matter_is_still_indexed():
     sections = parse("# Notes\n\nThe garden gate sticks in winter.\n", markdown=True)
     assert [(s.title, s.skipped) for s in sections] == [("Notes", False)]
+
+
+@pytest.mark.parametrize("text, expected", [
+    ("Who built the mill? And when did Dr. Orla Venn leave it?", ["Who built the mill?", "And when did Dr. Orla Venn leave it?"]),
+    ("The U.S. Navy bought 2.5 tons in 1911.", ["The U.S. Navy bought 2.5 tons in 1911."]),
+    ("no capital after it. so one sentence", ["no capital after it. so one sentence"]),
+])
+def test_a_short_text_is_split_as_the_index_splits_a_document(text, expected):
+    assert sentences_in(text) == expected

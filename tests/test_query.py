@@ -6,6 +6,7 @@ import pytest
 from rag.answering.language import is_english
 from rag.answering.query import analyse, answer_kind, has_date, quantities, question_names, search_text
 from rag.errors import QuestionError
+from rag.text.terms import bare
 from rag.types import Outcome, QuestionKind
 
 
@@ -108,3 +109,8 @@ def test_the_analysed_kind_is_the_enum():
 def test_an_unknown_kind_or_outcome_names_the_valid_ones(enum, bad, listed):
     with pytest.raises(ValueError, match=f"Unknown {enum.__name__} '{bad}': choose from {listed}."):
         enum(bad)
+
+
+@pytest.mark.parametrize("token, expected", [("Venn's", "Venn"), ("Venn’s", "Venn"), ("Venns", "Venns"), ("its", "its")])
+def test_a_possessive_ending_is_dropped_and_case_kept(token, expected):
+    assert bare(token) == expected

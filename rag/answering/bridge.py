@@ -17,7 +17,7 @@ from dataclasses import dataclass
 
 from rag.text import lexicon
 from rag.text.patterns import NAME_RUN, TOKEN
-from rag.text.terms import STOPWORDS, terms, words
+from rag.text.terms import STOPWORDS, bare, terms, words
 from rag.types import Candidate, Query
 
 # "the surveyor who mapped ...", "a governor that vetoed ...", "the wheel worked out by ...": a person or thing
@@ -152,7 +152,7 @@ def find_bridge(query: Query, candidates: list[Candidate], names: frozenset[str]
             parts = [p for p in TOKEN.findall(run.group()) if p.lower() not in lexicon.TITLES]
             if not parts:
                 continue
-            keys = tuple(re.sub(r"['’]s$", "", p).lower() for p in parts)
+            keys = tuple(bare(p).lower() for p in parts)
             if set(keys) & asked or not set(keys) & names or all(k in STOPWORDS for k in keys) \
                     or any(lexicon.DEMONYM.search(k) for k in keys):
                 continue

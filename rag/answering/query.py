@@ -11,9 +11,10 @@ import re
 from rag.answering import bridge
 from rag.answering.language import is_english
 from rag.errors import QuestionError
+from rag.ingest.document import sentences_in
 from rag.text import lexicon
 from rag.text.patterns import DATE, DAY, MONTH, QUANTITY, TOKEN, YEAR
-from rag.text.terms import STOPWORDS, normalize, terms, words
+from rag.text.terms import STOPWORDS, bare, normalize, terms, words
 from rag.types import Query, QuestionKind
 
 MAX_QUESTION_CHARS = 2000
@@ -158,9 +159,9 @@ def answer_kind(text: str) -> str:
 def question_names(text: str) -> tuple[str, ...]:
     """Capitalised words that do not open a sentence: names the evidence should contain."""
     names = []
-    for sentence in re.split(r"(?<=[.!?])\s+", text):
+    for sentence in sentences_in(text):
         for i, token in enumerate(TOKEN.findall(sentence)):
-            word = re.sub(r"['’]s$", "", token)
+            word = bare(token)
             if i == 0 or not word[:1].isupper():
                 continue
             for part in re.split(r"[-']", word):
@@ -209,9 +210,9 @@ def document_names(texts) -> frozenset[str]:
     capital: dict[str, int] = {}
     lower: dict[str, int] = {}
     for text in texts:
-        for sentence in re.split(r"(?<=[.!?])\s+", text):
+        for sentence in sentences_in(text):
             for token in TOKEN.findall(sentence)[1:]:
-                key = re.sub(r"['’]s$", "", token).lower()
+                key = bare(token).lower()
                 counts = capital if token[:1].isupper() else lower
                 counts[key] = counts.get(key, 0) + 1
     return frozenset(w for w, n in capital.items() if n > lower.get(w, 0) and w not in STOPWORDS
@@ -222,7 +223,7 @@ def has_new_name(sentence: str, query: Query, names: frozenset[str]) -> bool:
     """A name of the document that the question does not already mention."""
     asked = set(query.names) | set(words(query.text)) | set(words(query.context))
     for token in TOKEN.findall(sentence):
-        low = re.sub(r"['’]s$", "", token).lower()
+        low = bare(token).lower()
         if token[:1].isupper() and low in names and low not in asked:
             return True
     return False

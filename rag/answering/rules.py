@@ -9,6 +9,7 @@ from enum import Enum
 from typing import Callable
 
 from rag.text.patterns import NAME_RUN
+from rag.text.terms import bare
 from rag.types import Query
 
 
@@ -40,7 +41,7 @@ def unknown_names(query: Query, name_known: Callable[[str, Query], bool], docume
         return []
     beside = set()
     for run in NAME_RUN.finditer(f"{query.context} {query.text}"):
-        parts = [re.sub(r"['’]s$", "", p).lower() for p in re.findall(r"[^\W\d_][\w'’]*", run.group())]
+        parts = [bare(p).lower() for p in re.findall(r"[^\W\d_][\w'’]*", run.group())]
         if any(p in query.names and p not in missing and p in document_names for p in parts):
             beside.update(parts)
     return [n for n in missing if n not in beside]

@@ -87,6 +87,11 @@ def split_sentences(masked: str, start: int, end: int) -> list[Sentence]:
     return sentences
 
 
+def sentences_in(text: str) -> list[str]:
+    """The sentences of a short text (a question, a passage), split as the index splits a document."""
+    return [s.text for s in split_sentences(text, 0, len(text))]
+
+
 def _is_abbreviation(masked: str, period: int) -> bool:
     if masked[period] != ".":
         return False

@@ -19,6 +19,13 @@ would you your yours yourself yourselves tell me please describe explain give kn
 
 _stemmer = Stemmer.Stemmer("english")
 _WORD = re.compile(r"[^\W_]+(?:['’][^\W_]+)?")
+_POSSESSIVE = re.compile(r"['’]s$")
+
+
+def bare(token: str) -> str:
+    """A token without its possessive ending, case kept ("Stalin's" -> "Stalin"): the one place names and
+    words lose it, so a name is the same key wherever it is compared."""
+    return _POSSESSIVE.sub("", token)
 
 
 def normalize(text: str) -> str:
@@ -33,7 +40,7 @@ def normalize(text: str) -> str:
 def words(text: str) -> tuple[str, ...]:
     """Lower-cased words without possessive endings ("stalin's" -> "stalin"). Cached: the answerer reads
     the same sentences for every question."""
-    return tuple(re.sub(r"'s$", "", w) for w in _WORD.findall(normalize(text).replace("’", "'")))
+    return tuple(bare(w) for w in _WORD.findall(normalize(text).replace("’", "'")))
 
 
 @lru_cache(maxsize=100_000)
