@@ -8,7 +8,7 @@ from rag.answering.query import context_for, leans_on_history
 
 @pytest.mark.parametrize("question", [
     "When did they enter?", "What did he say to the Chinese magazine?", "and what did he do in 1972?",
-    "Why did it fail?", "What about Mongolia?", "How did they react?",
+    "Why did it fail?", "What about Mongolia?", "How did they react?", "Since when?", "At what price?",
 ])
 def test_follow_ups(question):
     assert leans_on_history(question)
@@ -16,7 +16,7 @@ def test_follow_ups(question):
 
 @pytest.mark.parametrize("question", [
     "When did Gorbachev visit Beijing?", "Who led the Mongolian guerrillas?", "What happened in 1969?",
-    "Why did the Elbonians invade Graustark at that time?",
+    "Why did the Elbonians invade Graustark at that time?", "Who is Orla Venn?",
 ])
 def test_self_contained(question):
     assert not leans_on_history(question)

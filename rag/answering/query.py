@@ -105,6 +105,8 @@ def leans_on_history(question: str) -> bool:
     """True when the question cannot stand alone: it points back, or starts as a continuation."""
     if CONTINUATION.search(question) or PERSONAL.search(question):
         return True
+    if len(terms(question)) <= 1 and not question_names(question):
+        return True  # "Since when?", "At what price?": too short to carry a topic of its own
     # "Why did the Elbonians invade Graustark at that time?" still names its topic.
     return bool(DEMONSTRATIVE.search(question)) and not question_names(question)
 
