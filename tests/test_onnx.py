@@ -117,7 +117,7 @@ def test_int8_is_a_recorded_quantization_of_the_fp32_export(tmp_path):
     described = int8.describe()
     assert described["precision"] == "int8" and described["weights_sha256"] == fp32.describe()["weights_sha256"]
     assert 0.8 < described["probe_min_cosine"] < 0.9999
-    assert (cache / "onnx" / fp32.folder().name / "model-int8.onnx").exists()
+    assert (cache / "onnx" / fp32.folder().name / "model-int8-per-channel.onnx").exists()
     cosine = float(int8.embed(["When did Gorbachev visit Beijing?"])[0] @ fp32.embed(["When did Gorbachev visit Beijing?"])[0])
     assert cosine > 0.9
 
@@ -131,3 +131,15 @@ def test_length_batches(lengths, size, batches):
     from rag.embedding.onnx import length_batches
 
     assert length_batches(lengths, size) == batches
+
+
+@pytest.mark.slow
+def test_a_bulk_build_runs_batches_side_by_side_with_the_same_vectors():
+    from rag.embedding.onnx import OnnxMiniLM
+
+    texts = [f"The ferry to Skelholm leaves at {h} o'clock and takes {h * 7} minutes in calm weather." * (h % 3 + 1)
+             for h in range(1, 19)]
+    one = OnnxMiniLM(batch_size=4, precision="int8", word_table=False)
+    two = OnnxMiniLM(batch_size=4, precision="int8", word_table=False, workers=2)
+    assert OnnxMiniLM().bulk().workers == 2
+    assert np.abs(one.embed(texts) - two.embed(texts)).max() < 1e-5

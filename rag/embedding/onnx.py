@@ -12,11 +12,13 @@ import hashlib
 import json
 import logging
 import os
+import queue
 import shutil
 import sys
 import tempfile
 import threading
 import warnings
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -37,6 +39,13 @@ PROBES = (
 )
 MIN_PROBE_COSINE = 0.9999  # below this the export does not reproduce the reference model: refuse it
 PRECISIONS = ("fp32", "int8")  # int8: dynamic quantization of the fp32 export (onnxruntime.quantization)
+# One scale per output channel of each weight matrix, not one per matrix: its vectors stay far closer to
+# fp32 (mean cosine on 1,500 training sentences 0.958 -> 0.992) at the same speed (bench/results.md).
+# The files are named for it, so a cache holding the older per-matrix file is not read for it.
+INT8_FILES = ("model-int8-per-channel.onnx", "provenance-int8-per-channel.json")
+# The bulk model's sessions (`OnnxMiniLM.workers`): two of one thread each build 1 MB of text in 133 s
+# against 143 s for one of two threads, the same vectors (bench/results.md, 2026-12-03, 2 cores).
+BULK_WORKERS = 2
 
 
 def cache_root() -> Path:
@@ -58,13 +67,17 @@ class OnnxMiniLM:
     dim = MODEL_DIM
 
     def __init__(self, batch_size: int = 64, cache: Path | None = None, precision: str = "fp32",
-                 word_table: bool = True) -> None:
+                 word_table: bool = True, workers: int = 1) -> None:
         if precision not in PRECISIONS:
             raise RagError(f"Unknown precision {precision!r}: choose from {', '.join(PRECISIONS)}.")
         self.batch_size = batch_size
         self.cache = cache
         self.precision = precision
         self.word_table = word_table  # off for the throwaway copies that check an export
+        # More than 1: that many one-thread sessions run batches side by side, for a large build's
+        # throughput (bulk()); a question is one small batch, faster on one session of every core.
+        self.workers = workers
+        self._free: queue.SimpleQueue = queue.SimpleQueue()  # the sessions no batch is running on
         self._table: tuple[dict[int, int], np.ndarray] | None = None
         self._loaded = None
         self._provenance: dict | None = None  # read once: the status bar asks for it every few seconds
@@ -82,7 +95,7 @@ class OnnxMiniLM:
         return self._folder
 
     def model_file(self) -> Path:
-        return self.folder() / ("model.onnx" if self.precision == "fp32" else f"model-{self.precision}.onnx")
+        return self.folder() / ("model.onnx" if self.precision == "fp32" else INT8_FILES[0])
 
     def provenance(self) -> dict:
         """The exported file's record, exporting and checking it first if needed (and quantizing it,
@@ -93,7 +106,7 @@ class OnnxMiniLM:
             if not record.exists():
                 export(Path(MiniLMEmbedder.model_path()), folder)
             if self.precision != "fp32":
-                record = folder / f"provenance-{self.precision}.json"
+                record = folder / INT8_FILES[1]
                 if not record.exists():
                     quantize(folder, self.batch_size)
             self._provenance = json.loads(record.read_text(encoding="utf-8"))
@@ -111,8 +124,13 @@ class OnnxMiniLM:
                 # No busy-waiting between operators: under concurrent requests spinning threads only take
                 # the cores from the other requests (measured: 184 -> 210 questions/s at 8 threads).
                 options.add_session_config_entry("session.intra_op.allow_spinning", "0")
-                session = onnxruntime.InferenceSession(str(self.model_file()), options,
-                                                       providers=["CPUExecutionProvider"])
+                if self.workers > 1:
+                    options.intra_op_num_threads = 1
+                sessions = [onnxruntime.InferenceSession(str(self.model_file()), options,
+                                                         providers=["CPUExecutionProvider"])
+                            for _ in range(self.workers)]
+                for session in sessions:
+                    self._free.put(session)
                 tokenizer = Tokenizer.from_file(str(Path(MiniLMEmbedder.model_path()) / "tokenizer.json"))
                 tokenizer.enable_truncation(provenance["max_seq_length"])
                 tokenizer.no_padding()
@@ -127,7 +145,8 @@ class OnnxMiniLM:
         and document words are) is then read from it: the same vector, without a run of the model,
         which for a short input costs about as much as for a sentence (the weights are read either way)."""
         folder = self.folder()
-        ids_file, vectors_file = folder / f"words-{self.precision}-ids.npy", folder / f"words-{self.precision}.npy"
+        variant = "fp32" if self.precision == "fp32" else "int8-per-channel"  # as the model file it comes from
+        ids_file, vectors_file = folder / f"words-{variant}-ids.npy", folder / f"words-{variant}.npy"
         if not vectors_file.exists():
             print("Precomputing the vocabulary's word vectors (once; about 20 s)...", file=sys.stderr, flush=True)
             ids = np.array(sorted(i for token, i in tokenizer.get_vocab().items()
@@ -160,7 +179,8 @@ class OnnxMiniLM:
         if self.precision == "int8":
             return None
         if self._bulk is None:
-            self._bulk = OnnxMiniLM(self.batch_size, self.cache, precision="int8", word_table=False)
+            self._bulk = OnnxMiniLM(self.batch_size, self.cache, precision="int8", word_table=False,
+                                    workers=BULK_WORKERS)
         return self._bulk
 
     # -- embedding
@@ -179,10 +199,25 @@ class OnnxMiniLM:
             if found:
                 out[list(found)] = vectors[list(found.values())]
                 todo = [i for i in todo if i not in found]
-        for batch in length_batches([len(encodings[i].ids) for i in todo], self.batch_size):
-            rows = [todo[b] for b in batch]
-            out[rows] = run(session, [encodings[i] for i in rows])
+        batches = [[todo[b] for b in batch] for batch in length_batches([len(encodings[i].ids) for i in todo],
+                                                                        self.batch_size)]
+        inputs = [[encodings[i] for i in rows] for rows in batches]
+        if self.workers == 1:  # questions: concurrent requests share the one session, no thread to start
+            for rows, batch in zip(batches, inputs):
+                out[rows] = run(session, batch)
+            return out
+        with ThreadPoolExecutor(self.workers) as pool:
+            for rows, vectors in zip(batches, pool.map(self.run_on_a_free_session, inputs)):
+                out[rows] = vectors
         return out
+
+    def run_on_a_free_session(self, encodings) -> np.ndarray:
+        """One batch on a session no other batch of this build is running on."""
+        session = self._free.get()
+        try:
+            return run(session, encodings)
+        finally:
+            self._free.put(session)
 
 
 @dataclass(frozen=True)
@@ -286,7 +321,7 @@ def quantize(folder: Path, batch_size: int = 64) -> None:
     with tempfile.TemporaryDirectory(dir=folder) as tmp:
         target = Path(tmp) / "model-int8.onnx"
         logging.getLogger().setLevel(logging.ERROR)  # its advice to pre-process is for image models
-        quantize_dynamic(str(folder / "model.onnx"), str(target), weight_type=QuantType.QInt8)
+        quantize_dynamic(str(folder / "model.onnx"), str(target), weight_type=QuantType.QInt8, per_channel=True)
         fp32 = OnnxMiniLM(batch_size, cache=folder.parent.parent, word_table=False)
         fp32.folder = lambda: folder
         int8 = OnnxMiniLM(batch_size, cache=folder.parent.parent, precision="int8", word_table=False)
@@ -294,7 +329,8 @@ def quantize(folder: Path, batch_size: int = 64) -> None:
         int8.model_file = lambda: target
         int8._provenance = fp32.provenance()  # its tokenizer settings, until its own record exists
         worst = float(np.min(np.sum(int8.embed(list(PROBES)) * fp32.embed(list(PROBES)), axis=1)))
-        provenance = {**fp32.provenance(), "precision": "int8", "onnx_sha256": file_sha256(target),
+        provenance = {**fp32.provenance(), "precision": "int8", "quantization": "per-channel",
+                      "onnx_sha256": file_sha256(target),
                       "probe_min_cosine": round(worst, 6)}
-        os.replace(target, folder / "model-int8.onnx")
-        (folder / "provenance-int8.json").write_text(json.dumps(provenance, indent=1) + "\n", encoding="utf-8")
+        os.replace(target, folder / INT8_FILES[0])
+        (folder / INT8_FILES[1]).write_text(json.dumps(provenance, indent=1) + "\n", encoding="utf-8")

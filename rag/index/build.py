@@ -33,15 +33,16 @@ EMBED_BATCH = 256
 
 @dataclass(frozen=True)
 class BulkEmbedding:
-    """A large build embeds its long texts (the chunks, about 130 tokens each against 30 for a sentence)
-    with the int8 model, about 2.4 times faster for them; sentences, words and every question stay fp32.
-    A 1 MB text: 110.6 s all fp32, 80.5 s so (bench/build_1mb.py, 2026-12-02). Measured on the 7 validation documents
-    with every text over 200 characters in int8 (min_texts 0): mean recall@1 0.804 -> 0.800, answer
-    accuracy 0.782 -> 0.786, false refusals 0.079 -> 0.075, refusals of unanswerable questions 0.306 ->
-    0.295 (one document moved by 2 of its 13). A build of fewer texts than `min_texts` (every evaluation
-    document) is all fp32, as before."""
+    """A large build embeds every text over `min_chars` (chunks and sentences; words and every question
+    stay fp32) with the int8 model, per-channel, on two one-thread sessions side by side.
+    Measured on the 28 validation documents, each built this way (min_texts 0), means against fp32:
+    recall@1 0.823 -> 0.822, answer accuracy 0.780 -> 0.785, false refusals 0.091 -> 0.088, refusals of
+    unanswerable questions 0.570 -> 0.578; the per-matrix int8 of the chunks alone, before, gave recall@1
+    0.815 (one document 0.075 down). A 1 MB text (bench/build_1mb.py, 2026-12-03, a slow day of this
+    machine): 128.7 s against 215.1 s all fp32 in the same run; the chunks alone in per-matrix int8 took
+    144.5-155.5 s that day. A build of fewer texts than `min_texts` (every evaluation document) is all fp32."""
     min_texts: int = 5000  # texts to embed in this build: below, all fp32
-    min_chars: int = 200  # a text longer than this goes to the int8 model
+    min_chars: int = 25  # a text longer than this goes to the int8 model
 
 
 @dataclass
