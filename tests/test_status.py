@@ -6,7 +6,7 @@ from pathlib import Path
 
 import pytest
 
-from rag.index.staleness import StaleReason, Staleness
+from rag.index.staleness import Staleness, StaleReason
 from rag.service import Status
 from rag.web import render
 from rag.web.status import ChatStatus

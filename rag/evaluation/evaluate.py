@@ -12,6 +12,7 @@ answer), false refusals, and refusals on the unanswerable questions.
 """
 from __future__ import annotations
 
+import hashlib
 import json
 import statistics
 import time
@@ -152,12 +153,28 @@ def format_table(result: dict) -> str:
 
 # ---------------------------------------------------------------- a suite of documents
 
+def file_hash(path: Path) -> str:
+    return hashlib.sha256(Path(path).read_bytes()).hexdigest()
+
+
 @dataclass(frozen=True)
 class SuiteDocument:
     """One document of an evaluation suite and the questions written on it."""
     name: str
     article: Path
     questions: Path
+
+    @property
+    def followups(self) -> Path:
+        """Its follow-ups, beside its questions (they may not exist)."""
+        return self.questions.with_name(QuestionSet.FOLLOWUPS.file)
+
+    def hashes(self, followups: bool) -> dict[str, str]:
+        """The sha256 of each of its files a training read, for the model card."""
+        files = {"article": self.article, "questions": self.questions}
+        if followups and self.followups.exists():
+            files["followups"] = self.followups
+        return {kind: file_hash(path) for kind, path in files.items()}
 
 
 class QuestionSet(Choice):

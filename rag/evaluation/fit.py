@@ -82,7 +82,7 @@ def collect(pipeline, document: str, questions: list[dict]) -> list[Example]:
     answerer = ExtractiveAnswerer()
     out = []
     for q in questions:
-        query = pipeline.analyse(q["question"])
+        query = pipeline.analyse(q["question"], q.get("history"))
         passages = pipeline.search(query, K)
         candidates = judge.candidates(query, passages)
         row = decision_row(candidates) if candidates else None
@@ -97,7 +97,7 @@ def collect(pipeline, document: str, questions: list[dict]) -> list[Example]:
         rest = judge.candidates(query, without(passages, hidden)) if hidden else []
         misses = []
         for variant in near_misses(q, judge.stats):
-            variant_query = pipeline.analyse(variant)
+            variant_query = pipeline.analyse(variant, q.get("history"))
             variant_candidates = judge.candidates(variant_query, pipeline.search(variant_query, K))
             if variant_candidates:
                 misses.append(decision_row(variant_candidates))

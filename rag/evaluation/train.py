@@ -13,14 +13,14 @@ regression (`rag.evaluation.fit`) over the signals with the verifier's (all, or 
 without them; the verifier alone; gradient-boosted trees over the same signals (exported to plain numbers,
 `rag.answering.model.BoostedTrees`). Each family's setting is chosen on quick figures, its threshold on the
 whole pipeline; the best one on validation is written.
-Generated negatives: every answerable training question with its gold sentences hidden, or a name or
-year swapped for another of the document (`rag.evaluation.fit.collect`).
+Rows: the questions of each training and validation document and its follow-ups (read with the turns
+they lean on); generated negatives: every answerable training question with its gold sentences hidden,
+or a name or year swapped for another of the document (`rag.evaluation.fit.collect`).
 """
 from __future__ import annotations
 
 import argparse
 import dataclasses
-import hashlib
 import itertools
 import json
 import sys
@@ -75,10 +75,6 @@ def shared_names(splits: dict[str, list[evaluate.SuiteDocument]]) -> list[str]:
     it under --work, so two of a name would rebuild one folder in turn."""
     names = [d.name for docs in splits.values() for d in docs]
     return sorted({n for n in names if names.count(n) > 1})
-
-
-def file_hash(path: Path) -> str:
-    return hashlib.sha256(Path(path).read_bytes()).hexdigest()
 
 
 # ---------------------------------------------------------------- quick figures from collected rows
@@ -260,6 +256,8 @@ def collect(documents: list[evaluate.SuiteDocument], work: Path, embedder) -> li
     for doc in documents:
         pipeline = served(fit.placeholder_model(), doc, work, embedder)
         examples += fit.collect(pipeline, doc.name, evaluate.load_questions(doc.questions))
+        if doc.followups.exists():  # the follow-ups written on it, each read with the turns it leans on
+            examples += fit.collect(pipeline, doc.name, evaluate.load_questions(doc.followups))
         print(f"  collected {doc.name}", file=sys.stderr, flush=True)
     return examples
 
@@ -314,8 +312,7 @@ def main(argv: list[str] | None = None) -> int:
         "model": args.out.name,
         "what": f"{WHAT[model.kind]} over the answer decision's signals of the best-ranked sentence; "
                 "its probability that the document answers the question, and the refusal threshold",
-        "data": {split: {d.name: {"article": file_hash(d.article), "questions": file_hash(d.questions)}
-                         for d in docs} for split, docs in splits.items()},
+        "data": {split: {d.name: d.hashes(followups=split != "test") for d in docs} for split, docs in splits.items()},
         "rows": {"train_questions": len(train), "validation_questions": len(validation),
                  "generated_negatives": sum((e.hidden_row is not None) + len(e.near_miss_rows) for e in train)},
         "embedding": embedder.describe() if hasattr(embedder, "describe") else {"name": embedder.name},

@@ -38,7 +38,8 @@ from rag.answering.signals import VERIFIED
 from rag.answering.verifier import MODEL_FOLDER, Verifier, pair_text
 from rag.embedding.embedders import create_embedder
 from rag.evaluation import evaluate, fit, shared_score
-from rag.evaluation.train import TRAIN, VALIDATION, discover, file_hash, shared_names
+from rag.evaluation.evaluate import file_hash
+from rag.evaluation.train import TRAIN, VALIDATION, discover, shared_names
 from rag.pipeline import Pipeline
 from rag.text.terms import terms
 
@@ -299,8 +300,7 @@ def main(argv: list[str] | None = None) -> int:
                        "weights_sha256": file_hash(base / "model.safetensors")},
         "onnx": {"precision": "int8 (dynamic quantization of the fp32 export, eager attention)",
                  "sha256": file_hash(args.out / "model.onnx"), "opset": 17},
-        "data": {split: {d.name: {"article": file_hash(d.article), "questions": file_hash(d.questions)}
-                         for d in docs} for split, docs in splits.items()},
+        "data": {split: {d.name: d.hashes(followups=False) for d in docs} for split, docs in splits.items()},
         "pairs": {"train": len(training.pairs), "train_positive": int(sum(training.labels)),
                   "train_of_unanswerable_questions": int(sum(training.trap)),
                   "validation": len(validation.pairs), "validation_positive": int(sum(validation.labels)),
