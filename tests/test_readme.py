@@ -141,17 +141,17 @@ def filled(command: str, project: dict, endpoint: str) -> str:
 
 
 # The honest figures: `rag eval --suite`'s means over the ten test documents, as the README reports them
-# (measured 2026-12-03, third session: recall@1 0.840, accuracy 0.803, false refusals 0.089, refusals 0.615),
+# (measured 2026-12-03, fifth session: recall@1 0.840, accuracy 0.793, false refusals 0.104, refusals 0.607),
 # less a noise margin of 0.02 (0.03 for refusals): a question or two of the 400 flipping between machines.
-# The boosted decision chosen on validation that session moved the accuracy and false-refusal floors
-# (0.798, 0.094 before) for refusals (0.506 before).
-# The follow-ups' (`--followups`, 222 questions: recall@1 0.864, accuracy 0.799, false refusals 0.052,
-# refusals 0.160), with the same margins.
+# The decision trained and chosen with follow-ups that session moved the floors (0.783, 0.109, 0.585 before:
+# on test it answers a little worse alone and better after a turn; it was chosen on validation).
+# The follow-ups' (`--followups`, 222 questions: recall@1 0.894, accuracy 0.817, false refusals 0.060,
+# refusals 0.200; 0.844, 0.779, 0.072, 0.130 the floors before), with the same margins.
 SUITE_FLOORS = {
-    "rag eval --suite": {"r@1": (">=", 0.820), "acc": (">=", 0.783), "false-ref": ("<=", 0.109),
-                         "ref-unans": (">=", 0.585)},
-    "rag eval --suite --followups": {"r@1": (">=", 0.844), "acc": (">=", 0.779), "false-ref": ("<=", 0.072),
-                                     "ref-unans": (">=", 0.130)},
+    "rag eval --suite": {"r@1": (">=", 0.820), "acc": (">=", 0.773), "false-ref": ("<=", 0.124),
+                         "ref-unans": (">=", 0.577)},
+    "rag eval --suite --followups": {"r@1": (">=", 0.874), "acc": (">=", 0.797), "false-ref": ("<=", 0.080),
+                                     "ref-unans": (">=", 0.170)},
 }
 
 
