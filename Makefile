@@ -48,7 +48,8 @@ $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
 
 # Stamps: a second `make run`/`make test` installs nothing unless the lock files changed. The lock
-# files pin every package (requirements.lock to run, requirements-test.lock to test as well), so the
+# files pin every package (requirements.lock to run, requirements-test.lock to test as well,
+# requirements-bench.lock for `make bench`), so the
 # same commit installs the same libraries next month; `make lock` refreshes them from pyproject.toml.
 $(VENV)/.installed: pyproject.toml requirements.lock | $(BIN)/python
 	$(BIN)/pip install --disable-pip-version-check -q -r requirements.lock

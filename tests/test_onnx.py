@@ -69,15 +69,16 @@ def test_rag_info_loads_no_model():
 
 
 class OtherWeights(FakeEmbedder):
-    """The same model name, other weights (or the same weights at another precision)."""
+    """The same model name, other weights (or the same weights at another precision or quantization)."""
 
-    def __init__(self, weights: str, precision: str | None = None) -> None:
+    def __init__(self, weights: str, precision: str | None = None, quantization: str | None = None) -> None:
         super().__init__()
-        self.weights, self.precision = weights, precision
+        self.weights, self.precision, self.quantization = weights, precision, quantization
 
     def describe(self) -> dict:
-        return {"runtime": "test", "weights_sha256": self.weights, **({"precision": self.precision}
-                                                                     if self.precision else {})}
+        return {"runtime": "test", "weights_sha256": self.weights,
+                **({"precision": self.precision} if self.precision else {}),
+                **({"quantization": self.quantization} if self.quantization else {})}
 
 
 def test_an_index_built_from_other_weights_is_stale_with_its_reason(tmp_path: Path, small_source: Path):
@@ -143,3 +144,15 @@ def test_a_bulk_build_runs_batches_side_by_side_with_the_same_vectors():
     two = OnnxMiniLM(batch_size=4, precision="int8", word_table=False, workers=2)
     assert OnnxMiniLM().bulk().workers == 2
     assert np.abs(one.embed(texts) - two.embed(texts)).max() < 1e-5
+
+
+def test_an_int8_index_of_the_older_quantization_is_stale_and_its_vectors_are_not_reused(tmp_path: Path,
+                                                                                      small_source: Path):
+    build_index(small_source, tmp_path / "index", OtherWeights("a" * 64, "int8"))  # before: no quantization named
+    manifest = read_manifest(tmp_path / "index")
+    now = OtherWeights("a" * 64, "int8", "per-channel")
+    [reason] = stale_reasons(manifest, small_source, now)
+    assert (reason.kind, reason.message) == (Staleness.MODEL, "built with per-matrix int8 embeddings, not per-channel")
+    report = build_index(small_source, tmp_path / "index", now)
+    assert report.reused == 0 and report.embedded > 0
+    assert stale_reasons(read_manifest(tmp_path / "index"), small_source, now) == []

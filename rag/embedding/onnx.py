@@ -43,9 +43,10 @@ PRECISIONS = ("fp32", "int8")  # int8: dynamic quantization of the fp32 export (
 # fp32 (mean cosine on 1,500 training sentences 0.958 -> 0.992) at the same speed (bench/results.md).
 # The files are named for it, so a cache holding the older per-matrix file is not read for it.
 INT8_FILES = ("model-int8-per-channel.onnx", "provenance-int8-per-channel.json")
-# The bulk model's sessions (`OnnxMiniLM.workers`): two of one thread each build 1 MB of text in 133 s
-# against 143 s for one of two threads, the same vectors (bench/results.md, 2026-12-03, 2 cores).
-BULK_WORKERS = 2
+# The bulk model's sessions (`OnnxMiniLM.workers`), one thread each, one per core: on this 2-core machine
+# two built 1 MB of text in 133 s against 143 s for one session of two threads, the same vectors
+# (bench/results.md, 2026-12-03).
+BULK_WORKERS = max(1, min(os.cpu_count() or 1, 8))
 
 
 def cache_root() -> Path:
@@ -169,12 +170,13 @@ class OnnxMiniLM:
         """What the index manifest records of this embedding: the fields that do not change from one
         export to the next, so that rebuilding an unchanged source rewrites nothing."""
         p = self.provenance()
-        return {"runtime": p["runtime"], "precision": p["precision"], "exported_from": p["exported_from"],
+        quantized = {"quantization": p.get("quantization", "per-matrix")} if p["precision"] != "fp32" else {}
+        return {"runtime": p["runtime"], "precision": p["precision"], **quantized, "exported_from": p["exported_from"],
                 "weights_sha256": p["weights_sha256"], "max_seq_length": p["max_seq_length"],
                 "probe_min_cosine": round(p["probe_min_cosine"], 4)}
 
     def bulk(self) -> OnnxMiniLM | None:
-        """The int8 model, for the long texts of a large build (rag.index.build.BulkEmbedding); None when
+        """The int8 model, for the texts of a large build (rag.index.build.BulkEmbedding); None when
         this one is int8 already."""
         if self.precision == "int8":
             return None

@@ -23,6 +23,7 @@ from rag.index.folder import FORMAT_VERSION, folder_checksums, load_index
 from rag.index.keywords import KeywordIndex
 from rag.index.lock import build_lock, swap_in, temp_folder
 from rag.index.progress import BuildProgress, Progress, Stage, ignore
+from rag.index.staleness import embedding_mismatches
 from rag.ingest.chunking import Chunk, ChunkSettings, chunk_sections
 from rag.ingest.document import parse
 from rag.ingest.source import read_source
@@ -56,10 +57,10 @@ class BuildReport:
     skipped: list[dict] = field(default_factory=list)  # trailing back-matter sections left out
     unreadable: list[dict] = field(default_factory=list)  # files of the folder that could not be read
     removed_lines: int = 0  # running headers, footers and page numbers of PDFs left out
-    in_int8: int = 0  # long texts of a large build embedded by the int8 model (BulkEmbedding)
+    in_int8: int = 0  # texts of a large build embedded by the int8 model (BulkEmbedding)
 
     def summary(self) -> str:
-        int8 = f" ({self.in_int8} long ones in int8)" if self.in_int8 else ""
+        int8 = f" ({self.in_int8} of them in int8)" if self.in_int8 else ""
         return (f"{self.chunks} chunks, {self.sentences} sentences; embedded {self.embedded}{int8}, "
                 f"reused {self.reused}; {self.seconds:.1f} s ({self.index_kind}){skipped_note(self.skipped)}"
                 f"{removed_note(self.removed_lines)}{unreadable_note(self.unreadable)}")
@@ -209,8 +210,8 @@ def _unique_sentences(chunks: list[Chunk]) -> tuple[list[list[int]], list[tuple[
 
 def _embed_all(embedder: Embedder, todo: dict[str, str], progress: Progress = ignore, which: str = "",
                bulk: BulkEmbedding = BulkEmbedding()) -> tuple[dict[str, np.ndarray], int]:
-    """Embed in batches so memory stays bounded, telling `progress` after each batch; the long texts of a
-    large build go to the embedder's int8 sibling (`BulkEmbedding`). Returns the vectors and how many
+    """Embed in batches so memory stays bounded, telling `progress` after each batch; a large build's texts
+    over `BulkEmbedding.min_chars` go to the embedder's int8 sibling. Returns the vectors and how many
     texts the sibling embedded."""
     quick = embedder.bulk() if hasattr(embedder, "bulk") and len(todo) >= bulk.min_texts else None
     long = [k for k, text in todo.items() if quick is not None and len(text) > bulk.min_chars]
@@ -233,7 +234,7 @@ def _vector_cache(index_dir: Path, embedder: Embedder) -> dict[str, np.ndarray]:
     except RagError:
         return {}
     model = old.manifest["model"]
-    if model["name"] != embedder.name or model["dim"] != embedder.dim:
+    if model["name"] != embedder.name or model["dim"] != embedder.dim or embedding_mismatches(old.manifest, embedder):
         return {}
     cache = dict(zip((c.id for c in old.chunks), old.chunk_vectors))
     cache.update(zip(old.sentence_keys, old.sentence_vectors))

@@ -40,6 +40,10 @@ def embedding_mismatches(manifest: dict, embedder: Embedder) -> list[str]:
                    f"now {now_from[:12]})")
     if now_with and built_with.get("precision", "fp32") != now_with.get("precision", "fp32"):
         out.append(f"built with {built_with.get('precision', 'fp32')} embeddings, not {now_with.get('precision', 'fp32')}")
+    elif now_with.get("precision", "fp32") != "fp32" and \
+            built_with.get("quantization", "per-matrix") != now_with.get("quantization", "per-matrix"):
+        out.append(f"built with {built_with.get('quantization', 'per-matrix')} int8 embeddings, "
+                   f"not {now_with.get('quantization', 'per-matrix')}")
     return out
 
 
