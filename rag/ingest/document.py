@@ -48,7 +48,9 @@ ABBREVIATIONS = {
     "nov", "dec", "ca", "approx", "est", "dept", "univ", "e.g", "i.e", "etc",
 }
 LIST_NUMBER = re.compile(r"\s*\d{1,3}[.)]")  # "2. Press the button": a step's number, not a sentence
-SENTENCE_END = re.compile(r"[.!?]+[\"'”’»)\]]*(?=\s+[\"'“‘«(\[]?[A-Z0-9])")
+# Linear in any input: a match starts only at the first mark of a run and never gives back what it took
+# (the run "?????..." of a hostile question or a dot leader would otherwise be tried from every mark).
+SENTENCE_END = re.compile(r"(?<![.!?])[.!?]++[\"'”’»)\]]*+(?=\s++[\"'“‘«(\[]?[A-Z0-9])")
 
 
 @dataclass

@@ -39,6 +39,7 @@ def test_no_text_under_the_body_cap_is_slow_to_analyse(runs, in_history):
     ("?" + " " * (MAX_QUESTION_CHARS - 2) + "x", None),
     ("Who " + "A" * (MAX_QUESTION_CHARS - 10) + "?", ["who " * 400]),
     ("when?", ["When did it start?"] * 200),
+    ("?" * MAX_QUESTION_CHARS, None),  # a run of marks: the sentence splitter once tried it from every mark
 ])
 def test_the_worst_shapes_we_know_are_cheap(question, history):
     assert cost(question, history) < BUDGET_S
