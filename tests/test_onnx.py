@@ -142,7 +142,6 @@ def test_a_bulk_build_runs_batches_side_by_side_with_the_same_vectors():
              for h in range(1, 19)]
     one = OnnxMiniLM(batch_size=4, precision="int8", word_table=False)
     two = OnnxMiniLM(batch_size=4, precision="int8", word_table=False, workers=2)
-    assert OnnxMiniLM().bulk().workers == 2
     assert np.abs(one.embed(texts) - two.embed(texts)).max() < 1e-5
 
 
