@@ -31,12 +31,12 @@ eval: $(VENV)/.installed
 	$(BIN)/rag eval --suite
 
 # Train the answer decision on data/corpus/train, choose it on validation, score it on test; writes
-# rag/answering/answerability.json and its model card (about 40 minutes here; it reads the verifier).
+# rag/answering/answerability.json and its model card (25-60 minutes here; it reads the verifier).
 train: $(VENV)/.installed
 	$(BIN)/python -m rag.evaluation.train
 
 # Train the answer verifier (a MiniLM cross-encoder) on data/corpus/train and export it to ONNX int8:
-# rag/answering/verifier/ (about 35-50 minutes on 2 cores). Run `make train` after it: the decision reads it.
+# rag/answering/verifier/ (about 40-60 minutes on 2 cores). Run `make train` after it: the decision reads it.
 train-verifier: $(VENV)/.installed
 	$(BIN)/python -m rag.evaluation.train_verifier
 

@@ -141,17 +141,17 @@ def filled(command: str, project: dict, endpoint: str) -> str:
 
 
 # The honest figures: `rag eval --suite`'s means over the ten test documents, as the README reports them
-# (measured 2026-12-03, fifth session: recall@1 0.840, accuracy 0.793, false refusals 0.104, refusals 0.607),
-# less a noise margin of 0.02 (0.03 for refusals): a question or two of the 400 flipping between machines.
-# The decision trained and chosen with follow-ups that session moved the floors (0.783, 0.109, 0.585 before:
-# on test it answers a little worse alone and better after a turn; it was chosen on validation).
-# The follow-ups' (`--followups`, 222 questions: recall@1 0.894, accuracy 0.817, false refusals 0.060,
-# refusals 0.200; 0.844, 0.779, 0.072, 0.130 the floors before), with the same margins.
+# (measured 2026-12-04: recall@1 0.858, accuracy 0.791, false refusals 0.099, refusals 0.681), less a noise
+# margin of 0.02 (0.03 for refusals): a question or two of the 400 flipping between machines. The verifier
+# and decision retrained on 129 training documents that day moved the floors (0.820, 0.773, 0.124, 0.577
+# before; chosen on validation, where accuracy + refusals rose 1.355 -> 1.365 and false refusals fell).
+# The follow-ups' (`--followups`, 222 questions: recall@1 0.888, accuracy 0.829, false refusals 0.064,
+# refusals 0.325; 0.874, 0.797, 0.080, 0.170 the floors before), with the same margins.
 SUITE_FLOORS = {
-    "rag eval --suite": {"r@1": (">=", 0.820), "acc": (">=", 0.773), "false-ref": ("<=", 0.124),
-                         "ref-unans": (">=", 0.577)},
-    "rag eval --suite --followups": {"r@1": (">=", 0.874), "acc": (">=", 0.797), "false-ref": ("<=", 0.080),
-                                     "ref-unans": (">=", 0.170)},
+    "rag eval --suite": {"r@1": (">=", 0.838), "acc": (">=", 0.771), "false-ref": ("<=", 0.119),
+                         "ref-unans": (">=", 0.651)},
+    "rag eval --suite --followups": {"r@1": (">=", 0.868), "acc": (">=", 0.809), "false-ref": ("<=", 0.084),
+                                     "ref-unans": (">=", 0.295)},
 }
 
 

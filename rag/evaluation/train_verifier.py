@@ -1,7 +1,7 @@
 """Train the answer verifier: a MiniLM cross-encoder that reads a question and one candidate sentence
 (with its section title) and gives the probability that the sentence answers it (`make train-verifier`).
 
-    python -m rag.evaluation.train_verifier [--work DIR] [--steps 1500] [--batch 16] [--seed 0]
+    python -m rag.evaluation.train_verifier [--work DIR] [--steps 2000] [--batch 16] [--seed 0]
 
 It is one more signal of the answer decision (`rag.answering.verifier`), read over the best few
 candidates; `make train` then refits the decision with it. The firewall is the one of `rag.evaluation.train`:
@@ -235,7 +235,7 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--work", type=Path, help="where the per-document indexes go (default: temporary)")
     parser.add_argument("--out", type=Path, default=MODEL_FOLDER)
-    parser.add_argument("--steps", type=int, default=1500)
+    parser.add_argument("--steps", type=int, default=2000)
     parser.add_argument("--batch", type=int, default=16)
     parser.add_argument("--lr", type=float, default=5e-5)
     parser.add_argument("--seed", type=int, default=0)
