@@ -114,16 +114,18 @@ def test_ask_read_cited_answer_click_marker_and_rebuild(page, server):
     box.fill("Who led the Mongolian guerrillas?")
     box.press("Enter")
     expect(box).to_have_value("")  # taken at once, before any answer
-    box.fill("In what year did Gorbachev go to Beijing?")
+    # (Not "In what year did Gorbachev go to Beijing?": since the retraining of 2026-12-04 that wording is
+    # refused, a false refusal on the article that the README counts; this test is about the queue.)
+    box.fill("In which year did Gorbachev visit Beijing?")
     box.press("Enter")
     expect(page.locator("#chat")).to_contain_text("Sükhbaatar")
     page.wait_for_function(  # the second answer has arrived: a 1989 after the second question
         "() => { const t = document.querySelector('#chat').innerText;"
-        " const q = t.indexOf('In what year did Gorbachev go'); return q >= 0 && t.indexOf('1989', q) > q; }",
+        " const q = t.indexOf('In which year did Gorbachev visit'); return q >= 0 && t.indexOf('1989', q) > q; }",
         timeout=120_000)
     chat = page.locator("#chat").inner_text()
     order = [chat.find(text) for text in ("Who led the Mongolian guerrillas?", "Sükhbaatar",
-                                          "In what year did Gorbachev go to Beijing?")]
+                                          "In which year did Gorbachev visit Beijing?")]
     assert -1 not in order and order == sorted(order) and chat.rfind("1989") > order[-1], chat[-1500:]
 
     page.locator("#rebuild").click()
