@@ -42,8 +42,9 @@ def test_follow_up_pairs_with_the_article(real_pipeline):
 
 
 @pytest.mark.slow
+@pytest.mark.xfail(strict=True, reason="a known gap: since the decision retrained on 129 documents (2026-12-04, "
+                   "threshold 0.28 -> 0.36) this follow-up is refused (confidence 0.34), a false refusal; strict, "
+                   "so the test fails as soon as it is answered again and the mark must go")
 def test_a_follow_up_with_its_own_year_is_not_answered_by_the_earlier_turn(real_pipeline):
     d = real_pipeline.ask("and what did he do in 1972?", history=["Why did Mao distrust Khrushchev?"])
-    # Answered, it is the 1972 sentence, never the earlier turn's. Since the decision retrained on 129 documents
-    # (2026-12-04, threshold 0.28 -> 0.36) it is refused (confidence 0.34): a false refusal the README counts.
-    assert d.refused or "Nixon" in d.answer, d.answer
+    assert "Nixon" in d.answer, d.answer
