@@ -8,7 +8,7 @@ import numpy as np
 import pytest
 
 from rag.answering.signals import VERIFIED
-from rag.answering.verifier import MODEL_FOLDER, Verifier, pair_text
+from rag.answering.verifier import MODEL_FOLDER, Verifier, asked_text, pair_text
 from rag.evaluation import evaluate, train
 from rag.evaluation.train_verifier import INT8_TOLERANCE, Gathered, answer_removed, question_figures
 
@@ -51,13 +51,23 @@ def test_the_card_describes_the_documents_as_they_are_now():
     documents = {d.name: d for split in (train.TRAIN, train.VALIDATION) for d in train.discover(split)}
     for split, recorded in CARD["data"].items():
         for name, hashes in recorded.items():
-            assert documents[name].hashes(followups=False) == hashes, name
+            followups = split == "train" and CARD["settings"].get("followups", False)
+            assert documents[name].hashes(followups=followups) == hashes, name
 
 
 @pytest.mark.parametrize("question, answer, miss", PAIRS)
 def test_the_sentence_that_answers_scores_above_the_one_that_does_not(question, answer, miss):
     scores = Verifier().probabilities(question, [pair_text("History", answer), pair_text("History", miss)])
     assert scores[0] > scores[1]
+
+
+@pytest.mark.parametrize("question, context, read", [
+    ("When did the mill open?", "", "When did the mill open?"),
+    # a follow-up's own words lead, then the turn it leans on
+    ("And who built it?", "When did the mill open?", "And who built it? When did the mill open?"),
+])
+def test_the_verifier_reads_a_follow_up_before_its_turns(question, context, read):
+    assert asked_text(question, context) == read
 
 
 @pytest.mark.parametrize("texts, expected", [([], 0), (["One sentence."], 1), (["A.", "B.", "C."], 3)])

@@ -20,7 +20,7 @@ import numpy as np
 
 from rag.answering.query import document_names, has_date, has_day, has_new_name, quantities, years_covered, years_in
 from rag.answering.rules import ALL_RULES, Rule
-from rag.answering.verifier import Verifier, pair_text
+from rag.answering.verifier import Verifier, asked_text, pair_text
 from rag.text import lexicon
 from rag.text.patterns import QUANTITY
 from rag.text.terms import STOPWORDS, stem, terms, words
@@ -187,13 +187,7 @@ class SignalReader:
         if self.verifier is None or not ranked:
             return ranked
         top = ranked[:self.verified]
-        # A follow-up is read as asked, then the turns it leans on ("When did they open it? Who built the
-        # mill?"): its own words lead, as in training, where no question had turns before it. Measured on
-        # the 714 follow-ups of the 28 validation documents (accuracy / false refusals / refusals): the
-        # turns first, as retrieval reads them, 0.779 / 0.080 / 0.215; the follow-up alone 0.862 / 0.035 /
-        # 0.275; the follow-up first 0.853 / 0.045 / 0.302 (best accuracy plus refusals).
-        asked = f"{query.text} {query.context}" if query.context else query.text
-        probabilities = self.verifier.probabilities(asked, [pair_text(c.passage.section, c.sentence.text) for c in top])
+        probabilities = self.verifier.probabilities(asked_text(query.text, query.context), [pair_text(c.passage.section, c.sentence.text) for c in top])
         verified = [dataclasses.replace(c, signals={**c.signals, "verifier": float(p)},
                                         score=c.score + self.verifier_weight * float(p))
                     for c, p in zip(top, probabilities)]

@@ -8,12 +8,17 @@ candidates; `make train` then refits the decision with it. The firewall is the o
 pairs come from the training documents only; validation documents give the pair AUC that decides
 whether the int8 copy may be shipped (within `INT8_TOLERANCE` of fp32); test documents are not read.
 
-Pairs: for every training question, its candidate sentences from the top `fit.K` passages (the
-ranking of `rag.answering.evidence`), labelled 1 when the sentence is gold evidence of an answerable
-question, else 0. Batches are half positive, and half of their negatives are candidates of unanswerable
+Pairs: for every training question, its candidate sentences from the top `fit.K` passages (the ranking of
+`rag.answering.evidence`), labelled 1 when the sentence is gold evidence of an answerable question, else
+0. The questions are the documents' own, their follow-ups (read as served: the follow-up, then the turns
+it leans on, `--followups`) and each answerable question's near misses (a name or year swapped: its
+evidence no longer answers it, `--near-misses`). Both are off by default: trained with follow-ups, or
+with both, the verifier put gold evidence first for fewer validation questions (bench/results.md,
+2026-12-04). Batches are half positive, and half of their negatives are candidates of unanswerable
 questions (the pairs a refusal is decided on; `--trap-share`); negatives come from the first `VERIFIED`
-candidates of each ranking, the only ones the served verifier reads (`--read`). The weights stay fp32: at the natural 12% positives,
-or in bf16, the model gave every sentence the same probability (../shared notes; measured again here).
+candidates of each ranking, the only ones the served verifier reads (`--read`). The weights stay fp32: at
+the natural 12% positives, or in bf16, the model gave every sentence the same probability (../shared
+notes; measured again here).
 The weights start from the installed all-MiniLM-L6-v2 and are exported to ONNX with eager attention
 (the default attention exported differently, by up to 0.72 in probability), then quantized to int8.
 """
@@ -35,7 +40,7 @@ from pathlib import Path
 import numpy as np
 
 from rag.answering.signals import VERIFIED
-from rag.answering.verifier import MODEL_FOLDER, Verifier, pair_text
+from rag.answering.verifier import MODEL_FOLDER, Verifier, asked_text, pair_text
 from rag.embedding.embedders import create_embedder
 from rag.evaluation import evaluate, fit, shared_score
 from rag.evaluation.evaluate import file_hash
@@ -98,37 +103,59 @@ def slot_missing_pairs(question: dict, candidates) -> list[tuple[str, str]]:
 class Gathered:
     """The labelled pairs of a set of documents: `question` numbers each pair's question (for figures
     per question), `rank` is the candidate's place in its question's ranking (the served verifier reads
-    the first `VERIFIED`), `trap` marks the pairs of unanswerable questions, `hard` holds the
-    slot-missing negatives made from the answerable ones."""
+    the first `VERIFIED`), `trap` marks the pairs of unanswerable questions (near misses made from
+    answerable ones among them), `hard` holds the slot-missing negatives made from the answerable ones;
+    `near_misses` and `followups` count the questions of those kinds."""
     pairs: list[tuple[str, str]]
     labels: list[int]
     question: list[int]
     rank: list[int]
     trap: list[bool]
     hard: list[tuple[str, str]]
+    near_misses: int = 0
+    followups: int = 0
 
 
-def gather(documents, work: Path, embedder) -> Gathered:
-    """(question, candidate text) pairs and their labels, over every question of `documents`."""
+def gather(documents, work: Path, embedder, near_misses: bool = False, followups: bool = False) -> Gathered:
+    """(question, candidate text) pairs and their labels, over every question of `documents`. With
+    `followups`, the follow-ups written on them too, read as served (`asked_text`); with `near_misses`,
+    each answerable question's near misses (a name or a year swapped for another of the document its
+    evidence lacks, `fit.near_misses`, as the decision is trained on) as unanswerable questions: they share
+    almost every word with the evidence, the traps the verifier scored like answers."""
     pairs, labels, question, rank, trap, hard = [], [], [], [], [], []
-    asked = 0
+    asked = made = followed = 0
+
+    def add(text: str, candidates, q: dict, answerable: bool) -> None:
+        nonlocal asked
+        for place, c in enumerate(candidates):
+            pairs.append((text, pair_text(c.passage.section, c.sentence.text)))
+            labels.append(int(answerable and fit.is_gold(c.sentence.text, q)))
+            question.append(asked)
+            rank.append(place)
+            trap.append(not answerable)
+        asked += 1
+
     for doc in documents:
         pipeline = Pipeline.load(evaluate.document_index(doc, work, embedder), embedder=embedder,
                                  model=fit.placeholder_model(), verifier=False)
-        for q in evaluate.load_questions(doc.questions):
-            query = pipeline.analyse(q["question"])
+        questions = evaluate.load_questions(doc.questions)
+        if followups and doc.followups.exists():
+            questions += evaluate.load_questions(doc.followups)
+        for q in questions:
+            query = pipeline.analyse(q["question"], q.get("history"))
             candidates = pipeline.judge.candidates(query, pipeline.search(query, fit.K))
-            for place, c in enumerate(candidates):
-                pairs.append((q["question"], pair_text(c.passage.section, c.sentence.text)))
-                labels.append(int(q["answerable"] and fit.is_gold(c.sentence.text, q)))
-                question.append(asked)
-                rank.append(place)
-                trap.append(not q["answerable"])
-            if q["answerable"]:
-                hard += slot_missing_pairs(q, candidates)
-            asked += 1
+            add(asked_text(query.text, query.context), candidates, q, q["answerable"])
+            followed += bool(q.get("history"))
+            if not q["answerable"]:
+                continue
+            hard += slot_missing_pairs(q, candidates)
+            for variant in fit.near_misses(q, pipeline.judge.stats) if near_misses else []:
+                variant_query = pipeline.analyse(variant, q.get("history"))
+                variant_candidates = pipeline.judge.candidates(variant_query, pipeline.search(variant_query, fit.K))
+                add(asked_text(variant_query.text, variant_query.context), variant_candidates, q, False)
+                made += 1
         print(f"  gathered {doc.name}", file=sys.stderr, flush=True)
-    return Gathered(pairs, labels, question, rank, trap, hard)
+    return Gathered(pairs, labels, question, rank, trap, hard, made, followed)
 
 
 def train(data: Gathered, steps: int, batch: int, lr: float, seed: int, hard_share: float = 0.0,
@@ -248,6 +275,11 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--read", type=int, default=VERIFIED,
                         help="draw candidate negatives from the first READ of each ranking only (0: from all); "
                              "the served verifier reads the first VERIFIED")
+    parser.add_argument("--near-misses", action=argparse.BooleanOptionalAction, default=False,
+                        help="train on each answerable question's near misses too (a name or year swapped), "
+                             "as unanswerable questions")
+    parser.add_argument("--followups", action=argparse.BooleanOptionalAction, default=False,
+                        help="train on the training documents' follow-ups too, read as served")
     parser.add_argument("--share", type=float, default=1.0,
                         help="train on this share of the training documents (drawn with --seed), for a "
                              "learning curve; give --out a scratch folder")
@@ -267,7 +299,7 @@ def main(argv: list[str] | None = None) -> int:
         splits["train"] = [d for d in splits["train"] if d.name in kept]
     with tempfile.TemporaryDirectory(prefix="rag-verifier-") as tmp:
         work = args.work or Path(tmp) / "indexes"
-        training = gather(splits["train"], work, embedder)
+        training = gather(splits["train"], work, embedder, args.near_misses, args.followups)
         validation = gather(splits["validation"], work, embedder)
         print(f"{len(training.hard)} slot-missing negatives", file=sys.stderr)
         model, tokenizer = train(training, args.steps, args.batch, args.lr, args.seed, args.hard_share,
@@ -300,17 +332,20 @@ def main(argv: list[str] | None = None) -> int:
                        "weights_sha256": file_hash(base / "model.safetensors")},
         "onnx": {"precision": "int8 (dynamic quantization of the fp32 export, eager attention)",
                  "sha256": file_hash(args.out / "model.onnx"), "opset": 17},
-        "data": {split: {d.name: d.hashes(followups=False) for d in docs} for split, docs in splits.items()},
+        "data": {split: {d.name: d.hashes(followups=args.followups and split == "train") for d in docs}
+                 for split, docs in splits.items()},
         "pairs": {"train": len(training.pairs), "train_positive": int(sum(training.labels)),
                   "train_of_unanswerable_questions": int(sum(training.trap)),
                   "validation": len(validation.pairs), "validation_positive": int(sum(validation.labels)),
-                  "slot_missing_negatives": len(training.hard)},
+                  "slot_missing_negatives": len(training.hard),
+                  "train_near_miss_questions": training.near_misses, "train_followups": training.followups},
         "settings": {"share_of_training_documents": args.share, "steps": args.steps, "batch": args.batch, "positive_share": 0.5,
                      "slot_missing_share_of_negatives": args.hard_share,
                      "unanswerable_share_of_negatives": args.trap_share, "lr": args.lr,
                      "optimizer": "AdamW", "max_length": MAX_LENGTH, "precision_in_training": "fp32",
                      "seed": args.seed, "candidates_per_question": f"sentences of the top {fit.K} passages",
-                     "negatives_from_first_of_ranking": args.read or "all"},
+                     "negatives_from_first_of_ranking": args.read or "all",
+                     "near_miss_questions": args.near_misses, "followups": args.followups},
         "figures": {"validation_pair_auc": figures, "validation_per_question_int8": per_question,
                     "shipped_before_on_the_same_validation": shipped,
                     "int8_tolerance": INT8_TOLERANCE},
