@@ -141,17 +141,18 @@ def filled(command: str, project: dict, endpoint: str) -> str:
 
 
 # The honest figures: `rag eval --suite`'s means over the ten test documents, as the README reports them
-# (measured 2026-12-04: recall@1 0.858, accuracy 0.791, false refusals 0.099, refusals 0.681), less a noise
-# margin of 0.02 (0.03 for refusals): a question or two of the 400 flipping between machines. The verifier
-# and decision retrained on 129 training documents that day moved the floors (0.820, 0.773, 0.124, 0.577
-# before; chosen on validation, where accuracy + refusals rose 1.355 -> 1.365 and false refusals fell).
-# The follow-ups' (`--followups`, 222 questions: recall@1 0.888, accuracy 0.829, false refusals 0.064,
-# refusals 0.325; 0.874, 0.797, 0.080, 0.170 the floors before), with the same margins.
+# (measured 2026-12-04, the soup verifier: recall@1 0.865, accuracy 0.794, false refusals 0.091, refusals
+# 0.638), less a noise margin of 0.02 (0.03 for refusals): a question or two of the 400 flipping between
+# machines. The soup verifier and the decision refitted on it moved the floors (0.838, 0.771, 0.119, 0.651
+# before: test refusals fell 0.681 -> 0.638; chosen on validation, where accuracy + refusals rose 1.365 ->
+# 1.371 on the questions and 1.277 -> 1.299 on the follow-ups; the test figures are only scored).
+# The follow-ups' (`--followups`, 222 questions: recall@1 0.900, accuracy 0.834, false refusals 0.064,
+# refusals 0.340; 0.868, 0.809, 0.084, 0.295 the floors before), with the same margins.
 SUITE_FLOORS = {
-    "rag eval --suite": {"r@1": (">=", 0.838), "acc": (">=", 0.771), "false-ref": ("<=", 0.119),
-                         "ref-unans": (">=", 0.651)},
-    "rag eval --suite --followups": {"r@1": (">=", 0.868), "acc": (">=", 0.809), "false-ref": ("<=", 0.084),
-                                     "ref-unans": (">=", 0.295)},
+    "rag eval --suite": {"r@1": (">=", 0.845), "acc": (">=", 0.774), "false-ref": ("<=", 0.111),
+                         "ref-unans": (">=", 0.608)},
+    "rag eval --suite --followups": {"r@1": (">=", 0.880), "acc": (">=", 0.814), "false-ref": ("<=", 0.084),
+                                     "ref-unans": (">=", 0.310)},
 }
 
 
@@ -246,7 +247,7 @@ def test_readme_curl_and_python_snippets_against_the_app(project):
         shown = subprocess.run([sys.executable, "-c", client_snippet.replace("127.0.0.1:7860", f"127.0.0.1:{port}")],
                                capture_output=True, text=True, cwd=project["work"], env=project["env"], timeout=120)
         assert shown.returncode == 0, shown.stderr[-2000:]
-        assert "19 October 1950" in shown.stdout and shown.stdout.rstrip().endswith("[1]")
+        assert "special interest" in shown.stdout and shown.stdout.rstrip().endswith("[1]")
     finally:
         stop(process)
     shown = subprocess.run([sys.executable, "-c", pipeline_snippet], capture_output=True, text=True,
