@@ -3,6 +3,11 @@
 
     python -m rag.evaluation.train_verifier [--work DIR] [--steps 2000] [--batch 16] [--seed 0]
 
+The shipped verifier is the soup of two runs (what `make train-verifier` does):
+
+    python -m rag.evaluation.train_verifier --out DIR              # on the questions
+    python -m rag.evaluation.train_verifier --followups --soup-with DIR   # on them and their follow-ups, averaged with DIR's
+
 It is one more signal of the answer decision (`rag.answering.verifier`), read over the best few
 candidates; `make train` then refits the decision with it. The firewall is the one of `rag.evaluation.train`:
 pairs come from the training documents only; validation documents give the pair AUC that decides
