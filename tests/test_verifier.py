@@ -42,7 +42,8 @@ def test_the_card_records_its_data_and_figures():
     before = CARD["figures"]["shipped_before_on_the_same_validation"][f"first_{VERIFIED}_as_served"]
     # Against what it replaced, on the same pairs: better at telling the two kinds apart, and as good at putting
     # gold evidence first, within one question in 200 (the soup of 2026-12-04: question AUC 0.835 against
-    # 0.816, best is gold 0.7575 against 0.7582; the bar, fixed before the run, was 0.005 below on both).
+    # 0.816, best is gold 0.7575 against 0.7582; the rule fixed before the run allowed 0.005 less on both, this
+    # test allows it on best is gold only).
     assert served["best_is_gold"] >= before["best_is_gold"] - 0.005
     assert served["question_auc"] >= before["question_auc"]
 

@@ -187,7 +187,8 @@ class SignalReader:
         if self.verifier is None or not ranked:
             return ranked
         top = ranked[:self.verified]
-        probabilities = self.verifier.probabilities(asked_text(query.text, query.context), [pair_text(c.passage.section, c.sentence.text) for c in top])
+        probabilities = self.verifier.probabilities(asked_text(query.text, query.context),
+                                                    [pair_text(c.passage.section, c.sentence.text) for c in top])
         verified = [dataclasses.replace(c, signals={**c.signals, "verifier": float(p)},
                                         score=c.score + self.verifier_weight * float(p))
                     for c, p in zip(top, probabilities)]

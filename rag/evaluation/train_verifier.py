@@ -332,7 +332,8 @@ def main(argv: list[str] | None = None) -> int:
         served = "int8"
         if args.soup_with:
             soup.average(args.soup_with / "model.onnx", staging / "model.onnx", staging / "soup.onnx")
-            logits[served := "soup"] = Verifier(staging, file="soup.onnx").logits(validation.pairs)
+            served = "soup"
+            logits[served] = Verifier(staging, file="soup.onnx").logits(validation.pairs)
         figures = {name: auc(x, validation.labels) for name, x in logits.items()}
         per_question = {"all_candidates": question_figures(logits[served], validation),
                         f"first_{VERIFIED}_as_served": question_figures(logits[served], validation, VERIFIED)}
