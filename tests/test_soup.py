@@ -1,4 +1,4 @@
-"""Averaging two verifiers weight by weight (rag.evaluation.soup), on small made-up weights."""
+"""Averaging verifiers weight by weight (rag.evaluation.soup), on small made-up weights."""
 from __future__ import annotations
 
 import numpy as np
@@ -31,6 +31,11 @@ def test_quantized_weights_are_averaged_as_real_numbers():
 
     mean = averaged(model([[0.0, 1.0], [-1.0, 0.5]]), model([[1.0, 0.0], [-1.0, 0.0]]))
     assert np.allclose(dequantized(mean, "w_quantized"), [[0.5, 0.5], [-1.0, 0.25]], atol=0.01)
+
+
+def test_three_models_are_averaged_with_equal_weights():
+    models = [{"bias": np.array([value], dtype=np.float32)} for value in (1.0, 2.0, 6.0)]
+    assert averaged(*models)["bias"].tolist() == [3.0]
 
 
 @pytest.mark.parametrize("second", [

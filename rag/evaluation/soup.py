@@ -1,9 +1,9 @@
-"""Average two verifiers weight by weight (a "model soup"): one file, one model run per pair, as fast as
-either, where an ensemble would cost two runs and twice the 30 MB weight budget.
+"""Average verifiers weight by weight (a "model soup"): one file, one model run per pair, as fast as
+any of them, where an ensemble would cost one run per model and a multiple of the 30 MB weight budget.
 
-    average(first_onnx, second_onnx, out_onnx)
+    average([first_onnx, second_onnx, ...], out_onnx)
 
-Both must be int8 exports of the same architecture fine-tuned from the same base weights (as every run
+All must be int8 exports of the same architecture fine-tuned from the same base weights (as every run
 of `rag.evaluation.train_verifier` is), so their weights lie close enough that the mean is a model too.
 Quantized weights are read back to real numbers, averaged and quantized again over their new range;
 the other weights (biases, layer norms) are averaged as they are. On the 35 validation documents of
@@ -37,28 +37,30 @@ def quantized(real: np.ndarray, dtype: np.dtype) -> tuple[np.ndarray, np.ndarray
     return values, np.array(scale, dtype=np.float32), np.array(zero, dtype=dtype)
 
 
-def averaged(first: dict[str, np.ndarray], second: dict[str, np.ndarray]) -> dict[str, np.ndarray]:
-    """The mean of two models' weights, by name; a ValueError when they are not the same architecture."""
-    if first.keys() != second.keys() or any(first[k].shape != second[k].shape for k in first):
-        raise ValueError("the two verifiers differ in architecture: their weights cannot be averaged")
+def averaged(*models: dict[str, np.ndarray]) -> dict[str, np.ndarray]:
+    """The mean of the models' weights, by name; a ValueError when they are not the same architecture."""
+    first = models[0]
+    if any(m.keys() != first.keys() or any(m[k].shape != first[k].shape for k in first) for m in models):
+        raise ValueError("the verifiers differ in architecture: their weights cannot be averaged")
     out: dict[str, np.ndarray] = {}
     for name, weight in first.items():
         if name.endswith(QUANTIZED):
             base = name[: -len(QUANTIZED)]
-            mean = (dequantized(first, name) + dequantized(second, name)) / 2
+            mean = sum(dequantized(m, name) for m in models) / len(models)
             out[name], out[base + "_scale"], out[base + "_zero_point"] = quantized(mean, weight.dtype)
     for name, weight in first.items():
-        if name not in out:  # real-valued weights; integer constants (shapes, axes) are the same in both
-            out[name] = ((weight + second[name]) / 2).astype(weight.dtype) if weight.dtype == np.float32 else weight
+        if name not in out:  # real-valued weights; integer constants (shapes, axes) are the same in all
+            out[name] = (sum(m[name] for m in models) / len(models)).astype(weight.dtype) \
+                if weight.dtype == np.float32 else weight
     return out
 
 
-def average(first: Path, second: Path, out: Path) -> None:
-    """Write the soup of the ONNX models `first` and `second` to `out` (the graph is `first`'s)."""
+def average(inputs: list[Path], out: Path) -> None:
+    """Write the soup of the ONNX models `inputs` to `out` (the graph is the first's)."""
     import onnx  # ONNX's own package: for training only, as the export is
     from onnx import numpy_helper
 
-    models = [onnx.load(str(first)), onnx.load(str(second))]
+    models = [onnx.load(str(path)) for path in inputs]
     weights = [{i.name: numpy_helper.to_array(i) for i in m.graph.initializer} for m in models]
     mean = averaged(*weights)
     for initializer in models[0].graph.initializer:

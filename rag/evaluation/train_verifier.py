@@ -263,13 +263,17 @@ def shipped_figures(validation: Gathered) -> dict | None:
             f"first_{VERIFIED}_as_served": question_figures(logits, validation, VERIFIED)}
 
 
-def soup_partner(folder: Path | None) -> dict | None:
-    """What the shipped model was averaged with: its file's hash, and its card's data and settings."""
-    if folder is None:
+def soup_partners(folders: list[Path]) -> list[dict] | None:
+    """What the shipped model was averaged with: each file's hash, and its card's data and settings."""
+    if not folders:
         return None
-    card_file = folder / "card.json"
-    card = json.loads(card_file.read_text(encoding="utf-8")) if card_file.is_file() else {}
-    return {"sha256": file_hash(folder / "model.onnx"), "data": card.get("data"), "settings": card.get("settings")}
+    partners = []
+    for folder in folders:
+        card_file = folder / "card.json"
+        card = json.loads(card_file.read_text(encoding="utf-8")) if card_file.is_file() else {}
+        partners.append({"sha256": file_hash(folder / "model.onnx"), "data": card.get("data"),
+                         "settings": card.get("settings")})
+    return partners
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -294,9 +298,9 @@ def main(argv: list[str] | None = None) -> int:
                              "as unanswerable questions")
     parser.add_argument("--followups", action=argparse.BooleanOptionalAction, default=False,
                         help="train on the training documents' follow-ups too, read as served")
-    parser.add_argument("--soup-with", type=Path, metavar="FOLDER",
-                        help="ship the weight-by-weight mean of the new verifier and FOLDER's model.onnx "
-                             "(rag.evaluation.soup); read before --out is written, so it may be the same folder")
+    parser.add_argument("--soup-with", type=Path, nargs="+", default=[], metavar="FOLDER",
+                        help="ship the weight-by-weight mean of the new verifier and each FOLDER's model.onnx "
+                             "(rag.evaluation.soup); read before --out is written, so --out may be one of them")
     parser.add_argument("--share", type=float, default=1.0,
                         help="train on this share of the training documents (drawn with --seed), for a "
                              "learning curve; give --out a scratch folder")
@@ -314,7 +318,7 @@ def main(argv: list[str] | None = None) -> int:
         random.Random(args.seed).shuffle(kept)
         kept = set(kept[:max(1, round(args.share * len(kept)))])
         splits["train"] = [d for d in splits["train"] if d.name in kept]
-    partner = soup_partner(args.soup_with)  # before --out, which may be the same folder, is written
+    partners = soup_partners(args.soup_with)  # before --out, which may be one of them, is written
     with tempfile.TemporaryDirectory(prefix="rag-verifier-") as tmp:
         work = args.work or Path(tmp) / "indexes"
         training = gather(splits["train"], work, embedder, args.near_misses, args.followups)
@@ -331,7 +335,7 @@ def main(argv: list[str] | None = None) -> int:
         logits = {"fp32": fp32.logits(validation.pairs), "int8": int8.logits(validation.pairs)}
         served = "int8"
         if args.soup_with:
-            soup.average(args.soup_with / "model.onnx", staging / "model.onnx", staging / "soup.onnx")
+            soup.average([f / "model.onnx" for f in args.soup_with] + [staging / "model.onnx"], staging / "soup.onnx")
             served = "soup"
             logits[served] = Verifier(staging, file="soup.onnx").logits(validation.pairs)
         figures = {name: auc(x, validation.labels) for name, x in logits.items()}
@@ -370,7 +374,7 @@ def main(argv: list[str] | None = None) -> int:
                      "seed": args.seed, "candidates_per_question": f"sentences of the top {fit.K} passages",
                      "negatives_from_first_of_ranking": args.read or "all",
                      "near_miss_questions": args.near_misses, "followups": args.followups,
-                     "soup_with": partner},
+                     "soup_with": partners},
         "figures": {"validation_pair_auc": figures, "validation_per_question_as_shipped": per_question,
                     "shipped_before_on_the_same_validation": shipped,
                     "int8_tolerance": INT8_TOLERANCE},
