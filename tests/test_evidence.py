@@ -52,6 +52,13 @@ def signals(pipeline: Pipeline, question: str, sentence: str, section: str = "Hi
     ("kind_ok", "Who brought tea to Ruritania?", "Tea was brought to Ruritania by the merchant Anton Vell.", 1.0),
     ("kind_ok", "Who brought tea to Ruritania?", "Tea was brought to Ruritania long ago by ship.", 0.0),
     ("kind_ok", "Why is tea sold to Graustark?", "Tea is sold to Graustark because the river runs there.", 1.0),
+    # unit_missing: a measured quantity is asked and the sentence holds none of its unit
+    ("unit_missing", "How far is the ferry crossing?", "The ferry crosses the lake in 40 minutes.", 1.0),
+    ("unit_missing", "How far is the ferry crossing?", "The ferry crosses 12 km of open water.", 0.0),
+    ("unit_missing", "How long is the crossing?", "The ferry crosses the lake in 40 minutes.", 0.0),  # a time or a length
+    ("unit_missing", "What does a tea licence cost?", "A tea licence allows sales in one town.", 1.0),
+    ("unit_missing", "What does a tea licence cost?", "A tea licence costs 30 crowns a year.", 0.0),
+    ("unit_missing", "Who founded the board?", "The board was founded in 1851.", 0.0),  # no unit asked
 ])
 def test_signal(pipeline, signal, question, sentence, expected):
     """One row per behaviour of one signal of one made-up sentence."""

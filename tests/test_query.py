@@ -4,7 +4,7 @@ from __future__ import annotations
 import pytest
 
 from rag.answering.language import is_english
-from rag.answering.query import analyse, answer_kind, has_date, quantities, question_names, search_text
+from rag.answering.query import analyse, answer_kind, asked_units, has_date, quantities, question_names, search_text
 from rag.errors import QuestionError
 from rag.text.terms import bare
 from rag.types import Outcome, QuestionKind
@@ -19,6 +19,10 @@ from rag.types import Outcome, QuestionKind
     ("Who led the river pilots' strike?", "who"),
     ("Which general commanded the harbour fort?", "who"),
     ("Which city hosted the summit?", "where"),
+    ("Which company built the barges?", "who"),  # a maker, a team, a party: answered by a name
+    ("Which river feeds the canal?", "where"),
+    ("In which state was the dam built?", "where"),
+    ("What state is the boiler in?", "other"),  # a condition, not a place
     ("Why did the mayor distrust the canal company?", "why"),
     ("What caused the flood?", "why"),
     ("How did banning the tolls help the mayor?", "how"),
@@ -30,6 +34,23 @@ from rag.types import Outcome, QuestionKind
 ])
 def test_answer_kind(question, kind):
     assert answer_kind(question) == kind
+
+
+@pytest.mark.parametrize("question, units", [
+    ("How far is the lighthouse from the harbour?", {"length"}),
+    ("How long did the strike last?", {"time", "length"}),  # a duration or a length: the wording does not say
+    ("How far in advance must a berth be booked?", {"time", "length"}),  # ahead of time, not a distance
+    ("How much did the new quay cost?", {"money", "percent"}),  # a price may be a share of another
+    ("How much notice must a tenant give?", set()),  # "how much" alone names no unit
+    ("How often is the lighthouse lamp cleaned?", {"frequency", "time", "percent"}),
+    ("What time does the ferry office open?", {"clock", "time"}),
+    ("What time of year do the barges sail?", set()),  # a season, not a time of day
+    ("What is the phone number of the harbour office?", {"phone"}),
+    ("What share of the tea is sold abroad?", {"percent"}),
+    ("Who built the quay?", set()),
+])
+def test_asked_units(question, units):
+    assert asked_units(question) == units
 
 
 @pytest.mark.parametrize("question, names", [

@@ -6,6 +6,7 @@ and what the answer must hold (its kind, names, years, key terms).
 from __future__ import annotations
 
 import dataclasses
+import functools
 import re
 
 from rag.answering import bridge
@@ -143,9 +144,14 @@ def answer_kind(text: str) -> str:
     if re.search(r"\b(what|which) (date|day)\b|\bexact date\b", q):
         return "date"
     if re.search(r"\b(which|what) (leader|general|person|man|woman|official|president|commander|scientist|"
-                 r"chemist|engineer|operator|director)\b", q):
+                 r"chemist|engineer|operator|director|company|firm|manufacturer|maker|publisher|architect|designer|"
+                 r"builder|contractor|author|writer|composer|artist|painter|team|club|organi[sz]ation|agency|party|"
+                 r"university|hospital|brand|king|queen|emperor|ruler|minister|mayor|captain|coach|player|surgeon|"
+                 r"professor|physicist|biologist|mathematician|inventor|explorer|newspaper|journal|magazine|"
+                 r"dynasty|tribe)\b", q):
         return "who"
-    if re.search(r"\b(which|what) (city|country|place|region|province|town)\b", q):
+    if re.search(r"\b(which|what) (city|country|place|region|province|town|river|island|county|street|village|"
+                 r"station|airport|stadium|continent|mountain|lake|district|museum|empire|kingdom)\b|\bwhich state\b", q):
         return "where"
     if lexicon.SUMMARY.search(q):
         return "summary"
@@ -156,6 +162,50 @@ def answer_kind(text: str) -> str:
     if re.search(r"\b(what|which) (caused|led to|made)\b|\bwhat (was|were) the (cause|reason)s?\b", q):
         return "why"
     return "other"
+
+
+# What unit the answer's quantity must carry (rag.text.patterns.UNITS), by the question's wording: the first
+# pattern that matches decides. "How long" may ask a duration or a length; "how much" alone says neither; a
+# price may be a share ("12% of the price"); "how often" may be answered by a period or a rate.
+ASKED_UNITS: tuple[tuple[re.Pattern, frozenset[str]], ...] = tuple(
+    (re.compile(pattern, re.I), frozenset(units.split())) for pattern, units in (
+        (r"\bhow (?:often|frequently)\b|\bhow many times (?:a|an|per|each|every)\b", "frequency time percent"),
+        (r"\b(?:phone|telephone|contact) number\b|\bnumber (?:do|should|can|must) (?:i|you|we) (?:ring|call|dial)\b",
+         "phone"),
+        (r"\b(?:at )?what time\b(?! of (?:year|day|the year))|\bwhat are the (?:\w+ )?(?:opening|office|closing|"
+         r"visiting) hours\b", "clock time"),
+        (r"\bhow much (?:(?!notice|time|room|power|data|more|less|of\b|energy|leave|weight)\w+ ){0,6}?(?:did|does|do|"
+         r"will|would|is|was|are|were)\b.*\b(?:cost|costs|pay|paid|charge|charged|spend|spent|lend|lent|donate|"
+         r"donated|owe|owed|sell|sold|earn|earned)\b"
+         r"|\bwhat (?:was |is |were |are |will be )?(?:the )?(?:\w+ )?(?:cost|price|fee|fees|fare|fares|fine|salary|"
+         r"budget|rent|deposit|surcharge|refund)\b|\bhow expensive\b|\bwhat (?:did|does|do|will|would) .{1,60}\bcost\b",
+         "money percent"),
+        (r"\bhow (?:long|soon|quickly)\b|\bhow many (?:years|months|weeks|days|nights|hours|minutes|seconds|decades|"
+         r"centuries)\b|\bfor what (?:period|length of time)\b|\bhow (?:far|much) (?:ahead|in advance|into|back|before)\b"
+         r"|\bhow fast (?:do|does|must|should|can) (?:i|you|we|they|staff)\b", "time length"),
+        (r"\bhow (?:far|tall|high|deep|wide|thick)\b|\bhow many (?:km|kilometres|kilometers|miles|metres|meters|feet)\b"
+         r"|\bwhat (?:was |is |were |are )?(?:the )?(?:\w+ )?(?:distance|length|height|depth|width|span|diameter|"
+         r"altitude|elevation)\b", "length"),
+        (r"\bhow heavy\b|\bhow much does .* weigh\b|\bhow many (?:kg|kilograms|grams|tonnes|tons)\b", "mass"),
+        (r"\bwhat (?:was |is |were |are )?(?:the )?(?:\w+ )?(?:weight|mass)\b", "mass percent"),
+        (r"\bwhat (?:percentage|proportion|percent|fraction|share)\b|\bwhat (?:was |is |were |are )?the "
+         r"(?:\w+ )?(?:percentage|proportion)\b|\bhow many per ?cent\b", "percent"),
+        (r"\b(?:what|which) temperature\b|\bhow (?:hot|cold|warm)\b|\bwhat (?:was |is )?the (?:\w+ )?temperature\b",
+         "temperature"),
+        (r"\bhow fast\b|\b(?:what|which) (?:was |is )?(?:the )?(?:\w+ )?speed\b|\bat what speed\b", "speed"),
+        (r"\bwhat (?:was |is )?(?:the )?(?:\w+ )?area of\b|\bhow many (?:square|hectares|acres)\b", "area"),
+        (r"\bhow many (?:litres|liters|gallons|millilitres|ml)\b|\bwhat (?:was |is )?(?:the )?volume\b", "volume"),
+    ))
+
+
+@functools.lru_cache(maxsize=1024)
+def asked_units(question: str) -> frozenset[str]:
+    """The units one of which the answer's quantity must carry ("How far is the ferry crossing?" ->
+    {"length"}); empty when the question asks for no measured quantity."""
+    for pattern, units in ASKED_UNITS:
+        if pattern.search(question):
+            return units
+    return frozenset()
 
 
 def question_names(text: str) -> tuple[str, ...]:

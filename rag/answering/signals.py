@@ -18,11 +18,20 @@ from typing import Callable
 
 import numpy as np
 
-from rag.answering.query import document_names, has_date, has_day, has_new_name, quantities, years_covered, years_in
+from rag.answering.query import (
+    asked_units,
+    document_names,
+    has_date,
+    has_day,
+    has_new_name,
+    quantities,
+    years_covered,
+    years_in,
+)
 from rag.answering.rules import ALL_RULES, Rule
 from rag.answering.verifier import Verifier, asked_text, pair_text
 from rag.text import lexicon
-from rag.text.patterns import QUANTITY
+from rag.text.patterns import QUANTITY, UNITS
 from rag.text.terms import STOPWORDS, stem, terms, words
 from rag.types import Candidate, Passage, Query, Sentence
 
@@ -60,6 +69,7 @@ SIGNALS = (
     "soft_cover",       # IDF-weighted mean of those matches
     "soft_weakest_passage",  # the worst-matched question word over the passage
     "counts_asked",     # "how many sailors": how well the words after the sentence's numbers match "sailors"
+    "unit_missing",     # "how far", "what did it cost": the sentence holds no quantity of the unit asked for
 )
 
 
@@ -238,6 +248,7 @@ class SignalReader:
                 query.years, stats.section_years.get((p.source, p.section), set()) | years_in(s.text))),
             "opposite": float(any(OPPOSITE.get(t) in s_terms and t not in s_terms for t in own)),
             "unfinished": float(s.text[-1] not in ".!?\"'”’)"),
+            "unit_missing": float(unit_missing(query.text, s.text)),
         }
 
     def word_matches(self, query: Query, present: set[str], text: str) -> dict[str, float]:
@@ -317,6 +328,13 @@ class SignalReader:
         if kind in ("why", "how", "summary"):
             return bool(lexicon.CAUSAL.search(sentence))
         return False
+
+
+def unit_missing(question: str, sentence: str) -> bool:
+    """The question asks for a measured quantity (a distance, a price, a time of day...) and the sentence
+    holds none of that kind: on topic, without the asked detail."""
+    units = asked_units(question)
+    return bool(units) and not any(UNITS[unit].search(sentence) for unit in units)
 
 
 @lru_cache(maxsize=4096)
