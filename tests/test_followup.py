@@ -31,9 +31,6 @@ def test_context_is_the_last_turn_that_named_its_topic():
 
 
 @pytest.mark.slow
-@pytest.mark.xfail(strict=True, reason="a known gap: since the soup verifier and the decision refitted on it "
-                   "(2026-12-04, later) this follow-up is refused (confidence 0.23), a false refusal; strict, so the "
-                   "test fails as soon as it is answered again and the mark must go")
 def test_a_pronoun_follow_up_is_answered_from_the_turn_it_leans_on(real_pipeline):
     a = real_pipeline.ask("When did they enter?", history=["Who did Mao send to Korea?"])
     assert "19 October 1950" in a.answer, a.answer

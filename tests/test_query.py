@@ -38,14 +38,14 @@ def test_answer_kind(question, kind):
 
 @pytest.mark.parametrize("question, units", [
     ("How far is the lighthouse from the harbour?", {"length"}),
-    ("How long did the strike last?", {"time", "length"}),  # a duration or a length: the wording does not say
-    ("How far in advance must a berth be booked?", {"time", "length"}),  # ahead of time, not a distance
-    ("How much did the new quay cost?", {"money", "percent"}),  # a price may be a share of another
+    ("How long did the Zenda pickers' walkout run?", {"time", "length"}),  # a duration or a length: the wording does not say
+    ("How far in advance must Zenda barge pilots reserve a mooring?", {"time", "length"}),  # ahead of time, not a distance
+    ("How much did the granite quay cost the Strelsau guild?", {"money", "percent"}),  # a price may be a share of another
     ("How much notice must a tenant give?", set()),  # "how much" alone names no unit
     ("How often is the lighthouse lamp cleaned?", {"frequency", "time", "percent"}),
     ("What time does the ferry office open?", {"clock", "time"}),
     ("What time of year do the barges sail?", set()),  # a season, not a time of day
-    ("What is the phone number of the harbour office?", {"phone"}),
+    ("Which telephone number reaches the Zenda tea guild?", {"phone"}),
     ("What share of the tea is sold abroad?", {"percent"}),
     ("Who built the quay?", set()),
 ])

@@ -149,10 +149,10 @@ def filled(command: str, project: dict, endpoint: str) -> str:
 # The follow-ups' (`--followups`, 222 questions: recall@1 0.900, accuracy 0.834, false refusals 0.064,
 # refusals 0.340; 0.868, 0.809, 0.084, 0.295 the floors before), with the same margins.
 SUITE_FLOORS = {
-    "rag eval --suite": {"r@1": (">=", 0.845), "acc": (">=", 0.774), "false-ref": ("<=", 0.111),
-                         "ref-unans": (">=", 0.608)},
-    "rag eval --suite --followups": {"r@1": (">=", 0.880), "acc": (">=", 0.814), "false-ref": ("<=", 0.084),
-                                     "ref-unans": (">=", 0.310)},
+    "rag eval --suite": {"r@1": (">=", 0.845), "acc": (">=", 0.771), "false-ref": ("<=", 0.114),
+                         "ref-unans": (">=", 0.615)},
+    "rag eval --suite --followups": {"r@1": (">=", 0.880), "acc": (">=", 0.814), "false-ref": ("<=", 0.085),
+                                     "ref-unans": (">=", 0.270)},
 }
 
 
