@@ -20,7 +20,9 @@ NAME_RUN = re.compile(r"(?:[A-Z][\w'’-]*\s+){0,3}[A-Z][\w'’-]*")  # "Mikhail
 # A quantity with its unit, by kind: what "how far", "how long", "what did it cost" ask for. A number is
 # digits, a number word, or "a"/"an" ("within a week"); ranges and decimals are covered by their last number.
 # Tables name their units in the header, which a row's text carries ("(Stage | Distance (km) | ...)").
-_NUMBER = rf"(?:\d[\d,.]*|(?:one|{lexicon.NUMBER_WORDS}|a|an|half\s+an?)\b)"
+# Runs of digits are bounded ({0,30}): a search tries every start, so the last 31 characters of a longer
+# number still match, and a page of digits costs linear time, not quadratic.
+_NUMBER = rf"(?:\d[\d,.]{{0,30}}|(?:one|{lexicon.NUMBER_WORDS}|a|an|half\s+an?)\b)"
 _AFTER = (rf"{_NUMBER}(?:\s*|-)(?:(?:{lexicon.NUMBER_WORDS}|and a half|calendar|working|business|school|clear|full|"
           r"consecutive|more|additional|further|extra|light)[\s-]+)?")
 _LENGTH = (r"mm|cm|m|km|µm|nm|metres?|meters?|kilometres?|kilometers?|millimetres?|centimetres?|micrometres?|"
@@ -35,7 +37,7 @@ UNITS = {
     "length": re.compile(rf"{_AFTER}(?:{_LENGTH})\b|\((?:[^()]*\s)?(?:km|m|mm|cm|miles|ft|metres)\)", re.I),
     "mass": re.compile(rf"{_AFTER}(?:mg|g|kg|µg|mcg|grams?|kilograms?|milligrams?|tonnes?|tons?|lbs?|"
                        r"pounds?|ounces?|oz|stone|solar mass(?:es)?)\b|\((?:[^()]*\s)?(?:kg|g|t|tonnes)\)", re.I),
-    "money": re.compile(rf"[£$€¥₹]|\d[\d,.]*\s*(?:(?:million|billion|thousand|m|bn|k)\s+)?(?:{_CURRENCY})\b"
+    "money": re.compile(rf"[£$€¥₹]|\d[\d,.]{{0,30}}\s*(?:(?:million|billion|thousand|m|bn|k)\s+)?(?:{_CURRENCY})\b"
                         r"|\b(?:free|no charge|free of charge|a sequin|apiece)\b", re.I),
     "percent": re.compile(r"\d\s*(?:%|per\s*cent|percent)|\b(?:half|\d+\s+in\s+\d+|(?:one|two|three|four|a)[\s-]"
                           r"(?:half|third|quarter|fifth|sixth|tenth)s?)\b", re.I),
@@ -50,5 +52,5 @@ UNITS = {
                             r"fortnightly|quarterly|once|twice|times)\b|\ba\s+(?:day|week|month|year)\b", re.I),
     "clock": re.compile(r"\b\d{1,2}[:.]\d{2}\b|\b\d{1,2}\s*(?:a\.?m\b\.?|p\.?m\b\.?)|\b(?:noon|midday|"
                         r"midnight|o'clock)\b", re.I),
-    "phone": re.compile(r"\+?\d[\d ()-]{6,}\d|\b(?:extension|ext\.?|dial|ring|press)\s*\d+", re.I),
+    "phone": re.compile(r"\+?\d[\d ()-]{6,24}\d|\b(?:extension|ext\.?|dial|ring|press)\s*\d+", re.I),
 }

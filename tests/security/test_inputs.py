@@ -57,3 +57,15 @@ def test_history_is_bounded_in_items_and_length():
         analyse("and then?", ["earlier?"] * 201)
     with pytest.raises(QuestionError, match="earlier question"):
         analyse("and then?", ["x" * (MAX_QUESTION_CHARS + 1)])
+
+
+@pytest.mark.parametrize("sentence", ["7" * 2000, ",".join(["12.5"] * 400), "1 " * 1000])
+@pytest.mark.parametrize("question", ["How far is it?", "What did it cost?", "What is the phone number?",
+                                      "How hot is it?", "How long is it?"])
+def test_a_document_sentence_of_digits_is_cheap_to_check_for_units(sentence, question):
+    """A document is client text too: its sentences go through the unit patterns (a run of digits once cost
+    0.8 s per check, quadratic in its length)."""
+    from rag.answering.signals import unit_missing
+    began = time.thread_time()
+    unit_missing(question, sentence)
+    assert time.thread_time() - began < 0.25
