@@ -38,6 +38,11 @@ def test_three_models_are_averaged_with_equal_weights():
     assert averaged(*models)["bias"].tolist() == [3.0]
 
 
+def test_no_models_is_refused():
+    with pytest.raises(ValueError, match="no verifiers"):
+        averaged()
+
+
 @pytest.mark.parametrize("second", [
     {"bias": np.zeros(3, dtype=np.float32)},  # another shape
     {"other": np.zeros(2, dtype=np.float32)},  # another weight

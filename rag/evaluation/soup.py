@@ -38,7 +38,10 @@ def quantized(real: np.ndarray, dtype: np.dtype) -> tuple[np.ndarray, np.ndarray
 
 
 def averaged(*models: dict[str, np.ndarray]) -> dict[str, np.ndarray]:
-    """The mean of the models' weights, by name; a ValueError when they are not the same architecture."""
+    """The mean of the models' weights, by name; a ValueError when there are none or they are not the same
+    architecture. Each counts once: a model given twice weighs twice."""
+    if not models:
+        raise ValueError("no verifiers to average")
     first = models[0]
     if any(m.keys() != first.keys() or any(m[k].shape != first[k].shape for k in first) for m in models):
         raise ValueError("the verifiers differ in architecture: their weights cannot be averaged")
