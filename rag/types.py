@@ -65,6 +65,7 @@ class Query:
     names: tuple[str, ...]  # capitalised words of the question (and its context), lower-cased
     terms: tuple[str, ...]  # stemmed content words of the question itself
     context_terms: tuple[str, ...] = ()  # of the turns it leans on: half weight
+    units: frozenset[str] = frozenset()  # "how far": {"length"}, the units the answer's quantity must carry
     english: bool = True
     vector: np.ndarray | None = field(default=None, compare=False, repr=False)  # embedding of `search`
     word_vectors: dict[str, np.ndarray] = field(default_factory=dict, compare=False, repr=False)  # of `content_words`

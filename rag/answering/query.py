@@ -6,7 +6,6 @@ and what the answer must hold (its kind, names, years, key terms).
 from __future__ import annotations
 
 import dataclasses
-import functools
 import re
 
 from rag.answering import bridge
@@ -83,7 +82,7 @@ def analyse(question: object, history: list[str] | None = None, two_step: bool =
     described = None if parts is None else \
         dataclasses.replace(analyse(parts.description, two_step=False), context=text)
     return Query(text, context, search_text(text, context), kind, frozenset(years), tuple(dict.fromkeys(names)),
-                 tuple(terms(text)), tuple(terms(context)), is_english(text), described=described)
+                 tuple(terms(text)), tuple(terms(context)), asked_units(text), is_english(text), described=described)
 
 
 def search_text(question: str, context: str = "") -> str:
@@ -198,7 +197,6 @@ ASKED_UNITS: tuple[tuple[re.Pattern, frozenset[str]], ...] = tuple(
     ))
 
 
-@functools.lru_cache(maxsize=1024)
 def asked_units(question: str) -> frozenset[str]:
     """The units one of which the answer's quantity must carry ("How far is the ferry crossing?" ->
     {"length"}); empty when the question asks for no measured quantity."""

@@ -18,16 +18,7 @@ from typing import Callable
 
 import numpy as np
 
-from rag.answering.query import (
-    asked_units,
-    document_names,
-    has_date,
-    has_day,
-    has_new_name,
-    quantities,
-    years_covered,
-    years_in,
-)
+from rag.answering.query import document_names, has_date, has_day, has_new_name, quantities, years_covered, years_in
 from rag.answering.rules import ALL_RULES, Rule
 from rag.answering.verifier import Verifier, asked_text, pair_text
 from rag.text import lexicon
@@ -248,7 +239,7 @@ class SignalReader:
                 query.years, stats.section_years.get((p.source, p.section), set()) | years_in(s.text))),
             "opposite": float(any(OPPOSITE.get(t) in s_terms and t not in s_terms for t in own)),
             "unfinished": float(s.text[-1] not in ".!?\"'”’)"),
-            "unit_missing": float(unit_missing(query.text, s.text)),
+            "unit_missing": float(unit_missing(query.units, s.text)),
         }
 
     def word_matches(self, query: Query, present: set[str], text: str) -> dict[str, float]:
@@ -330,10 +321,9 @@ class SignalReader:
         return False
 
 
-def unit_missing(question: str, sentence: str) -> bool:
-    """The question asks for a measured quantity (a distance, a price, a time of day...) and the sentence
-    holds none of that kind: on topic, without the asked detail."""
-    units = asked_units(question)
+def unit_missing(units: frozenset[str], sentence: str) -> bool:
+    """The question asks for a measured quantity (`Query.units`: a distance, a price, a time of day...) and
+    the sentence holds none of that kind: on topic, without the asked detail."""
     return bool(units) and not any(UNITS[unit].search(sentence) for unit in units)
 
 
