@@ -93,9 +93,9 @@ class HistoryPipeline:
 
 
 def test_a_follow_up_is_asked_with_its_history():
-    questions = [{"question": "and who built it?", "history": ["When was the mill opened?"]}, {"question": "q2"}]
+    questions = [{"question": "and who built it?", "history": ["When was the granary opened?"]}, {"question": "q2"}]
     answers, _ = evaluate.run(HistoryPipeline(), questions)
-    assert [a["answer"] for a in answers] == ["When was the mill opened? / and who built it?", "q2"]
+    assert [a["answer"] for a in answers] == ["When was the granary opened? / and who built it?", "q2"]
 
 
 @pytest.mark.parametrize("asked, found", [

@@ -48,7 +48,7 @@ def signals(pipeline: Pipeline, question: str, sentence: str, section: str = "Hi
     # kind_ok: the sentence holds the kind of answer asked for (a quantity, a year, a name, a cause)
     ("kind_ok", "How many tonnes does the kingdom export?", "The kingdom exports about 4,000 tonnes each year.", 1.0),
     ("kind_ok", "How many tonnes does the kingdom export?", "The kingdom exports tea to its neighbours.", 0.0),
-    ("kind_ok", "In what year was the board founded?", "The board was founded in 1851 by the king.", 1.0),
+    ("kind_ok", "In what year did the king set up the tea board?", "The board was founded in 1851 by the king.", 1.0),
     ("kind_ok", "Who brought tea to Ruritania?", "Tea was brought to Ruritania by the merchant Anton Vell.", 1.0),
     ("kind_ok", "Who brought tea to Ruritania?", "Tea was brought to Ruritania long ago by ship.", 0.0),
     ("kind_ok", "Why is tea sold to Graustark?", "Tea is sold to Graustark because the river runs there.", 1.0),

@@ -65,7 +65,7 @@ def test_the_sentence_that_answers_scores_above_the_one_that_does_not(question, 
 @pytest.mark.parametrize("question, context, read", [
     ("When did the mill open?", "", "When did the mill open?"),
     # a follow-up's own words lead, then the turn it leans on
-    ("And who built it?", "When did the mill open?", "And who built it? When did the mill open?"),
+    ("And who built it?", "When did the granary open?", "And who built it? When did the granary open?"),
 ])
 def test_the_verifier_reads_a_follow_up_before_its_turns(question, context, read):
     assert asked_text(question, context) == read
