@@ -39,7 +39,7 @@ def test_dev_set(dev_run):
     # the decision trained with follow-ups (fifth session). With the verifier and decision retrained on 129
     # documents (2026-12-04): accuracy 0.762, false refusals 0.238, refusals 1.0 (one answerable question more
     # refused; the bounds were 0.80 / 0.20). The decision refitted with unit_missing (2026-12-04, evening):
-    # 0.81 / 0.143 / 1.0 (0.762 / 0.19 / 1.0 before it). Bounds are
+    # 0.81 / 0.143 / 1.0 (before it, by its model card: 0.762 / 0.19 / 1.0). Bounds are
     # the measured level less one question of the 21 answerable (0.05) or of the 4 unanswerable (0.25): the
     # decision is chosen on validation, never on this set (the article is a test document).
     assert m["recall@5"] == 1.0 and m["recall@1"] >= 0.90, m
