@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import os
 import shutil
-import time
+import threading
 from pathlib import Path
 
 import pytest
@@ -142,6 +142,7 @@ def test_upload_a_pdf_and_a_page_ask_see_the_page_remove_it_and_edit_one_on_disk
                               "The embassy pump is serviced every spring by a caretaker named Olek Varga."]))
     html_page.write_bytes(HTML)
     server = Served(project_copy(tmp_path / "project"), watch=True)
+    embedding = threading.Event()  # set once the page has shown the build embedding
     expect = sync_api.expect
     expect.set_options(timeout=60_000)
     try:
@@ -153,15 +154,18 @@ def test_upload_a_pdf_and_a_page_ask_see_the_page_remove_it_and_edit_one_on_disk
         embedder = server.service.embedder
         fast = embedder.embed
 
-        def slow(texts):  # a build of two small files is over before the page's next look: make it last
-            time.sleep(1.5)
+        def held(texts):
+            # A build of two small files can end between two looks of the page (on a busy machine even with
+            # a pause of 1.5 s in it): the build waits in its embedding step until the page has shown it.
+            embedding.wait(timeout=120)
             return fast(texts)
 
-        embedder.embed = slow
+        embedder.embed = held
         page.locator("#upload input[type=file]").set_input_files([str(pdf), str(html_page)])
         expect(page.locator("#status .status-progress progress")).to_be_visible()  # the bar, while it builds
         expect(page.locator("#status")).to_contain_text("Embedding")
         expect(page.locator("#status")).not_to_contain_text("Press")  # no stale warning beside the bar
+        embedding.set()
         expect(page.locator("#documents")).to_contain_text("boiler manual.pdf", timeout=120_000)
         embedder.embed = fast
         expect(page.locator("#status .status-progress")).to_have_count(0)
@@ -201,6 +205,7 @@ def test_upload_a_pdf_and_a_page_ask_see_the_page_remove_it_and_edit_one_on_disk
         expect(page.locator("#status")).to_contain_text("Rebuilt:")
         page.close()
     finally:
+        embedding.set()  # never leave a build waiting
         server.service.watcher.stop()
         server.close()
 
