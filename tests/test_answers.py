@@ -12,9 +12,12 @@ from conftest import ARTICLE, EVAL, ROOT, FakeEmbedder
 
 from rag import Pipeline, RagError
 from rag.answering.citations import finalize, refusal, strip_invalid_markers
+from rag.answering.evidence import Evidence
+from rag.answering.extractive import ExtractiveAnswerer
+from rag.answering.query import analyse
 from rag.index.folder import load_index
 from rag.ingest.document import clean, mask_debris
-from rag.types import Passage, Reply
+from rag.types import Candidate, Passage, Reply, Sentence
 
 MARK = re.compile(r"\[(\d+)\]")
 
@@ -146,6 +149,28 @@ def test_markers_outside_the_passages_are_removed():
     assert answer.answer == "Alpha beta. [1] Gamma. Delta."
     assert answer.citations == [1]
     assert strip_invalid_markers("x [2] y [1]", {1}) == "x y [1]"
+
+
+ZENDA = ["The Zenda ferry crosses the lake twice a day.", "Its captain, Rudolf Rassendyll, took command in 1894.",
+         "The ferry's hull was rebuilt in Strelsau.", "Tickets are sold on the quay.", "The lake freezes in January."]
+
+
+def zenda_candidates() -> list[Candidate]:
+    text, sentences, start = " ".join(ZENDA), [], 0
+    for sentence in ZENDA:
+        sentences.append(Sentence(start, start + len(sentence), sentence))
+        start += len(sentence) + 1
+    passage = Passage(1, "c1", "zenda.txt", "Ferry", text, 0, len(text), 0.5, ["dense"], sentences=sentences)
+    return [Candidate(passage, s, {}, score=1.0 - i / 100) for i, s in enumerate(sentences)]
+
+
+@pytest.mark.parametrize("bridged", [False, True])
+def test_an_answer_quotes_at_most_three_sentences_its_bridge_among_them(bridged):
+    ranked = zenda_candidates()
+    bridge = [ranked[4]] if bridged else []
+    chosen = ExtractiveAnswerer().compose(analyse("Who captains the ferry?"), Evidence(ranked[:4], chain=bridge))
+    assert len(chosen) == 3 and chosen[0] == ranked[0]
+    assert (ranked[4] in chosen) == bridged
 
 
 # ---------------------------------------------------------------- integration: real model, the article

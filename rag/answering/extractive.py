@@ -40,11 +40,13 @@ class ExtractiveAnswerer:
         best = ranked[0]
         chosen = [best]
         summary = query.kind == "summary"
-        limit = self.summary_sentences if summary else self.max_sentences
+        # A two-step answer's bridge sentence is quoted too, inside the limit: runners-up make room for it.
+        chain = [c for c in evidence.chain if c is not best]
+        limit = (self.summary_sentences if summary else self.max_sentences) - len(chain)
         max_chars = self.max_chars * (2 if summary else 1)
 
         def fits(c: Candidate) -> bool:
-            return (len(chosen) < limit and c not in chosen
+            return (len(chosen) < limit and c not in chosen and c not in chain
                     and sum(len(x.sentence.text) for x in chosen) + len(c.sentence.text) <= max_chars
                     and not any(similar(c.sentence.text, x.sentence.text) for x in chosen))
 
@@ -62,7 +64,7 @@ class ExtractiveAnswerer:
         if following is not None and following.score >= self.continue_ratio * best.score \
                 and CONTINUES.match(following.sentence.text) and fits(following):
             chosen.append(following)
-        chosen += [c for c in evidence.chain if c not in chosen]  # the sentence a two-step answer rests on
+        chosen += chain  # the sentence a two-step answer rests on
         return sorted(chosen, key=lambda c: (c.passage.source, c.sentence.start))
 
 
