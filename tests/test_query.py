@@ -41,7 +41,7 @@ def test_answer_kind(question, kind):
     ("How long did the Zenda pickers' walkout run?", {"time", "length"}),  # a duration or a length: the wording does not say
     ("How far in advance must Zenda barge pilots reserve a mooring?", {"time", "length"}),  # ahead of time, not a distance
     ("How much did the granite quay cost the Strelsau guild?", {"money", "percent"}),  # a price may be a share of another
-    ("How much notice must a tenant give?", set()),  # "how much" alone names no unit
+    ("How much notice does the Zenda harbour master want?", set()),  # "how much" alone names no unit
     ("How often is the lighthouse lamp cleaned?", {"frequency", "time", "percent"}),
     ("What time does the Zenda ferry sail?", {"clock", "time"}),
     ("What time of year do the barges sail?", set()),  # a season, not a time of day
