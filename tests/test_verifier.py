@@ -10,7 +10,14 @@ import pytest
 from rag.answering.signals import VERIFIED
 from rag.answering.verifier import MODEL_FOLDER, Verifier, asked_text, pair_text
 from rag.evaluation import evaluate, train
-from rag.evaluation.train_verifier import INT8_TOLERANCE, Gathered, answer_removed, question_figures
+from rag.evaluation.train_verifier import (
+    INT8_TOLERANCE,
+    Gathered,
+    Schedule,
+    answer_removed,
+    lr_factor,
+    question_figures,
+)
 
 CARD = json.loads((MODEL_FOLDER / "card.json").read_text(encoding="utf-8"))
 
@@ -114,3 +121,21 @@ GATHERED = Gathered(pairs=[("q", "s")] * 6, labels=[1, 0, 0, 1, 0, 0], question=
 def test_per_question_figures_read_each_question_by_its_best_candidate(logits, read, question_auc, best_is_gold):
     figures = question_figures(np.array(logits), GATHERED, read)
     assert figures == {"question_auc": question_auc, "best_is_gold": best_is_gold}
+
+
+@pytest.mark.parametrize("step, steps, schedule, factor", [
+    (0, 100, Schedule.CONSTANT, 1.0),
+    (99, 100, Schedule.CONSTANT, 1.0),
+    (0, 100, Schedule.LINEAR, 0.1),  # warming up over the first tenth
+    (9, 100, Schedule.LINEAR, 1.0),  # the full rate when the warm-up ends
+    (10, 100, Schedule.LINEAR, 1.0),
+    (55, 100, Schedule.LINEAR, 0.5),  # then down in a straight line
+    (99, 100, Schedule.LINEAR, 1 / 90),  # to almost nothing at the last step
+])
+def test_the_learning_rate_follows_its_schedule(step, steps, schedule, factor):
+    assert lr_factor(step, steps, schedule) == pytest.approx(factor)
+
+
+def test_an_unknown_schedule_names_the_valid_ones():
+    with pytest.raises(Exception, match="constant, linear"):
+        Schedule.parse("cosine")

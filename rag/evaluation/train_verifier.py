@@ -1,7 +1,7 @@
 """Train the answer verifier: a MiniLM cross-encoder that reads a question and one candidate sentence
 (with its section title) and gives the probability that the sentence answers it (`make train-verifier`).
 
-    python -m rag.evaluation.train_verifier [--work DIR] [--steps 2000] [--batch 16] [--seed 0]
+    python -m rag.evaluation.train_verifier [--work DIR] [--steps 2000] [--batch 16] [--seed 0] [--schedule constant]
 
 The shipped verifier is the soup of two runs (what `make train-verifier` does):
 
@@ -40,6 +40,7 @@ import tempfile
 import time
 import warnings
 from dataclasses import dataclass
+from enum import Enum
 from pathlib import Path
 
 import numpy as np
@@ -163,8 +164,38 @@ def gather(documents, work: Path, embedder, near_misses: bool = False, followups
     return Gathered(pairs, labels, question, rank, trap, hard, made, followed)
 
 
+class Schedule(Enum):
+    """How the learning rate moves over the steps. `constant` is what the verifiers shipped so far were
+    trained with; `linear` warms up over the first tenth and then falls to zero, so the last weights are
+    not one noisy step among many (two seeds of the constant recipe differed by 0.02 on the per-question
+    figures, bench/results.md 2026-12-04)."""
+    CONSTANT = "constant"
+    LINEAR = "linear"
+
+    @classmethod
+    def parse(cls, text: str) -> "Schedule":
+        try:
+            return cls(text)
+        except ValueError:
+            raise argparse.ArgumentTypeError(
+                f"unknown schedule {text!r}; choose one of: {', '.join(s.value for s in cls)}") from None
+
+
+WARMUP_SHARE = 0.1
+
+
+def lr_factor(step: int, steps: int, schedule: Schedule) -> float:
+    """The share of the base learning rate used at `step` (0-based) of `steps`."""
+    if schedule is Schedule.CONSTANT:
+        return 1.0
+    warmup = max(1, round(WARMUP_SHARE * steps))
+    if step < warmup:
+        return (step + 1) / warmup
+    return max(0.0, (steps - step) / max(1, steps - warmup))
+
+
 def train(data: Gathered, steps: int, batch: int, lr: float, seed: int, hard_share: float = 0.0,
-          trap_share: float = 0.0, read: int | None = None):
+          trap_share: float = 0.0, read: int | None = None, schedule: Schedule = Schedule.CONSTANT):
     """Fine-tune the cross-encoder on half-positive batches; of each batch's negatives, `hard_share` are
     drawn from the slot-missing ones and `trap_share` from the candidates of unanswerable questions (the
     pairs a refusal is decided on). With `read`, candidate negatives come only from the first `read` of
@@ -190,6 +221,7 @@ def train(data: Gathered, steps: int, batch: int, lr: float, seed: int, hard_sha
     n_hard = round(hard_share * n_negative) if data.hard else 0
     n_trap = round(trap_share * n_negative) if traps else 0
     optimizer = torch.optim.AdamW(model.parameters(), lr=lr)
+    scheduler = torch.optim.lr_scheduler.LambdaLR(optimizer, lambda step: lr_factor(step, steps, schedule))
     loss_fn = torch.nn.BCEWithLogitsLoss()
     model.train()
     began = time.perf_counter()
@@ -205,6 +237,7 @@ def train(data: Gathered, steps: int, batch: int, lr: float, seed: int, hard_sha
         optimizer.zero_grad()
         loss.backward()
         optimizer.step()
+        scheduler.step()
         if step % 50 == 0:
             print(f"  step {step} loss {loss.item():.3f} ({time.perf_counter() - began:.0f} s)", file=sys.stderr,
                   flush=True)
@@ -284,6 +317,8 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--batch", type=int, default=16)
     parser.add_argument("--lr", type=float, default=5e-5)
     parser.add_argument("--seed", type=int, default=0)
+    parser.add_argument("--schedule", type=Schedule.parse, default=Schedule.CONSTANT,
+                        help="the learning rate over the steps: " + ", ".join(s.value for s in Schedule))
     parser.add_argument("--hard-share", type=float, default=0.0,
                         help="share of each batch's negatives drawn from the slot-missing ones (a gold "
                              "sentence with the answer taken out)")
@@ -325,7 +360,7 @@ def main(argv: list[str] | None = None) -> int:
         validation = gather(splits["validation"], work, embedder)
         print(f"{len(training.hard)} slot-missing negatives", file=sys.stderr)
         model, tokenizer = train(training, args.steps, args.batch, args.lr, args.seed, args.hard_share,
-                                 args.trap_share, args.read or None)
+                                 args.trap_share, args.read or None, args.schedule)
         trained = time.perf_counter() - began
         staging = Path(tmp) / "verifier"
         staging.mkdir()
@@ -370,6 +405,7 @@ def main(argv: list[str] | None = None) -> int:
         "settings": {"share_of_training_documents": args.share, "steps": args.steps, "batch": args.batch, "positive_share": 0.5,
                      "slot_missing_share_of_negatives": args.hard_share,
                      "unanswerable_share_of_negatives": args.trap_share, "lr": args.lr,
+                     "lr_schedule": args.schedule.value,
                      "optimizer": "AdamW", "max_length": MAX_LENGTH, "precision_in_training": "fp32",
                      "seed": args.seed, "candidates_per_question": f"sentences of the top {fit.K} passages",
                      "negatives_from_first_of_ranking": args.read or "all",
