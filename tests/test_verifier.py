@@ -2,6 +2,7 @@
 reads a question and a sentence together (made-up sentences; none is from an evaluation document)."""
 from __future__ import annotations
 
+import argparse
 import json
 
 import numpy as np
@@ -137,5 +138,5 @@ def test_the_learning_rate_follows_its_schedule(step, steps, schedule, factor):
 
 
 def test_an_unknown_schedule_names_the_valid_ones():
-    with pytest.raises(Exception, match="constant, linear"):
+    with pytest.raises(argparse.ArgumentTypeError, match="constant, linear"):
         Schedule.parse("cosine")
