@@ -36,7 +36,7 @@ train: $(VENV)/.installed
 	$(BIN)/python -m rag.evaluation.train
 
 # Train the answer verifier (a MiniLM cross-encoder) on data/corpus/train and export it to ONNX int8:
-# rag/answering/verifier/ (about 80 minutes on 2 cores). It is the weight-by-weight mean of two runs, one on
+# rag/answering/verifier/ (about two hours on 2 cores). It is the weight-by-weight mean of two runs, one on
 # the questions and one on the questions and their follow-ups (rag/evaluation/soup.py). Run `make train`
 # after it: the decision reads it.
 train-verifier: $(VENV)/.installed
