@@ -141,17 +141,17 @@ def filled(command: str, project: dict, endpoint: str) -> str:
 
 
 # The honest figures: `rag eval --suite`'s means over the ten test documents, as the README reports them
-# (measured 2026-12-05, the verifier and decision retrained on 192 documents: recall@1 0.853, accuracy 0.791,
-# false refusals 0.109, refusals 0.629), less a noise margin of 0.02 (0.03 for refusals): a question or two
-# of the 400 flipping between machines. Each refit chosen on validation moves them with it (0.845, 0.771,
-# 0.114, 0.615 before; the test figures are only scored). The follow-ups' (`--followups`, 222 questions:
-# recall@1 0.898, accuracy 0.836, false refusals 0.094, refusals 0.415), with the same margins (0.880,
-# 0.814, 0.085, 0.270 before: their refusals rose 0.300 -> 0.415 and their false refusals 0.065 -> 0.094).
+# (measured 2026-12-06, the verifier and decision retrained on 360 documents: recall@1 0.863, accuracy 0.808,
+# false refusals 0.094, refusals 0.685), less a noise margin of 0.02 (0.03 for refusals): a question or two
+# of the 400 flipping between machines. Each refit chosen on validation moves them with it (0.833, 0.771,
+# 0.129, 0.599 before; the test figures are only scored). The follow-ups' (`--followups`, 222 questions:
+# recall@1 0.916, accuracy 0.853, false refusals 0.096, refusals 0.575), with the same margins (0.878,
+# 0.816, 0.114, 0.385 before: their refusals rose 0.415 -> 0.575).
 SUITE_FLOORS = {
-    "rag eval --suite": {"r@1": (">=", 0.833), "acc": (">=", 0.771), "false-ref": ("<=", 0.129),
-                         "ref-unans": (">=", 0.599)},
-    "rag eval --suite --followups": {"r@1": (">=", 0.878), "acc": (">=", 0.816), "false-ref": ("<=", 0.114),
-                                     "ref-unans": (">=", 0.385)},
+    "rag eval --suite": {"r@1": (">=", 0.843), "acc": (">=", 0.788), "false-ref": ("<=", 0.114),
+                         "ref-unans": (">=", 0.655)},
+    "rag eval --suite --followups": {"r@1": (">=", 0.896), "acc": (">=", 0.833), "false-ref": ("<=", 0.116),
+                                     "ref-unans": (">=", 0.545)},
 }
 
 
