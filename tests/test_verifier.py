@@ -16,6 +16,7 @@ from rag.evaluation.train_verifier import (
     Gathered,
     Schedule,
     answer_removed,
+    gather,
     lr_factor,
     question_figures,
 )
@@ -63,7 +64,9 @@ def test_the_card_describes_the_documents_as_they_are_now():
     documents = {d.name: d for split in (train.TRAIN, train.VALIDATION) for d in train.discover(split)}
     for split, recorded in CARD["data"].items():
         for name, hashes in recorded.items():
-            followups = split == "train" and CARD["settings"].get("followups", False)
+            # validation follow-ups are read (and hashed) by the cards that report figures on them
+            followups = CARD["settings"].get("followups", False) if split == "train" else \
+                "validation_followups_as_shipped" in CARD["figures"]
             assert documents[name].hashes(followups=followups) == hashes, name
 
 
@@ -142,3 +145,32 @@ def test_the_learning_rate_follows_its_schedule(step, steps, schedule, factor):
 def test_an_unknown_schedule_names_the_valid_ones():
     with pytest.raises(argparse.ArgumentTypeError, match="constant, linear"):
         Schedule.parse("cosine")
+
+
+MADE_UP_QUESTIONS = [
+    {"id": "t1", "question": "Who brought tea to Ruritania?", "answerable": True, "answer_any": ["Anton Vell"],
+     "evidence": "Tea was brought to Ruritania by the merchant Anton Vell in 1802.", "type": "fact"},
+    {"id": "t2", "question": "What colour is the royal teapot?", "answerable": False, "answer_any": [],
+     "evidence": "", "type": "unanswerable"},
+]
+MADE_UP_FOLLOWUP = {"id": "f1", "history": ["Who brought tea to Ruritania?"], "question": "and in which year?",
+                    "answerable": True, "answer_any": ["1802"],
+                    "evidence": "Tea was brought to Ruritania by the merchant Anton Vell in 1802.", "type": "followup"}
+
+
+@pytest.mark.parametrize("followups, questions, asked, followed", [
+    (False, True, 2, 0),  # the document's own questions
+    (True, True, 3, 1),  # and its follow-up
+    (True, False, 1, 1),  # the follow-up alone, to measure follow-ups apart
+])
+def test_gather_reads_the_question_sets_asked_for(tmp_path, small_source, fake_embedder, followups, questions,
+                                                  asked, followed):
+    folder = tmp_path / "doc"
+    folder.mkdir()
+    (folder / "article.txt").write_text(small_source.read_text(encoding="utf-8"), encoding="utf-8")
+    (folder / "questions.jsonl").write_text("\n".join(json.dumps(q) for q in MADE_UP_QUESTIONS), encoding="utf-8")
+    (folder / "followups.jsonl").write_text(json.dumps(MADE_UP_FOLLOWUP), encoding="utf-8")
+    data = gather([evaluate.SuiteDocument("doc", folder / "article.txt", folder / "questions.jsonl")],
+                  tmp_path / "work", fake_embedder, followups=followups, questions=questions)
+    assert len(set(data.question)) == asked and data.followups == followed
+    assert sum(data.labels) >= followed  # the follow-up's gold sentence is among its candidates

