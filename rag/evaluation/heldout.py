@@ -72,15 +72,17 @@ def scored(model, documents: list[evaluate.SuiteDocument], work: Path, embedder)
     return out
 
 
-def pipeline_threshold(model, documents: list[evaluate.SuiteDocument], work: Path, embedder) -> tuple[float, dict]:
+def pipeline_threshold(model, documents: list[evaluate.SuiteDocument], work: Path, embedder,
+                       thresholds: tuple[float, ...] = PIPELINE_THRESHOLDS) -> tuple[float, dict]:
     """The threshold with the best mean accuracy plus refusals of unanswerable questions, answered by the
-    whole pipeline on `documents` (validation), among those within PIPELINE_MAX_FALSE_REFUSALS; each
-    document's pipeline is loaded once and asked again at every threshold."""
-    runs = {t: {} for t in PIPELINE_THRESHOLDS}
+    whole pipeline on `documents` (validation), among those within PIPELINE_MAX_FALSE_REFUSALS, and the
+    mean figures at each of `thresholds`; each document's pipeline is loaded once and asked again at
+    every threshold."""
+    runs = {t: {} for t in thresholds}
     for doc in documents:
         pipeline = served(model, doc, work, embedder)
         questions = evaluate.load_questions(doc.questions)
-        for t in PIPELINE_THRESHOLDS:
+        for t in thresholds:
             pipeline.judge.threshold = t
             runs[t][doc.name] = evaluate.score(questions, evaluate.run(pipeline, questions, fit.K)[0])
     curve = {t: mean_row(rows) for t, rows in runs.items()}

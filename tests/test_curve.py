@@ -1,0 +1,41 @@
+"""Reading a threshold curve at a given rate of false refusals (made-up curves)."""
+from __future__ import annotations
+
+import pytest
+
+from rag.evaluation.curve import at_false_refusals, main, table
+
+
+def point(accuracy: float, false_refusal: float, refusals: float) -> dict:
+    return {"answer_acc": accuracy, "false_refusal": false_refusal, "refusal_unanswerable": refusals}
+
+
+CURVE = {0.3: point(0.90, 0.04, 0.50), 0.4: point(0.85, 0.08, 0.60), 0.5: point(0.80, 0.12, 0.70)}
+
+
+@pytest.mark.parametrize("rate, expected", [
+    (0.08, 1.45),  # a threshold of the curve sits there
+    (0.06, 1.425),  # halfway between two thresholds
+    (0.04, 1.40),  # the low end
+    (0.12, 1.50),  # the high end
+    (0.02, None),  # no threshold refuses so few
+    (0.20, None),  # nor so many
+])
+def test_the_curve_is_read_at_a_rate_of_false_refusals(rate, expected):
+    assert at_false_refusals(CURVE, rate) == expected
+
+
+def test_of_two_thresholds_with_the_same_false_refusals_the_better_counts():
+    curve = CURVE | {0.45: point(0.85, 0.08, 0.65)}
+    assert at_false_refusals(curve, 0.08) == 1.5
+
+
+def test_the_table_has_a_row_per_threshold_in_order():
+    lines = table({0.5: CURVE[0.5], 0.3: CURVE[0.3]}).splitlines()
+    assert lines[2] == "| 0.30 | 0.900 | 0.040 | 0.500 | 1.400 |"
+    assert lines[3].startswith("| 0.50 |") and len(lines) == 4
+
+
+def test_a_folder_without_a_suite_is_one_clear_sentence(tmp_path, capsys):
+    assert main(["--suite", str(tmp_path)]) == 1
+    assert "holds no folder with article.txt" in capsys.readouterr().err
