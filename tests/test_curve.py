@@ -25,9 +25,19 @@ def test_the_curve_is_read_at_a_rate_of_false_refusals(rate, expected):
     assert at_false_refusals(CURVE, rate) == expected
 
 
-def test_of_two_thresholds_with_the_same_false_refusals_the_better_counts():
-    curve = CURVE | {0.45: point(0.85, 0.08, 0.65)}
-    assert at_false_refusals(curve, 0.08) == 1.5
+@pytest.mark.parametrize("extra, expected", [
+    ({0.45: point(0.85, 0.08, 0.65)}, 1.5),  # better, after the threshold it ties with
+    ({0.35: point(0.85, 0.08, 0.65)}, 1.5),  # better, before it
+    ({0.45: point(0.85, 0.081, 0.40)}, 1.45),  # worse, at nearly the same false refusals: beaten, left out
+])
+def test_a_threshold_another_beats_does_not_count(extra, expected):
+    assert at_false_refusals(CURVE | extra, 0.08) == expected
+
+
+def test_thresholds_without_a_figure_are_left_out():
+    curve = CURVE | {0.6: {"answer_acc": 0.7, "false_refusal": 0.2, "refusal_unanswerable": None}}
+    assert at_false_refusals(curve, 0.12) == 1.5
+    assert table(curve).splitlines()[-1] == "| 0.60 | 0.700 | 0.200 | n/a | n/a |"
 
 
 def test_the_table_has_a_row_per_threshold_in_order():

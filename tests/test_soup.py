@@ -4,7 +4,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from rag.evaluation.soup import averaged, dequantized, quantized
+from rag.evaluation.soup import averaged, dequantized, quantized, recover
 
 
 @pytest.mark.parametrize("dtype", [np.int8, np.uint8])
@@ -58,7 +58,7 @@ def test_the_other_run_of_a_two_run_soup_is_recovered():
     assert back["bias"].tolist() == [1.0]
 
 
-@pytest.mark.parametrize("weights", [(1, 1), (1, -1, 0)])
+@pytest.mark.parametrize("weights", [(1, 1), (1, -1, 0), (0.1, 0.2, -0.3), ()])
 def test_weights_that_do_not_fit_are_refused(weights):
     models = [{"bias": np.array([value], dtype=np.float32)} for value in (1.0, 2.0, 6.0)]
     with pytest.raises(ValueError, match="one weight per verifier"):
@@ -77,3 +77,17 @@ def test_no_models_is_refused():
 def test_models_of_different_architecture_are_refused(second):
     with pytest.raises(ValueError, match="differ in architecture"):
         averaged({"bias": np.zeros(2, dtype=np.float32)}, second)
+
+
+def test_a_soup_file_gives_back_its_other_run(tmp_path):
+    import onnx
+    from onnx import helper, numpy_helper
+
+    def save(bias: list[float], name: str):
+        graph = helper.make_graph([], "g", [], [], [numpy_helper.from_array(np.array(bias, np.float32), "bias")])
+        onnx.save(helper.make_model(graph), str(tmp_path / name))
+        return tmp_path / name
+
+    recover(save([2.0, 3.0], "soup.onnx"), save([1.0, 5.0], "run.onnx"), tmp_path / "other.onnx")
+    other = onnx.load(str(tmp_path / "other.onnx")).graph.initializer[0]
+    assert numpy_helper.to_array(other).tolist() == [3.0, 1.0]

@@ -21,6 +21,9 @@ from rag.evaluation.train_verifier import (
     main,
     pair_counts,
     question_figures,
+    readable,
+    soup_problem,
+    trained_on,
 )
 
 CARD = json.loads((MODEL_FOLDER / "card.json").read_text(encoding="utf-8"))
@@ -176,9 +179,10 @@ def test_gather_reads_the_question_sets_asked_for(tmp_path, small_source, fake_e
     (folder / "questions.jsonl").write_text("\n".join(json.dumps(q) for q in MADE_UP_QUESTIONS), encoding="utf-8")
     (folder / "followups.jsonl").write_text(json.dumps(MADE_UP_FOLLOWUP), encoding="utf-8")
     data = gather([evaluate.SuiteDocument("doc", folder / "article.txt", folder / "questions.jsonl")],
-                  tmp_path / "work", fake_embedder, followups=followups, questions=questions)
+                  tmp_path / "work", fake_embedder, followups=followups, own_questions=questions)
     assert len(set(data.question)) == asked and data.followups == followed
-    assert sum(data.labels) >= followed  # the follow-up's gold sentence is among its candidates
+    if followed:  # the follow-up, gathered last, has its gold sentence among its candidates
+        assert any(y for y, q in zip(data.labels, data.question) if q == data.question[-1])
 
 
 def test_a_soup_of_fewer_than_two_runs_is_refused(capsys):
@@ -196,3 +200,50 @@ def test_a_soup_of_fewer_than_two_runs_is_refused(capsys):
 def test_the_card_counts_training_pairs_only_when_a_run_was_trained(trained, keys):
     counts = pair_counts(GATHERED if trained else None, GATHERED, GATHERED)
     assert set(counts) == keys and counts["validation"] == 6 and counts["validation_positive"] == 2
+
+
+def test_a_soup_only_run_refuses_training_settings(capsys):
+    with pytest.raises(SystemExit):
+        main(["--soup-only", "--soup-with", "a", "b", "--steps", "100", "--followups"])
+    assert "trains nothing: drop --steps, --followups" in capsys.readouterr().err
+
+
+def run_folder(root, name: str, card: dict | None, model: bool = True):
+    folder = root / name
+    folder.mkdir()
+    if model:
+        (folder / "model.onnx").write_bytes(b"weights")
+    if card is not None:
+        (folder / "card.json").write_text(json.dumps(card), encoding="utf-8")
+    return folder
+
+
+@pytest.mark.parametrize("model, card, soup_only, problem", [
+    (True, {"base_model": {"weights_sha256": "base"}}, True, None),
+    (False, {"base_model": {"weights_sha256": "base"}}, False, "holds no model.onnx"),
+    (True, None, True, "holds no card.json"),
+    (True, None, False, None),  # souped with a trained run, a card-less partner is recorded as such
+    (True, {"base_model": {"weights_sha256": "other"}}, False, "other base weights"),
+])
+def test_runs_are_souped_only_when_they_can_be(tmp_path, model, card, soup_only, problem):
+    folder = run_folder(tmp_path, "run", card, model)
+    found = soup_problem([folder], soup_only, "base")
+    assert found is None if problem is None else problem in found
+
+
+@pytest.mark.parametrize("labels, trap, expected", [
+    ([1, 0, 0, 0], [False, False, True, True], True),
+    ([0, 0, 0, 0], [False, False, True, True], False),  # no gold evidence at all
+    ([1, 0, 0, 0], [False, False, False, False], False),  # no unanswerable question
+])
+def test_per_question_figures_need_both_labels_and_both_kinds(labels, trap, expected):
+    data = Gathered(pairs=[("q", "s")] * 4, labels=labels, question=[0, 0, 1, 1], rank=[0, 1, 0, 1], trap=trap, hard=[])
+    assert readable(data) is expected
+
+
+def test_a_soup_records_the_training_documents_any_of_its_runs_read():
+    partners = [{"data": {"train": {"mill": {"article": "a", "questions": "q"}}}},
+                {"data": {"train": {"mill": {"article": "a", "questions": "q", "followups": "f"},
+                                    "ferry": {"article": "b"}}}}]
+    assert trained_on(partners) == {"mill": {"article": "a", "questions": "q", "followups": "f"},
+                                    "ferry": {"article": "b"}}

@@ -1,14 +1,14 @@
 """The whole pipeline's figures at each refusal threshold over a suite, and accuracy + refusals read at
 a given rate of false refusals (`python -m rag.evaluation.curve`).
 
-    python -m rag.evaluation.curve [--suite DIR] [--followups] [--work DIR] [--at 0.069] [--json]
+    python -m rag.evaluation.curve [--suite DIR] [--followups] [--model FILE] [--work DIR] [--at 0.069] [--json]
 
 Why: moving the threshold trades about 0.01 false refusals for 0.02-0.03 refusals of unanswerable
 questions, so two decisions compared each at its own threshold can differ only by where they sit on the
 same curve (bench/results.md, probe 16: a candidate that missed a gate by 0.014 lay within 0.01 of the
 shipped system at equal false refusals). Read both curves at the same false-refusal rate instead. The
-decision and verifier read are the installed ones (`rag/answering/`); the suite is validation unless
-told otherwise, since a curve is for choosing and test documents choose nothing.
+decision is the installed one unless `--model` names another; the verifier is the installed one. The
+suite is validation unless told otherwise, since a curve is for choosing and test documents choose nothing.
 """
 from __future__ import annotations
 
@@ -29,35 +29,51 @@ from rag.evaluation.heldout import RememberingEmbedder, pipeline_threshold
 THRESHOLDS = tuple(round(t, 2) for t in np.arange(0.20, 0.66, 0.04))  # around where the shipped ones lie
 
 
+def envelope(curve: dict[float, dict]) -> list[tuple[float, float]]:
+    """(false refusals, accuracy + refusals) of the thresholds no other beats: none reaches more accuracy +
+    refusals at as few or fewer false refusals. Thresholds without a figure are left out."""
+    points = sorted(((r["false_refusal"], -(r["answer_acc"] + r["refusal_unanswerable"])) for r in curve.values()
+                     if None not in (r["false_refusal"], r["answer_acc"], r["refusal_unanswerable"])))
+    kept: list[tuple[float, float]] = []
+    for rate, negative in points:  # by false refusals, the best first among equal ones
+        if not kept or (rate > kept[-1][0] and -negative > kept[-1][1]):
+            kept.append((rate, -negative))
+    return kept
+
+
 def at_false_refusals(curve: dict[float, dict], rate: float) -> float | None:
-    """Accuracy + refusals where the curve's false refusals reach `rate`, on the straight line between the
-    two thresholds around it; None when no threshold of the curve reaches that far on either side. Of
-    thresholds with the same false refusals, the one with the most accuracy + refusals counts."""
-    best: dict[float, float] = {}
-    for r in curve.values():
-        value = r["answer_acc"] + r["refusal_unanswerable"]
-        best[r["false_refusal"]] = max(value, best.get(r["false_refusal"], value))
-    points = sorted(best.items())
+    """Accuracy + refusals where the curve's upper envelope reaches `rate` false refusals, on the straight
+    line between its two points around it; None outside the envelope's range."""
+    points = envelope(curve)
+    if points and points[0][0] == rate:
+        return round(points[0][1], 4)
     for (low, low_value), (high, high_value) in zip(points, points[1:]):
-        if low <= rate <= high:
-            share = (rate - low) / (high - low) if high > low else 0.0
-            return round(low_value + share * (high_value - low_value), 4)
-    return points[0][1] if points and points[0][0] == rate else None
+        if low < rate <= high:
+            return round(low_value + (rate - low) / (high - low) * (high_value - low_value), 4)
+    return None
 
 
 def table(curve: dict[float, dict]) -> str:
     """One row per threshold: accuracy, false refusals, refusals, and their objective."""
     rows = ["| threshold | accuracy | false refusals | refusals | acc + ref |", "|---|---|---|---|---|"]
     for t, r in sorted(curve.items()):
-        rows.append(f"| {t:.2f} | {r['answer_acc']:.3f} | {r['false_refusal']:.3f} | "
-                    f"{r['refusal_unanswerable']:.3f} | {r['answer_acc'] + r['refusal_unanswerable']:.3f} |")
+        acc, false, refusals = r["answer_acc"], r["false_refusal"], r["refusal_unanswerable"]
+        both = None if None in (acc, refusals) else acc + refusals
+        rows.append(f"| {t:.2f} | {shown(acc)} | {shown(false)} | {shown(refusals)} | {shown(both)} |")
     return "\n".join(rows)
+
+
+def shown(value: float | None) -> str:
+    """A figure to three places, or n/a where the suite has no question to give it."""
+    return "n/a" if value is None else f"{value:.3f}"
 
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--suite", type=Path, default=evaluate.VALIDATION[0])
     parser.add_argument("--followups", action="store_true", help="the suite's follow-ups rather than its questions")
+    parser.add_argument("--model", type=Path, default=MODEL_FILE,
+                        help="the decision to read (default: the installed rag/answering/answerability.json)")
     parser.add_argument("--work", type=Path, help="where the per-document indexes go (default: temporary)")
     parser.add_argument("--at", type=float, help="also read accuracy + refusals at this rate of false refusals")
     parser.add_argument("--json", action="store_true", help="print the curve as JSON rather than a table")
@@ -65,17 +81,21 @@ def main(argv: list[str] | None = None) -> int:
     questions = evaluate.QuestionSet.FOLLOWUPS if args.followups else evaluate.QuestionSet.QUESTIONS
     try:
         documents = evaluate.discover(args.suite, None, questions)
-    except RagError as exc:  # a suite the user named wrongly: one sentence, as the rag command answers it
+        model = load_model(args.model)
+    except RagError as exc:  # a suite or model named wrongly: one sentence, as the rag command answers it
         print(exc, file=sys.stderr)
         return 1
     with tempfile.TemporaryDirectory(prefix="rag-curve-") as tmp:
-        _, curve = pipeline_threshold(load_model(MODEL_FILE), documents, args.work or Path(tmp),
+        _, curve = pipeline_threshold(model, documents, args.work or Path(tmp),
                                       RememberingEmbedder(create_embedder()), THRESHOLDS)
-    print(json.dumps({str(t): r for t, r in curve.items()}, indent=1) if args.json else table(curve))
-    if args.at is not None:
-        value = at_false_refusals(curve, args.at)
-        print(f"accuracy + refusals at false refusals {args.at}: "
-              f"{'outside the curve' if value is None else value}", file=sys.stderr)
+    at = None if args.at is None else {"false_refusal": args.at, "acc_plus_ref": at_false_refusals(curve, args.at)}
+    if args.json:
+        print(json.dumps({"curve": {str(t): r for t, r in curve.items()}, "at": at}, indent=1))
+        return 0
+    print(table(curve))
+    if at is not None:
+        value = at["acc_plus_ref"]
+        print(f"\naccuracy + refusals at false refusals {args.at}: {'outside the curve' if value is None else value}")
     return 0
 
 

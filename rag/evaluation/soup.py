@@ -44,8 +44,8 @@ def averaged(*models: dict[str, np.ndarray], weights: tuple[float, ...] | None =
     divided by their sum, so (2, -1) recovers the other run of a two-run soup from the soup and one run)."""
     if not models:
         raise ValueError("no verifiers to average")
-    weights = weights or (1,) * len(models)
-    if len(weights) != len(models) or not sum(weights):
+    weights = (1,) * len(models) if weights is None else weights
+    if len(weights) != len(models) or abs(sum(weights)) < 1e-6:
         raise ValueError("give one weight per verifier, not summing to zero")
     first = models[0]
     if any(m.keys() != first.keys() or any(m[k].shape != first[k].shape for k in first) for m in models):

