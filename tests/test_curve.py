@@ -1,9 +1,11 @@
 """Reading a threshold curve at a given rate of false refusals (made-up curves)."""
 from __future__ import annotations
 
+import argparse
+
 import pytest
 
-from rag.evaluation.curve import at_false_refusals, main, table
+from rag.evaluation.curve import at_false_refusals, main, table, thresholds
 
 
 def point(accuracy: float, false_refusal: float, refusals: float) -> dict:
@@ -49,3 +51,17 @@ def test_the_table_has_a_row_per_threshold_in_order():
 def test_a_folder_without_a_suite_is_one_clear_sentence(tmp_path, capsys):
     assert main(["--suite", str(tmp_path)]) == 1
     assert "holds no folder with article.txt" in capsys.readouterr().err
+
+
+@pytest.mark.parametrize("text, expected", [
+    ("0.3,0.2", (0.2, 0.3)),  # in order
+    ("0.4, 0.4,", (0.4,)),  # once each
+])
+def test_thresholds_are_read_from_a_list(text, expected):
+    assert thresholds(text) == expected
+
+
+@pytest.mark.parametrize("text", ["", "0.2,high", "0.2,1.5"])
+def test_thresholds_out_of_range_or_not_numbers_are_refused(text):
+    with pytest.raises(argparse.ArgumentTypeError):
+        thresholds(text)

@@ -1,7 +1,8 @@
 """The whole pipeline's figures at each refusal threshold over a suite, and accuracy + refusals read at
 a given rate of false refusals (`python -m rag.evaluation.curve`).
 
-    python -m rag.evaluation.curve [--suite DIR] [--followups] [--model FILE] [--work DIR] [--at 0.069] [--json]
+    python -m rag.evaluation.curve [--suite DIR] [--followups] [--model FILE] [--thresholds 0.2,0.3]
+                                   [--work DIR] [--at 0.069] [--json]
 
 Why: moving the threshold trades about 0.01 false refusals for 0.02-0.03 refusals of unanswerable
 questions, so two decisions compared each at its own threshold can differ only by where they sit on the
@@ -53,6 +54,17 @@ def at_false_refusals(curve: dict[float, dict], rate: float) -> float | None:
     return None
 
 
+def thresholds(text: str) -> tuple[float, ...]:
+    """"0.2,0.3,0.4" as thresholds, each between 0 and 1."""
+    try:
+        values = tuple(sorted({round(float(part), 4) for part in text.split(",") if part.strip()}))
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a comma-separated list of numbers") from None
+    if not values or not all(0.0 < v < 1.0 for v in values):
+        raise argparse.ArgumentTypeError("give thresholds between 0 and 1, such as 0.2,0.3,0.4")
+    return values
+
+
 def table(curve: dict[float, dict]) -> str:
     """One row per threshold: accuracy, false refusals, refusals, and their objective."""
     rows = ["| threshold | accuracy | false refusals | refusals | acc + ref |", "|---|---|---|---|---|"]
@@ -74,6 +86,8 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--followups", action="store_true", help="the suite's follow-ups rather than its questions")
     parser.add_argument("--model", type=Path, default=MODEL_FILE,
                         help="the decision to read (default: the installed rag/answering/answerability.json)")
+    parser.add_argument("--thresholds", type=thresholds, default=THRESHOLDS,
+                        help="comma-separated refusal thresholds to ask at (default: 0.20 to 0.64 by 0.04)")
     parser.add_argument("--work", type=Path, help="where the per-document indexes go (default: temporary)")
     parser.add_argument("--at", type=float, help="also read accuracy + refusals at this rate of false refusals")
     parser.add_argument("--json", action="store_true", help="print the curve as JSON rather than a table")
@@ -87,7 +101,7 @@ def main(argv: list[str] | None = None) -> int:
         return 1
     with tempfile.TemporaryDirectory(prefix="rag-curve-") as tmp:
         _, curve = pipeline_threshold(model, documents, args.work or Path(tmp),
-                                      RememberingEmbedder(create_embedder()), THRESHOLDS)
+                                      RememberingEmbedder(create_embedder()), args.thresholds)
     at = None if args.at is None else {"false_refusal": args.at, "acc_plus_ref": at_false_refusals(curve, args.at)}
     if args.json:
         print(json.dumps({"curve": {str(t): r for t, r in curve.items()}, "at": at}, indent=1))
