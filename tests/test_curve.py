@@ -5,7 +5,7 @@ import argparse
 
 import pytest
 
-from rag.evaluation.curve import at_false_refusals, main, table, thresholds
+from rag.evaluation.curve import at_false_refusals, envelope, main, table, thresholds
 
 
 def point(accuracy: float, false_refusal: float, refusals: float) -> dict:
@@ -34,6 +34,12 @@ def test_the_curve_is_read_at_a_rate_of_false_refusals(rate, expected):
 ])
 def test_a_threshold_another_beats_does_not_count(extra, expected):
     assert at_false_refusals(CURVE | extra, 0.08) == expected
+
+
+def test_a_beaten_threshold_between_two_others_is_not_read():
+    curve = CURVE | {0.45: point(0.85, 0.081, 0.40)}  # more false refusals than 0.4, and worse
+    assert envelope(curve) == [(0.04, 1.40), (0.08, 1.45), (0.12, 1.50)]
+    assert at_false_refusals(curve, 0.10) == 1.475  # read between 0.4 and 0.5, not through the beaten one
 
 
 def test_thresholds_without_a_figure_are_left_out():
