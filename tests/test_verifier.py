@@ -23,6 +23,7 @@ from rag.evaluation.train_verifier import (
     question_figures,
     readable,
     soup_problem,
+    soup_weights_problem,
     trained_on,
 )
 
@@ -206,6 +207,31 @@ def test_a_soup_only_run_refuses_training_settings(capsys):
     with pytest.raises(SystemExit):
         main(["--soup-only", "--soup-with", "a", "b", "--steps", "100", "--followups"])
     assert "trains nothing: drop --steps, --followups" in capsys.readouterr().err
+
+
+@pytest.mark.parametrize("weights, runs, problem", [
+    (None, 3, None),  # each run counts once
+    ([2.0, 2.0, 3.0], 3, None),
+    ([1.0, 1.0], 3, "needs 3 weights"),
+    ([1.0, 0.0, 1.0], 3, "above zero"),
+    ([2.0, -1.0], 2, "above zero"),  # taking a run out of a soup is soup.recover's business
+    ([1.0], 1, "two or more runs"),
+])
+def test_soup_weights_are_one_positive_weight_per_run(weights, runs, problem):
+    found = soup_weights_problem(weights, runs)
+    assert found is None if problem is None else problem in found
+
+
+def test_a_soup_only_run_counts_its_weights_against_its_runs(capsys):
+    with pytest.raises(SystemExit):
+        main(["--soup-only", "--soup-with", "a", "b", "--soup-weights", "1", "2", "3"])
+    assert "needs 2 weights" in capsys.readouterr().err
+
+
+def test_a_trained_run_is_weighed_as_one_more_run_of_its_soup(capsys):
+    with pytest.raises(SystemExit):
+        main(["--soup-with", "a", "--soup-weights", "1"])
+    assert "needs 2 weights" in capsys.readouterr().err
 
 
 def run_folder(root, name: str, card: dict | None, model: bool = True):

@@ -9,7 +9,8 @@ The shipped verifier is the soup of two runs (what `make train-verifier` does):
     python -m rag.evaluation.train_verifier --followups --soup-with DIR   # on them and their follow-ups, averaged with DIR's
 
 Runs kept from before can be souped without training another (`--soup-only --soup-with A B C`): the
-mean is measured and carded as a trained run is (bench/results.md, probe 15).
+mean is measured and carded as a trained run is (bench/results.md, probe 15); `--soup-weights 2 2 3 3`
+weighs the runs instead of counting each once (probe 17's choice).
 
 It is one more signal of the answer decision (`rag.answering.verifier`), read over the best few
 candidates; `make train` then refits the decision with it. The firewall is the one of `rag.evaluation.train`:
@@ -355,6 +356,20 @@ def trained_on(partners: list[dict]) -> dict[str, dict]:
     return documents
 
 
+def soup_weights_problem(weights: list[float] | None, runs: int) -> str | None:
+    """Why these soup weights cannot be used, in one sentence, or None: one per run, each above zero (a
+    negative weight takes a run out of a soup: `soup.recover`'s business, not a shipped model's)."""
+    if weights is None:
+        return None
+    if runs < 2:
+        return "--soup-weights weigh a soup: give two or more runs with --soup-with"
+    if len(weights) != runs:
+        return f"--soup-weights needs {runs} weights, one per run of the soup ({len(weights)} given)"
+    if any(w <= 0 for w in weights):
+        return "--soup-weights must all be above zero"
+    return None
+
+
 # The settings of a training run: a soup-only run trains nothing, so any of them given is a mistake.
 TRAINING_FLAGS = ("steps", "batch", "lr", "seed", "schedule", "hard_share", "trap_share", "read", "near_misses",
                   "followups", "share")
@@ -406,12 +421,18 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--soup-only", action="store_true",
                         help="train nothing: ship the soup of the --soup-with runs (two or more), measured and "
                              "carded as a trained run is")
+    parser.add_argument("--soup-weights", type=float, nargs="+", metavar="W",
+                        help="weigh the soup's runs: one positive weight per --soup-with folder, in their order, "
+                             "and one more for the new run unless --soup-only (default: each counts once)")
     parser.add_argument("--share", type=float, default=1.0,
                         help="train on this share of the training documents (drawn with --seed), for a "
                              "learning curve; give --out a scratch folder")
     args = parser.parse_args(argv)
     if args.soup_only and len(args.soup_with) < 2:
         parser.error("--soup-only averages runs already trained: give two or more with --soup-with")
+    weights_problem = soup_weights_problem(args.soup_weights, len(args.soup_with) + (not args.soup_only))
+    if weights_problem:
+        parser.error(weights_problem)
     trained_by = [f"--{name.replace('_', '-')}" for name in TRAINING_FLAGS
                   if getattr(args, name) != parser.get_default(name)]
     if args.soup_only and trained_by:
@@ -455,7 +476,7 @@ def main(argv: list[str] | None = None) -> int:
         served, served_file = "int8", staging / "model.onnx"
         if args.soup_with:
             served, served_file = "soup", staging / "soup.onnx"
-            soup.average(runs, served_file)
+            soup.average(runs, served_file, weights=tuple(args.soup_weights) if args.soup_weights else None)
             logits[served] = Verifier(staging, file=served_file.name).logits(validation.pairs)
         figures = {name: auc(x, validation.labels) for name, x in logits.items()}
         per_question = {"all_candidates": question_figures(logits[served], validation),
@@ -482,7 +503,8 @@ def main(argv: list[str] | None = None) -> int:
                 "question; one signal of the answer decision, read over its best candidates",
         "base_model": {"name": "sentence-transformers/all-MiniLM-L6-v2",
                        "weights_sha256": file_hash(base / "model.safetensors")},
-        "onnx": {"precision": "int8: the mean of the soup_with runs' weights, quantized again" if args.soup_only
+        "onnx": {"precision": f"int8: the {'weighted ' if args.soup_weights else ''}mean of the soup_with runs' "
+                              "weights, quantized again" if args.soup_only
                  else "int8 (dynamic quantization of the fp32 export, eager attention)"
                  + (", averaged weight by weight with soup_with" if args.soup_with else ""),
                  "sha256": file_hash(args.out / "model.onnx"), "opset": 17},
@@ -490,7 +512,8 @@ def main(argv: list[str] | None = None) -> int:
                  {d.name: d.hashes(followups=followups) for d in splits["train"]},
                  "validation": {d.name: d.hashes(followups=True) for d in splits["validation"]}},
         "pairs": pair_counts(training, validation, validation_followups),
-        "settings": {"soup_only": True, "followups": followups, "soup_with": partners} if args.soup_only else {
+        "settings": {"soup_only": True, "followups": followups, "soup_with": partners,
+                     "soup_weights": args.soup_weights} if args.soup_only else {
                      "share_of_training_documents": args.share, "steps": args.steps, "batch": args.batch, "positive_share": 0.5,
                      "slot_missing_share_of_negatives": args.hard_share,
                      "unanswerable_share_of_negatives": args.trap_share, "lr": args.lr,
@@ -499,7 +522,7 @@ def main(argv: list[str] | None = None) -> int:
                      "seed": args.seed, "candidates_per_question": f"sentences of the top {fit.K} passages",
                      "negatives_from_first_of_ranking": args.read or "all",
                      "near_miss_questions": args.near_misses, "followups": args.followups,
-                     "soup_with": partners},
+                     "soup_with": partners, "soup_weights": args.soup_weights},
         "figures": {"validation_pair_auc": figures, "validation_per_question_as_shipped": per_question,
                     "shipped_before_on_the_same_validation": shipped,
                     "validation_followups_as_shipped": on_followups,
