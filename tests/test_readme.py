@@ -141,17 +141,17 @@ def filled(command: str, project: dict, endpoint: str) -> str:
 
 
 # The honest figures: `rag eval --suite`'s means over the ten test documents, as the README reports them
-# (measured 2026-12-06, the verifier and decision retrained on 360 documents: recall@1 0.863, accuracy 0.808,
-# false refusals 0.094, refusals 0.685), less a noise margin of 0.02 (0.03 for refusals): a question or two
-# of the 400 flipping between machines. Each refit chosen on validation moves them with it (0.833, 0.771,
-# 0.129, 0.599 before; the test figures are only scored). The follow-ups' (`--followups`, 222 questions:
-# recall@1 0.916, accuracy 0.853, false refusals 0.096, refusals 0.575), with the same margins (0.878,
-# 0.816, 0.114, 0.385 before: their refusals rose 0.415 -> 0.575).
+# (measured 2026-12-06 evening, rule 17's verifier soup and decision: recall@1 0.858, accuracy 0.818, false
+# refusals 0.087, refusals 0.654), less a noise margin of 0.02 (0.03 for refusals): a question or two of
+# the 400 flipping between machines. Each refit chosen on validation moves them with it (0.843, 0.788,
+# 0.114, 0.655 before; the test figures are only scored). The follow-ups' (`--followups`, 222 questions:
+# recall@1 0.905, accuracy 0.839, false refusals 0.108, refusals 0.515), with the same margins (0.896,
+# 0.833, 0.116, 0.545 before: on test their refusals fell 0.575 -> 0.515).
 SUITE_FLOORS = {
-    "rag eval --suite": {"r@1": (">=", 0.843), "acc": (">=", 0.788), "false-ref": ("<=", 0.114),
-                         "ref-unans": (">=", 0.655)},
-    "rag eval --suite --followups": {"r@1": (">=", 0.896), "acc": (">=", 0.833), "false-ref": ("<=", 0.116),
-                                     "ref-unans": (">=", 0.545)},
+    "rag eval --suite": {"r@1": (">=", 0.838), "acc": (">=", 0.798), "false-ref": ("<=", 0.107),
+                         "ref-unans": (">=", 0.624)},
+    "rag eval --suite --followups": {"r@1": (">=", 0.885), "acc": (">=", 0.819), "false-ref": ("<=", 0.128),
+                                     "ref-unans": (">=", 0.485)},
 }
 
 

@@ -3,14 +3,17 @@
 
     python -m rag.evaluation.train_verifier [--work DIR] [--steps 3700] [--batch 16] [--seed 0] [--schedule constant]
 
-The shipped verifier is the soup of two runs (what `make train-verifier` does):
+The shipped verifier is the weighted soup of four runs (what `make train-verifier` does; probe 17):
 
-    python -m rag.evaluation.train_verifier --out DIR              # on the questions
-    python -m rag.evaluation.train_verifier --followups --soup-with DIR   # on them and their follow-ups, averaged with DIR's
+    python -m rag.evaluation.train_verifier --steps 5550 --out Q0              # on the questions
+    python -m rag.evaluation.train_verifier --steps 5550 --seed 1 --out Q1     # the same, another seed
+    python -m rag.evaluation.train_verifier --followups --steps 3700 --out F1  # on them and their follow-ups
+    python -m rag.evaluation.train_verifier --followups --steps 5550 --out F2
+    python -m rag.evaluation.train_verifier --soup-only --soup-weights 2 2 3 3 --soup-with Q0 Q1 F1 F2
 
-Runs kept from before can be souped without training another (`--soup-only --soup-with A B C`): the
-mean is measured and carded as a trained run is (bench/results.md, probe 15); `--soup-weights 2 2 3 3`
-weighs the runs instead of counting each once (probe 17's choice).
+`--soup-with DIR` after a training run averages the new run with DIR's instead (each counted once unless
+`--soup-weights` says otherwise); `--soup-only` trains nothing and measures and cards the mean of runs
+kept from before as a trained run is (bench/results.md, probe 15).
 
 It is one more signal of the answer decision (`rag.answering.verifier`), read over the best few
 candidates; `make train` then refits the decision with it. The firewall is the one of `rag.evaluation.train`:
