@@ -173,6 +173,43 @@ def test_an_answer_quotes_at_most_three_sentences_its_bridge_among_them(bridged)
     assert (ranked[4] in chosen) == bridged
 
 
+@pytest.mark.parametrize("verifier, verified_join, joins", [
+    (0.9, 0.7, True),  # read as answering: it joins though its ranking score is far below the best's
+    (0.6, 0.7, False),  # read as doubtful: the ranking score decides, and it is too low
+    (0.9, None, False),  # the verifier's reading not asked (the default)
+])
+def test_a_runner_up_the_verifier_reads_as_answering_joins_the_best(verifier, verified_join, joins):
+    ranked = zenda_candidates()
+    ranked[3] = Candidate(ranked[3].passage, ranked[3].sentence, {"verifier": verifier}, score=0.2)
+    chosen = ExtractiveAnswerer(verified_join=verified_join).compose(analyse("Who captains the ferry?"),
+                                                                    Evidence([ranked[0], ranked[3]]))
+    assert chosen[0] == ranked[0]
+    assert (ranked[3] in chosen) == joins
+
+
+@pytest.mark.parametrize("verifier, neighbour_join, joins", [
+    (0.4, 0.3, True),  # the sentence before the best, supported: it joins though its ranking score is low
+    (0.2, 0.3, False),  # not supported enough
+    (0.4, None, False),  # the neighbour's reading not asked (the default)
+])
+def test_a_neighbour_of_the_best_sentence_joins_when_the_verifier_supports_it(verifier, neighbour_join, joins):
+    ranked = zenda_candidates()
+    best = Candidate(ranked[2].passage, ranked[2].sentence, {}, score=1.0)
+    before = Candidate(ranked[1].passage, ranked[1].sentence, {"verifier": verifier}, score=0.2)
+    far = Candidate(ranked[4].passage, ranked[4].sentence, {"verifier": verifier}, score=0.2)  # two places away
+    chosen = ExtractiveAnswerer(neighbour_join=neighbour_join).compose(
+        analyse("Who captains the ferry?"), Evidence([best, before, far]))
+    assert chosen == ([before, best] if joins else [best])  # in reading order; the sentence two places away never
+
+
+def test_the_first_sentence_of_a_passage_has_no_neighbour_before_it():
+    ranked = zenda_candidates()
+    last = Candidate(ranked[4].passage, ranked[4].sentence, {"verifier": 0.9}, score=0.2)
+    chosen = ExtractiveAnswerer(neighbour_join=0.3).compose(analyse("Who captains the ferry?"),
+                                                            Evidence([ranked[0], last]))
+    assert chosen == [ranked[0]]
+
+
 # ---------------------------------------------------------------- integration: real model, the article
 
 @pytest.mark.slow
