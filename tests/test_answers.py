@@ -199,7 +199,7 @@ def test_a_neighbour_of_the_best_sentence_joins_when_the_verifier_supports_it(ve
     far = Candidate(ranked[4].passage, ranked[4].sentence, {"verifier": verifier}, score=0.2)  # two places away
     chosen = ExtractiveAnswerer(neighbour_join=neighbour_join).compose(
         analyse("Who captains the ferry?"), Evidence([best, before, far]))
-    assert chosen == ([before, best] if joins else [best])  # in reading order; the sentence two places away never
+    assert chosen == ([before, best] if joins else [best])  # in reading order; the one two places away never joins
 
 
 def test_the_first_sentence_of_a_passage_has_no_neighbour_before_it():
