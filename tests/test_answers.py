@@ -15,6 +15,7 @@ from rag.answering.citations import finalize, refusal, strip_invalid_markers
 from rag.answering.evidence import Evidence
 from rag.answering.extractive import ExtractiveAnswerer
 from rag.answering.query import analyse
+from rag.evaluation.fit import LABELLING_ANSWERER
 from rag.index.folder import load_index
 from rag.ingest.document import clean, mask_debris
 from rag.types import Candidate, Passage, Reply, Sentence
@@ -190,7 +191,7 @@ def test_a_runner_up_the_verifier_reads_as_answering_joins_the_best(verifier, ve
 @pytest.mark.parametrize("verifier, neighbour_join, joins", [
     (0.4, 0.3, True),  # the sentence before the best, supported: it joins though its ranking score is low
     (0.2, 0.3, False),  # not supported enough
-    (0.4, None, False),  # the neighbour's reading not asked (the default)
+    (0.4, None, False),  # the neighbour's reading not asked (as the decision's labels are read)
 ])
 def test_a_neighbour_of_the_best_sentence_joins_when_the_verifier_supports_it(verifier, neighbour_join, joins):
     ranked = zenda_candidates()
@@ -200,6 +201,18 @@ def test_a_neighbour_of_the_best_sentence_joins_when_the_verifier_supports_it(ve
     chosen = ExtractiveAnswerer(neighbour_join=neighbour_join).compose(
         analyse("Who captains the ferry?"), Evidence([best, before, far]))
     assert chosen == ([before, best] if joins else [best])  # in reading order; the one two places away never joins
+
+
+@pytest.mark.parametrize("answerer, joins", [
+    (ExtractiveAnswerer(), True),  # as served: a supported neighbour joins (rule 22)
+    (LABELLING_ANSWERER, False),  # as the decision's labels are read: the composition it was first fitted on
+])
+def test_served_answers_quote_a_supported_neighbour_and_the_decisions_labels_do_not(answerer, joins):
+    ranked = zenda_candidates()
+    best = Candidate(ranked[2].passage, ranked[2].sentence, {}, score=1.0)
+    after = Candidate(ranked[3].passage, ranked[3].sentence, {"verifier": 0.5}, score=0.2)
+    chosen = answerer.compose(analyse("Who captains the ferry?"), Evidence([best, after]))
+    assert chosen == ([best, after] if joins else [best])
 
 
 def test_the_first_sentence_of_a_passage_has_no_neighbour_before_it():

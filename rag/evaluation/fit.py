@@ -42,6 +42,9 @@ from rag.text.terms import words
 from rag.types import Passage
 
 K = 5
+# The composition the decision's labels are read with ("would answering be right"): pinned to the one the
+# shipped decision was first fitted on, so that a change in how answers are composed does not move them.
+LABELLING_ANSWERER = ExtractiveAnswerer(verified_join=None, neighbour_join=None)
 
 
 @dataclasses.dataclass
@@ -79,7 +82,7 @@ def without(passages: list[Passage], hidden: set[tuple[str, int]]) -> list[Passa
 def collect(pipeline, document: str, questions: list[dict]) -> list[Example]:
     """The decision's input for every question of one document, and what answering would give."""
     judge = pipeline.judge
-    answerer = ExtractiveAnswerer()
+    answerer = LABELLING_ANSWERER
     out = []
     for q in questions:
         query = pipeline.analyse(q["question"], q.get("history"))
