@@ -2,10 +2,11 @@
 from __future__ import annotations
 
 import argparse
+import json
 
 import pytest
 
-from rag.evaluation.curve import at_false_refusals, envelope, main, table, thresholds
+from rag.evaluation.curve import Readings, at_false_refusals, envelope, main, readings, table, thresholds
 
 
 def point(accuracy: float, false_refusal: float, refusals: float) -> dict:
@@ -71,3 +72,40 @@ def test_thresholds_are_read_from_a_list(text, expected):
 def test_thresholds_out_of_range_or_not_numbers_are_refused(text):
     with pytest.raises(argparse.ArgumentTypeError):
         thresholds(text)
+
+
+HIGHER = {t: point(r["answer_acc"] + 0.02, r["false_refusal"], r["refusal_unanswerable"]) for t, r in CURVE.items()}
+
+
+@pytest.mark.parametrize("shipped_at, candidate_at, expected", [
+    # the same threshold: each point is read on the other curve at its own false refusals
+    (0.4, 0.4, Readings(1.45, 1.47, 1.47, 1.45, 0.08, 0.08)),
+    # the candidate at a stricter threshold: its point is read further along the shipped curve
+    (0.4, 0.5, Readings(1.45, 1.47, 1.52, 1.5, 0.08, 0.12)),
+])
+def test_a_gate_reads_each_point_on_the_other_curve(shipped_at, candidate_at, expected):
+    assert readings(CURVE, HIGHER, shipped_at, candidate_at) == expected
+
+
+def test_a_point_outside_the_other_curve_reads_none():
+    assert readings(CURVE, {0.5: CURVE[0.5]}, 0.3, 0.5).candidate_there is None
+
+
+def test_compare_without_the_thresholds_is_refused(tmp_path):
+    with pytest.raises(SystemExit):
+        main(["--compare", str(tmp_path / "a.json"), str(tmp_path / "b.json")])
+
+
+def test_compare_reads_two_saved_curves(tmp_path, capsys):
+    for name, curve in (("shipped", CURVE), ("candidate", HIGHER)):
+        (tmp_path / f"{name}.json").write_text(json.dumps({"curve": {str(t): r for t, r in curve.items()}}))
+    assert main(["--compare", str(tmp_path / "shipped.json"), str(tmp_path / "candidate.json"),
+                 "--shipped-at", "0.4", "--candidate-at", "0.5"]) == 0
+    assert json.loads(capsys.readouterr().out)["shipped_there"] == 1.5
+
+
+def test_compare_of_a_file_that_is_not_a_curve_is_one_clear_sentence(tmp_path, capsys):
+    (tmp_path / "a.json").write_text("[1, 2]")
+    assert main(["--compare", str(tmp_path / "a.json"), str(tmp_path / "a.json"),
+                 "--shipped-at", "0.4", "--candidate-at", "0.4"]) == 1
+    assert "is not a curve written by" in capsys.readouterr().err

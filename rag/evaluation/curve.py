@@ -3,6 +3,7 @@ a given rate of false refusals (`python -m rag.evaluation.curve`).
 
     python -m rag.evaluation.curve [--suite DIR] [--followups] [--model FILE] [--thresholds 0.2,0.3]
                                    [--work DIR] [--at 0.069] [--json]
+    python -m rag.evaluation.curve --compare SHIPPED.json CANDIDATE.json --shipped-at 0.36 --candidate-at 0.4
 
 Why: moving the threshold trades about 0.01 false refusals for 0.02-0.03 refusals of unanswerable
 questions, so two decisions compared each at its own threshold can differ only by where they sit on the
@@ -14,9 +15,11 @@ suite is validation unless told otherwise, since a curve is for choosing and tes
 from __future__ import annotations
 
 import argparse
+import dataclasses
 import json
 import sys
 import tempfile
+from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
@@ -52,6 +55,38 @@ def at_false_refusals(curve: dict[float, dict], rate: float) -> float | None:
         if low < rate <= high:
             return round(low_value + (rate - low) / (high - low) * (high_value - low_value), 4)
     return None
+
+
+@dataclass(frozen=True)
+class Readings:
+    """A candidate against the shipped system, each at its own threshold and each read on the other's curve
+    at its own false refusals: (A) the shipped point against the candidate's curve there, (B) the candidate's
+    point against the shipped curve there. A rule adds its own margins; None: outside the other curve."""
+    shipped: float  # accuracy + refusals at the shipped threshold
+    candidate_there: float | None  # the candidate's curve at the shipped false refusals (A)
+    candidate: float  # accuracy + refusals at the candidate's threshold
+    shipped_there: float | None  # the shipped curve at the candidate's false refusals (B)
+    shipped_false_refusals: float
+    candidate_false_refusals: float
+
+
+def readings(shipped: dict[float, dict], candidate: dict[float, dict], shipped_at: float,
+             candidate_at: float) -> Readings:
+    """Both points of a gate (bench/results.md, rules 17 and 22), from two curves of the same suite."""
+    ours, theirs = shipped[shipped_at], candidate[candidate_at]
+    return Readings(round(ours["answer_acc"] + ours["refusal_unanswerable"], 4),
+                    at_false_refusals(candidate, ours["false_refusal"]),
+                    round(theirs["answer_acc"] + theirs["refusal_unanswerable"], 4),
+                    at_false_refusals(shipped, theirs["false_refusal"]),
+                    ours["false_refusal"], theirs["false_refusal"])
+
+
+def saved_curve(path: Path) -> dict[float, dict]:
+    """A curve written by `--json`, its thresholds as numbers again."""
+    try:
+        return {float(t): row for t, row in json.loads(path.read_text(encoding="utf-8"))["curve"].items()}
+    except (OSError, ValueError, KeyError, TypeError, AttributeError) as exc:
+        raise RagError(f"{path} is not a curve written by `python -m rag.evaluation.curve --json` ({exc}).") from None
 
 
 def thresholds(text: str) -> tuple[float, ...]:
@@ -91,7 +126,13 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--work", type=Path, help="where the per-document indexes go (default: temporary)")
     parser.add_argument("--at", type=float, help="also read accuracy + refusals at this rate of false refusals")
     parser.add_argument("--json", action="store_true", help="print the curve as JSON rather than a table")
+    parser.add_argument("--compare", nargs=2, type=Path, metavar=("SHIPPED", "CANDIDATE"),
+                        help="read two saved curves (--json) against each other instead of scoring a suite")
+    parser.add_argument("--shipped-at", type=float, help="with --compare: the shipped system's threshold")
+    parser.add_argument("--candidate-at", type=float, help="with --compare: the candidate's threshold")
     args = parser.parse_args(argv)
+    if args.compare:
+        return compare(parser, args)
     questions = evaluate.QuestionSet.FOLLOWUPS if args.followups else evaluate.QuestionSet.QUESTIONS
     try:
         documents = evaluate.discover(args.suite, None, questions)
@@ -110,6 +151,21 @@ def main(argv: list[str] | None = None) -> int:
     if at is not None:
         value = at["acc_plus_ref"]
         print(f"\naccuracy + refusals at false refusals {args.at}: {'outside the curve' if value is None else value}")
+    return 0
+
+
+def compare(parser: argparse.ArgumentParser, args: argparse.Namespace) -> int:
+    """`--compare`: both readings of a gate, as JSON."""
+    if args.shipped_at is None or args.candidate_at is None:
+        parser.error("--compare needs --shipped-at and --candidate-at")
+    try:
+        shipped, candidate = saved_curve(args.compare[0]), saved_curve(args.compare[1])
+        if args.shipped_at not in shipped or args.candidate_at not in candidate:
+            raise RagError(f"each curve needs a row at its threshold: {sorted(shipped)} and {sorted(candidate)}")
+    except RagError as exc:
+        print(exc, file=sys.stderr)
+        return 1
+    print(json.dumps(dataclasses.asdict(readings(shipped, candidate, args.shipped_at, args.candidate_at)), indent=1))
     return 0
 
 
