@@ -31,7 +31,7 @@ eval: $(VENV)/.installed
 	$(BIN)/rag eval --suite
 
 # Train the answer decision on data/corpus/train, choose it on validation, score it on test; writes
-# rag/answering/answerability.json and its model card (25-60 minutes here; it reads the verifier).
+# rag/answering/answerability.json and its model card (25-75 minutes here; it reads the verifier).
 train: $(VENV)/.installed
 	$(BIN)/python -m rag.evaluation.train
 
