@@ -1,8 +1,8 @@
 """The default answerer: quote the sentences the evidence judged best, each cited to its passage.
 
 One sentence answers a plain question; close runners-up and a sentence that continues the best one
-join it; a summary question gets points from several passages. Two knobs, off by default, let the
-verifier's reading add a runner-up or a neighbour of the best sentence (rules 18-20).
+join it; a summary question gets points from several passages. The verifier's reading adds the sentence
+just before or after the best one when it supports it (rules 20 and 22), and, when asked, a runner-up.
 """
 from __future__ import annotations
 

@@ -19,7 +19,6 @@ import dataclasses
 import json
 import sys
 import tempfile
-from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
@@ -57,7 +56,7 @@ def at_false_refusals(curve: dict[float, dict], rate: float) -> float | None:
     return None
 
 
-@dataclass(frozen=True)
+@dataclasses.dataclass(frozen=True)
 class Readings:
     """A candidate against the shipped system, each at its own threshold and each read on the other's curve
     at its own false refusals: (A) the shipped point against the candidate's curve there, (B) the candidate's
