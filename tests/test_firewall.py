@@ -78,7 +78,9 @@ def test_no_six_word_run_of_a_held_out_question_is_in_the_code_or_tests():
 # ---------------------------------------------------------------- reworded questions
 
 SCANNED = ["rag", "tests", "bench", "app.py", "README.md"]
-QUOTED = re.compile(r"""["“']([^"“”'\n]{12,}\?)""")
+# A quoted question is prose: a string with a backslash, a brace or a bar is a pattern or a template
+# ("(?:per|each)\\s*(?"), whose words can match a question by chance.
+QUOTED = re.compile(r"""["“']([^"“”'\n\\{}|]{12,}\?)""")
 FILLER = set("""a an the of in on at to for by with from about and or but not no is are was were be been do does did
 have has had it its this that these those what which who whom whose when where why how many much there
 their they he she his her i my me you your we our can could would should will may might""".split())
@@ -125,6 +127,14 @@ def quoted_questions() -> list[tuple[str, str]]:
 ])
 def test_too_close(quoted, asked, close):
     assert too_close(content_words(quoted), content_words(asked)) is close
+
+
+@pytest.mark.parametrize("line, found", [
+    ('ask("Which ferry sails to the island at dawn?")', ["Which ferry sails to the island at dawn?"]),
+    (r"""EVERY = re.compile(rf'|{_EACH}(?:days)\s*(?:/|per|each)\s*(?')""", []),  # a pattern, not a question
+])
+def test_quoted_questions_are_prose(line, found):
+    assert QUOTED.findall(line) == found
 
 
 def test_no_evaluation_question_is_quoted_in_code_tests_or_readme():
