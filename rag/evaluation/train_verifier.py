@@ -258,7 +258,7 @@ def train(data: Gathered, steps: int, batch: int, lr: float, seed: int, hard_sha
 
 
 def export(model, tokenizer, folder: Path) -> None:
-    """model.onnx (fp32) and model-int8.onnx in `folder`."""
+    """model-fp32.onnx and its int8 copy model.onnx (the one served) in `folder`."""
     import torch  # heavy, and needed only to train and export
     from onnxruntime.quantization import QuantType, quantize_dynamic
 
