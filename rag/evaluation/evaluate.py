@@ -33,6 +33,9 @@ ROOT = Path(__file__).resolve().parents[2]
 TRAIN = (ROOT / "data" / "corpus" / "train", ROOT / "tests" / "data" / "train-docs")
 VALIDATION = (ROOT / "data" / "corpus" / "validation",)
 TEST = (ROOT / "data" / "corpus" / "test", ROOT / "data" / "eval")
+# Training documents written since the decision was last fitted: verifier runs may read them (`--incoming`);
+# `make train` does not until they move into train/, so the shipped decision stays reproducible.
+INCOMING_TRAIN = (ROOT / "data" / "corpus" / "incoming" / "train",)
 
 
 def load_questions(path: Path) -> list[dict]:

@@ -57,7 +57,7 @@ from rag.answering.signals import VERIFIED
 from rag.answering.verifier import MODEL_FOLDER, Verifier, asked_text, pair_text
 from rag.embedding.embedders import create_embedder
 from rag.evaluation import evaluate, fit, shared_score, soup
-from rag.evaluation.evaluate import file_hash
+from rag.evaluation.evaluate import INCOMING_TRAIN, file_hash
 from rag.evaluation.train import TRAIN, VALIDATION, discover, shared_names
 from rag.pipeline import Pipeline
 from rag.text.terms import terms
@@ -375,7 +375,7 @@ def soup_weights_problem(weights: list[float] | None, runs: int) -> str | None:
 
 # The settings of a training run: a soup-only run trains nothing, so any of them given is a mistake.
 TRAINING_FLAGS = ("steps", "batch", "lr", "seed", "schedule", "hard_share", "trap_share", "read", "near_misses",
-                  "followups", "share")
+                  "followups", "incoming", "share")
 
 
 def pair_counts(training: Gathered | None, validation: Gathered, validation_followups: Gathered) -> dict[str, int]:
@@ -418,6 +418,9 @@ def main(argv: list[str] | None = None) -> int:
                              "as unanswerable questions")
     parser.add_argument("--followups", action=argparse.BooleanOptionalAction, default=False,
                         help="train on the training documents' follow-ups too, read as served")
+    parser.add_argument("--incoming", action=argparse.BooleanOptionalAction, default=False,
+                        help="train on data/corpus/incoming/train's documents too (written since the decision was "
+                             "last fitted; the card lists every document a run read)")
     parser.add_argument("--soup-with", type=Path, nargs="+", default=[], metavar="FOLDER",
                         help="ship the weight-by-weight mean of the new verifier and each FOLDER's model.onnx "
                              "(rag.evaluation.soup); read before --out is written, so --out may be one of them")
@@ -449,7 +452,7 @@ def main(argv: list[str] | None = None) -> int:
     torch.set_num_threads(2)
     began = time.perf_counter()
     embedder = create_embedder()
-    splits = {"train": discover(TRAIN), "validation": discover(VALIDATION)}
+    splits = {"train": discover(TRAIN + (INCOMING_TRAIN if args.incoming else ())), "validation": discover(VALIDATION)}
     if shared_names(splits):
         parser.error(f"two documents have the same name: {', '.join(shared_names(splits))}")
     if args.share < 1.0:
@@ -525,6 +528,7 @@ def main(argv: list[str] | None = None) -> int:
                      "seed": args.seed, "candidates_per_question": f"sentences of the top {fit.K} passages",
                      "negatives_from_first_of_ranking": args.read or "all",
                      "near_miss_questions": args.near_misses, "followups": args.followups,
+                     "incoming_training_documents": args.incoming,
                      "soup_with": partners, "soup_weights": args.soup_weights},
         "figures": {"validation_pair_auc": figures, "validation_per_question_as_shipped": per_question,
                     "shipped_before_on_the_same_validation": shipped,
