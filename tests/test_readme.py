@@ -141,17 +141,17 @@ def filled(command: str, project: dict, endpoint: str) -> str:
 
 
 # The honest figures: `rag eval --suite`'s means over the ten test documents, as the README reports them
-# (measured 2026-12-06 night, rule 22's answers and decision over rule 17's verifier soup: recall@1 0.858,
-# accuracy 0.823, false refusals 0.097, refusals 0.662), less a noise margin of 0.02 (0.03 for refusals):
-# a question or two of the 400 flipping between machines. Each refit chosen on validation moves them with
-# it (0.838, 0.798, 0.107, 0.624 before; the test figures are only scored). The follow-ups' (`--followups`,
-# 222 questions: recall@1 0.905, accuracy 0.851, false refusals 0.121, refusals 0.535), with the same
-# margins (0.885, 0.819, 0.128, 0.485 before).
+# (measured 2026-12-07, rule 24's verifier soup and decision: recall@1 0.858, accuracy 0.821, false refusals
+# 0.104, refusals 0.676), less a noise margin of 0.02 (0.03 for refusals): a question or two of the 400
+# flipping between machines. Each refit chosen on validation moves them with it (0.838, 0.803, 0.117, 0.632
+# before; the test figures are only scored). The follow-ups' (`--followups`, 222 questions: recall@1 0.906,
+# accuracy 0.871, false refusals 0.107, refusals 0.590), with the same margins (0.885, 0.831, 0.141, 0.505
+# before).
 SUITE_FLOORS = {
-    "rag eval --suite": {"r@1": (">=", 0.838), "acc": (">=", 0.803), "false-ref": ("<=", 0.117),
-                         "ref-unans": (">=", 0.632)},
-    "rag eval --suite --followups": {"r@1": (">=", 0.885), "acc": (">=", 0.831), "false-ref": ("<=", 0.141),
-                                     "ref-unans": (">=", 0.505)},
+    "rag eval --suite": {"r@1": (">=", 0.838), "acc": (">=", 0.801), "false-ref": ("<=", 0.124),
+                         "ref-unans": (">=", 0.646)},
+    "rag eval --suite --followups": {"r@1": (">=", 0.886), "acc": (">=", 0.851), "false-ref": ("<=", 0.127),
+                                     "ref-unans": (">=", 0.560)},
 }
 
 

@@ -3,7 +3,13 @@
 
     python -m rag.evaluation.train_verifier [--work DIR] [--steps 3700] [--batch 16] [--seed 0] [--schedule constant]
 
-The shipped verifier is the weighted soup of four runs (what `make train-verifier` does; probe 17):
+The shipped verifier (rule 24, bench/results.md) is one run on the questions and follow-ups of the
+training documents and of incoming/train (888 then), averaged 1:1 with rule 17's soup of four runs
+(what `make train-verifier` does, each retraining keeping half of what came before):
+
+    python -m rag.evaluation.train_verifier --followups --incoming --steps 5550 --soup-with rag/answering/verifier
+
+Rule 17's soup was, on the 360 training documents (probe 17):
 
     python -m rag.evaluation.train_verifier --steps 5550 --out Q0              # on the questions
     python -m rag.evaluation.train_verifier --steps 5550 --seed 1 --out Q1     # the same, another seed
