@@ -60,9 +60,8 @@ def test_a_follow_up_with_its_own_detail_ranks_that_detail_first(real_pipeline, 
 
 
 @pytest.mark.slow
-@pytest.mark.xfail(strict=True, reason="known gap (issue 18): since the decision of 2026-12-05 refused, its "
-                   "probability 0.32 under the threshold of 0.40 (0.19 under 0.36 with rule 17's), though the "
-                   "1972 sentence ranks first (above)")
 def test_a_follow_up_with_its_own_year_is_not_answered_by_the_earlier_turn(real_pipeline):
+    # Refused from the decision of 2026-12-05 to rule 22's (probability 0.32 under the threshold of 0.40),
+    # though the 1972 sentence ranked first (above); answered again with rule 24's verifier and decision (0.58).
     d = real_pipeline.ask("and what did he do in 1972?", history=["Why did Mao distrust Khrushchev?"])
     assert "Nixon" in d.answer, d.answer
