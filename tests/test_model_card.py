@@ -85,6 +85,36 @@ def test_the_training_verifier_reads_each_pair_once(monkeypatch):
     assert p[0] == p[2] > p[1]
 
 
+def test_a_stopped_run_reads_its_verifier_readings_again(monkeypatch, tmp_path):
+    read: list[tuple[str, str]] = []
+
+    def logits(self, pairs):
+        read.extend(pairs)
+        return np.array([float(len(b)) for _, b in pairs])
+
+    monkeypatch.setattr(heldout.Verifier, "logits", logits)
+    (tmp_path / "model.onnx").write_bytes(b"weights")
+    first = heldout.RememberingVerifier()
+    first.path = tmp_path / "model.onnx"
+    store = first.remember_in(tmp_path)
+    before = first.probabilities("q?", ["one", "three"])
+    store.write_text(store.read_text() + '["q?", "fi', encoding="utf-8")  # stopped while writing
+    again = heldout.RememberingVerifier()
+    again.path = tmp_path / "model.onnx"
+    again.remember_in(tmp_path)
+    assert list(again.probabilities("q?", ["three", "one"])) == [before[1], before[0]]
+    assert read == [("q?", "one"), ("q?", "three")]
+
+
+def test_readings_of_another_verifier_are_not_read(tmp_path):
+    verifier = heldout.RememberingVerifier()
+    verifier.path = tmp_path / "model.onnx"
+    verifier.path.write_bytes(b"weights")
+    kept = verifier.remember_in(tmp_path)
+    verifier.path.write_bytes(b"other weights")
+    assert verifier.remember_in(tmp_path) != kept
+
+
 @pytest.mark.parametrize("splits, shared", [
     ({"train": ["a", "b"], "validation": ["c"]}, []),
     ({"train": ["a", "b"], "validation": ["a"]}, ["a"]),  # across splits

@@ -4,6 +4,8 @@ Questions are asked again at every threshold and for every family, so vectors an
 remembered rather than computed again."""
 from __future__ import annotations
 
+import hashlib
+import json
 from pathlib import Path
 
 import numpy as np
@@ -20,15 +22,35 @@ PIPELINE_THRESHOLDS = tuple(round(t, 2) for t in np.arange(0.04, 0.42, 0.04))
 
 class RememberingVerifier(Verifier):
     """The shipped verifier, remembering each pair's probability: the threshold scans ask every validation
-    question again, at each threshold and for each family, and a pair's reading does not change."""
+    question again, at each threshold and for each family, and a pair's reading does not change. Given a
+    folder (`remember_in`), it also keeps them on disk, in a file named after the verifier's own hash, so
+    that a training run stopped halfway (about 80 minutes on 413 documents) picks up where it was."""
 
     def __init__(self) -> None:
         super().__init__()
         self.seen: dict[tuple[str, str], float] = {}
+        self.store: Path | None = None
+
+    def remember_in(self, folder: Path) -> Path:
+        """Read the readings kept in `folder` for this verifier, and keep new ones there."""
+        digest = hashlib.sha256(self.path.read_bytes()).hexdigest()[:16]
+        self.store = Path(folder) / f"verifier-readings-{digest}.jsonl"
+        if self.store.is_file():
+            for line in self.store.read_text(encoding="utf-8").splitlines():
+                try:
+                    question, text, p = json.loads(line)
+                except ValueError:  # the last line of a run stopped while writing it
+                    continue
+                self.seen[(question, text)] = p
+        return self.store
 
     def probabilities(self, question: str, texts: list[str]) -> np.ndarray:
         new = list(dict.fromkeys(t for t in texts if (question, t) not in self.seen))
-        self.seen.update({(question, t): float(p) for t, p in zip(new, super().probabilities(question, new))})
+        readings = {(question, t): float(p) for t, p in zip(new, super().probabilities(question, new))}
+        self.seen.update(readings)
+        if self.store and readings:
+            with self.store.open("a", encoding="utf-8") as out:
+                out.write("".join(json.dumps([q, t, p]) + "\n" for (q, t), p in readings.items()))
         return np.array([self.seen[(question, t)] for t in texts])
 
 

@@ -41,7 +41,7 @@ from rag.answering.model import (
     save_model,
 )
 from rag.embedding.embedders import create_embedder
-from rag.evaluation import evaluate, fit
+from rag.evaluation import evaluate, fit, heldout
 from rag.evaluation.heldout import (
     PIPELINE_MAX_FALSE_REFUSALS,
     PIPELINE_THRESHOLDS,
@@ -277,6 +277,8 @@ def main(argv: list[str] | None = None) -> int:
         parser.error(f"two documents have the same name: {', '.join(shared_names(splits))}")
     with tempfile.TemporaryDirectory(prefix="rag-train-") as tmp:
         work = args.work or Path(tmp)
+        if args.work:  # a run stopped halfway reads its verifier readings again rather than recomputing them
+            heldout.VERIFIER.remember_in(work)
         print("collecting the decision's input on training and validation documents", file=sys.stderr)
         train = collect(splits["train"], work, embedder)
         validation = collect(splits["validation"], work, embedder)
