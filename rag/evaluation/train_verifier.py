@@ -269,7 +269,7 @@ def train(data: Gathered, steps: int, batch: int, lr: float, seed: int, hard_sha
         loss.backward()
         optimizer.step()
         scheduler.step()
-        if resume_from and (step + 1) % save_every == 0:
+        if resume_from and ((step + 1) % save_every == 0 or step + 1 == steps):  # the last: export may be stopped
             checkpoint.save(resume_from, key, step + 1, model, optimizer)
         if step % 50 == 0:
             print(f"  step {step} loss {loss.item():.3f} ({time.perf_counter() - began:.0f} s)", file=sys.stderr,
