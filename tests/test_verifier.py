@@ -187,6 +187,20 @@ def test_a_run_stopped_halfway_ends_on_the_weights_of_one_never_stopped(tmp_path
     assert all(torch.equal(a, b) for a, b in zip(whole.state_dict().values(), resumed.state_dict().values()))
 
 
+@pytest.mark.parametrize("kept, expected", [
+    (["state"], "state"),
+    (["state.writing"], "state.writing"),  # stopped between removing the old state and renaming the new
+    (["state", "state.writing"], "state"),  # stopped while writing the new one: the old is whole
+    ([], None),
+])
+def test_the_last_whole_state_is_found(tmp_path, kept, expected):
+    for name in kept:
+        (tmp_path / name).mkdir()
+        (tmp_path / name / checkpoint.STATE_FILE).write_text("{}")
+    found = checkpoint.kept_state(tmp_path / "state")
+    assert (found.name if found else None) == expected
+
+
 def test_another_runs_checkpoint_is_not_resumed(tmp_path):
     (tmp_path / "state.json").write_text(json.dumps({"key": "another run", "step": 100}))
     assert checkpoint.resume(tmp_path, "this run", model=None, optimizer=None) == 0

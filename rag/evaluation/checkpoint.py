@@ -48,20 +48,30 @@ def save(folder: Path, key: str, step: int, model, optimizer) -> None:
     staging.rename(folder)
 
 
+def kept_state(folder: Path) -> Path | None:
+    """The folder holding the last whole state: `folder`, or its staging copy when a stop came between
+    removing the old state and renaming the new one (the staging copy's state.json is written last, so
+    its presence means the copy is whole); None when there is neither."""
+    for candidate in (folder, folder.with_name(folder.name + ".writing")):
+        if (candidate / STATE_FILE).is_file():
+            return candidate
+    return None
+
+
 def resume(folder: Path, key: str, model, optimizer) -> int:
     """Load the state kept in `folder` into `model`, `optimizer` and the random generators, and return
     its step; 0 (and nothing loaded) when there is none, or it is another run's."""
     import torch
     from safetensors.torch import load_file, load_model
 
-    state_file = Path(folder) / STATE_FILE
-    if not state_file.is_file():
+    folder = kept_state(Path(folder))
+    if folder is None:
         return 0
-    state = json.loads(state_file.read_text(encoding="utf-8"))
+    state = json.loads((folder / STATE_FILE).read_text(encoding="utf-8"))
     if state["key"] != key:
         return 0
-    load_model(model, str(Path(folder) / "model.safetensors"))
-    tensors = load_file(str(Path(folder) / "optimizer.safetensors"))
+    load_model(model, str(folder / "model.safetensors"))
+    tensors = load_file(str(folder / "optimizer.safetensors"))
     torch.set_rng_state(tensors.pop("torch_rng"))
     moments: dict[int, dict] = {}
     for name, value in tensors.items():
