@@ -42,9 +42,9 @@ train: $(VENV)/.installed
 # (about two hours on 2 cores). One run on the questions and follow-ups of data/corpus/train and of
 # data/corpus/incoming/train, averaged weight by weight 1:1 with the verifier shipped before it
 # (rag/evaluation/soup.py): each retraining keeps half of what came before. The shipped verifier is this
-# recipe run once over rule 17's four-run soup, when incoming/train held 528 of its documents (rule 24,
-# bench/results.md; its card lists every document each run read). Run `make train` after it: the
-# decision reads it.
+# recipe run twice over rule 17's four-run soup, when incoming/train held 528 of its documents (rule 24)
+# and when it held 648 (rule 25, bench/results.md; its card lists every document each run read). Run
+# `make train` after it: the decision reads it.
 train-verifier: $(VENV)/.installed
 	$(BIN)/python -m rag.evaluation.train_verifier --followups --incoming --steps 5550 \
 	  --soup-with rag/answering/verifier --work $(TRAINING_WORK)

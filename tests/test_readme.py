@@ -141,17 +141,17 @@ def filled(command: str, project: dict, endpoint: str) -> str:
 
 
 # The honest figures: `rag eval --suite`'s means over the ten test documents, as the README reports them
-# (measured 2026-12-07, rule 24's verifier soup and decision: recall@1 0.858, accuracy 0.821, false refusals
-# 0.104, refusals 0.676), less a noise margin of 0.02 (0.03 for refusals): a question or two of the 400
-# flipping between machines. Each refit chosen on validation moves them with it (0.838, 0.803, 0.117, 0.632
-# before; the test figures are only scored). The follow-ups' (`--followups`, 222 questions: recall@1 0.906,
-# accuracy 0.871, false refusals 0.107, refusals 0.590), with the same margins (0.885, 0.831, 0.141, 0.505
+# (measured 2026-12-07, rule 25's verifier soup and decision: recall@1 0.855, accuracy 0.824, false refusals
+# 0.099, refusals 0.690), less a noise margin of 0.02 (0.03 for refusals): a question or two of the 400
+# flipping between machines. Each refit chosen on validation moves them with it (0.838, 0.801, 0.124, 0.646
+# before; the test figures are only scored). The follow-ups' (`--followups`, 222 questions: recall@1 0.916,
+# accuracy 0.876, false refusals 0.101, refusals 0.575), with the same margins (0.886, 0.851, 0.127, 0.560
 # before).
 SUITE_FLOORS = {
-    "rag eval --suite": {"r@1": (">=", 0.838), "acc": (">=", 0.801), "false-ref": ("<=", 0.124),
-                         "ref-unans": (">=", 0.646)},
-    "rag eval --suite --followups": {"r@1": (">=", 0.886), "acc": (">=", 0.851), "false-ref": ("<=", 0.127),
-                                     "ref-unans": (">=", 0.560)},
+    "rag eval --suite": {"r@1": (">=", 0.835), "acc": (">=", 0.804), "false-ref": ("<=", 0.119),
+                         "ref-unans": (">=", 0.660)},
+    "rag eval --suite --followups": {"r@1": (">=", 0.896), "acc": (">=", 0.856), "false-ref": ("<=", 0.121),
+                                     "ref-unans": (">=", 0.545)},
 }
 
 
