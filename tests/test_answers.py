@@ -217,7 +217,7 @@ def test_served_answers_quote_a_supported_neighbour_and_the_decisions_labels_do_
 
 @pytest.mark.parametrize("per_passage, quoted", [
     (1, ["A0", "B0"]),  # one point a passage: the weaker sentence of the second passage joins the best
-    (3, ["A0", "A1", "A2", "B0"]),  # as served (rule 27): the best passage's next points come first
+    (3, ["A0", "A1", "A2", "B0"]),  # as served (rule 28): the best passage's next points come first
 ])
 def test_a_summary_takes_at_most_so_many_points_from_one_passage(per_passage, quoted):
     points = ["A0 hull rebuilt in Strelsau.", "A1 engines replaced by steam.", "A2 deck widened for carts.",

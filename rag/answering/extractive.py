@@ -24,7 +24,7 @@ class ExtractiveAnswerer:
     the verifier gives it at least `neighbour_join` (None: that reading is not asked).
 
     A summary takes at most `summary_per_passage` points from one passage. It was one (points from
-    different passages) until rule 27 (bench/results.md): on the 56 validation documents one point a
+    different passages) until rule 28 (bench/results.md): on the 56 validation documents one point a
     passage made a summary take weak sentences of other passages over the next ones of the best passage;
     summary accuracy 0.594 with one, 0.667 with two, 0.679 with three or five (all questions 0.796 ->
     0.803 with three, refusals unchanged).

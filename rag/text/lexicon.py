@@ -56,8 +56,8 @@ CAUSAL = re.compile(
 
 # Questions that want several points, not one fact; among them those about a whole document or section
 # ("What is the Zenda guide chiefly about?", "In short, what does the Strelsau fee cover?"), which one sentence rarely
-# answers (rule 27, bench/results.md: on the 56 validation documents, with summaries quoting up to three
-# points a passage, accuracy on all questions 0.803 -> 0.805, on summary questions 0.679 -> 0.703).
+# answers (chosen under rule 27, shipped by rule 28, bench/results.md: on the 56 validation documents, with
+# summaries quoting up to three points a passage, summary accuracy 0.679 -> 0.703 in the probe).
 SUMMARY = re.compile(r"\b(main|major|key|principal|chief) (causes?|reasons?|points?|factors?|effects?|"
                      r"consequences?|stages?|steps?|events?|phases?)\b|\bsummari[sz]e\b|\boverview\b|"
                      r"\bhow did .* (change|develop|improve|evolve|worsen|deteriorate)\b"
