@@ -242,6 +242,41 @@ def test_gather_reads_the_question_sets_asked_for(tmp_path, small_source, fake_e
         assert any(y for y, q in zip(data.labels, data.question) if q == data.question[-1])
 
 
+def made_up_document(tmp_path, small_source, questions=MADE_UP_QUESTIONS) -> evaluate.SuiteDocument:
+    folder = tmp_path / "doc"
+    folder.mkdir(exist_ok=True)
+    (folder / "article.txt").write_text(small_source.read_text(encoding="utf-8"), encoding="utf-8")
+    (folder / "questions.jsonl").write_text("\n".join(json.dumps(q) for q in questions), encoding="utf-8")
+    return evaluate.SuiteDocument("doc", folder / "article.txt", folder / "questions.jsonl")
+
+
+def test_a_document_gathered_once_is_read_back_not_gathered_again(tmp_path, small_source, fake_embedder,
+                                                                  monkeypatch):
+    doc = made_up_document(tmp_path, small_source)
+    first = gather([doc, doc], tmp_path / "work", fake_embedder)
+
+    def never(*args):
+        raise AssertionError("gathered again")
+    monkeypatch.setattr(train_verifier, "gather_document", never)
+    again = gather([doc, doc], tmp_path / "work", fake_embedder)
+    assert again == first and again.questions == 4 and again.question[-1] == 3
+
+
+def test_a_document_whose_questions_changed_is_gathered_again(tmp_path, small_source, fake_embedder):
+    doc = made_up_document(tmp_path, small_source)
+    assert gather([doc], tmp_path / "work", fake_embedder).questions == 2
+    made_up_document(tmp_path, small_source, MADE_UP_QUESTIONS[:1])
+    assert gather([doc], tmp_path / "work", fake_embedder).questions == 1
+
+
+def test_joined_documents_number_their_questions_on():
+    one = Gathered(pairs=[("a", "s")], labels=[1], question=[1], rank=[0], trap=[False], hard=[], questions=2)
+    two = Gathered(pairs=[("b", "s")], labels=[0], question=[0], rank=[0], trap=[True], hard=[("b", "t")],
+                   followups=1, questions=1)
+    both = train_verifier.joined([one, two])
+    assert both.question == [1, 2] and both.questions == 3 and both.followups == 1 and both.hard == [("b", "t")]
+
+
 def test_a_soup_of_fewer_than_two_runs_is_refused(capsys):
     with pytest.raises(SystemExit):
         main(["--soup-only", "--soup-with", "one-run"])
