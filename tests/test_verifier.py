@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import shutil
 
 import numpy as np
 import pytest
@@ -186,6 +187,30 @@ def test_a_run_stopped_halfway_ends_on_the_weights_of_one_never_stopped(tmp_path
     assert "resumed at step 2" in capsys.readouterr().err
     assert json.loads((tmp_path / "state" / "state.json").read_text())["step"] == 4
     assert all(torch.equal(a, b) for a, b in zip(whole.state_dict().values(), resumed.state_dict().values()))
+
+
+def test_a_run_started_from_kept_weights_begins_on_them(tmp_path):
+    import torch
+
+    first, _ = train_verifier.train(tiny_run(), steps=2, batch=4, lr=1e-4, seed=0, resume_from=tmp_path / "state",
+                                    save_every=2)
+    started, _ = train_verifier.train(tiny_run(), steps=0, batch=4, lr=1e-4, seed=0, start_from=tmp_path / "state")
+    assert all(torch.equal(a, b) for a, b in zip(first.state_dict().values(), started.state_dict().values()))
+
+
+def test_a_run_from_other_weights_does_not_resume_a_run_from_the_base(tmp_path, capsys):
+    train_verifier.train(tiny_run(), steps=2, batch=4, lr=1e-4, seed=0, resume_from=tmp_path / "state", save_every=2)
+    shutil.copytree(tmp_path / "state", tmp_path / "start")
+    capsys.readouterr()
+    train_verifier.train(tiny_run(), steps=2, batch=4, lr=1e-4, seed=0, resume_from=tmp_path / "state", save_every=2,
+                         start_from=tmp_path / "start")
+    assert "resumed" not in capsys.readouterr().err
+
+
+def test_start_from_needs_a_folder_with_weights(tmp_path, capsys):
+    with pytest.raises(SystemExit):
+        main(["--start-from", str(tmp_path)])
+    assert "no model.safetensors" in capsys.readouterr().err
 
 
 @pytest.mark.parametrize("kept, expected", [

