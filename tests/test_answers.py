@@ -215,6 +215,23 @@ def test_served_answers_quote_a_supported_neighbour_and_the_decisions_labels_do_
     assert chosen == ([best, after] if joins else [best])
 
 
+@pytest.mark.parametrize("per_passage, quoted", [
+    (1, ["A0", "B0"]),  # one point a passage: the weaker sentence of the second passage joins the best
+    (3, ["A0", "A1", "A2", "B0"]),  # as served (rule 28): the best passage's next points come first
+])
+def test_a_summary_takes_at_most_so_many_points_from_one_passage(per_passage, quoted):
+    points = ["A0 hull rebuilt in Strelsau.", "A1 engines replaced by steam.", "A2 deck widened for carts.",
+              "A3 paint turned green.", "B0 tickets sold on the quay."]
+    a = [Sentence(i * 40, i * 40 + len(t), t) for i, t in enumerate(points[:4])]
+    b = [Sentence(200, 200 + len(points[4]), points[4])]
+    pa = Passage(1, "a", "zenda.txt", "Ferry", "", 0, 160, 0.5, ["dense"], sentences=a)
+    pb = Passage(2, "b", "zenda.txt", "Lake", "", 200, 240, 0.4, ["dense"], sentences=b)
+    ranked = [Candidate(pa, s, {}, score=1.0 - i / 10) for i, s in enumerate(a)] + [Candidate(pb, b[0], {}, score=0.1)]
+    chosen = ExtractiveAnswerer(summary_per_passage=per_passage).compose(
+        analyse("Summarise the ferry's history."), Evidence(ranked))
+    assert [c.sentence.text[:2] for c in chosen] == quoted
+
+
 def test_the_first_sentence_of_a_passage_has_no_neighbour_before_it():
     ranked = zenda_candidates()
     last = Candidate(ranked[4].passage, ranked[4].sentence, {"verifier": 0.9}, score=0.2)

@@ -30,6 +30,9 @@ from rag.types import Outcome, QuestionKind
     ("When the river freezes, which boats stay in port?", "other"),  # a leading clause sets no kind
     ("What were the main causes of the strike?", "summary"),
     ("How did trade improve in the 1880s?", "summary"),
+    ("What is the Zenda guide chiefly about?", "summary"),  # the whole document asked about
+    ("In short, what does the Strelsau fee cover?", "summary"),
+    ("May barges moor in short-stay berths?", "other"),  # "in short" inside a compound is no summary
     ("What language did both guilds use?", "other"),
 ])
 def test_answer_kind(question, kind):

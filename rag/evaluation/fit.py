@@ -44,7 +44,7 @@ from rag.types import Passage
 K = 5
 # The composition the decision's labels are read with ("would answering be right"): pinned to the one the
 # shipped decision was first fitted on, so that a change in how answers are composed does not move them.
-LABELLING_ANSWERER = ExtractiveAnswerer(verified_join=None, neighbour_join=None)
+LABELLING_ANSWERER = ExtractiveAnswerer(verified_join=None, neighbour_join=None, summary_per_passage=1)
 
 
 @dataclasses.dataclass
