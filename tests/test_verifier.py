@@ -12,13 +12,11 @@ import pytest
 
 from rag.answering.signals import VERIFIED
 from rag.answering.verifier import MODEL_FOLDER, Verifier, asked_text, pair_text
-from rag.evaluation import checkpoint, evaluate, train, train_verifier
+from rag.evaluation import checkpoint, evaluate, pairs, train, train_verifier
+from rag.evaluation.pairs import Gathered, answer_removed, gather
 from rag.evaluation.train_verifier import (
     INT8_TOLERANCE,
-    Gathered,
     Schedule,
-    answer_removed,
-    gather,
     lr_factor,
     main,
     pair_counts,
@@ -306,7 +304,7 @@ def test_a_document_gathered_once_is_read_back_not_gathered_again(tmp_path, smal
 
     def never(*args):
         raise AssertionError("gathered again")
-    monkeypatch.setattr(train_verifier, "gather_document", never)
+    monkeypatch.setattr(pairs, "gather_document", never)
     again = gather([doc, doc], tmp_path / "work", fake_embedder)
     assert again == first and again.questions == 4 and again.question[-1] == 3
 
@@ -338,7 +336,7 @@ def test_joined_documents_number_their_questions_on():
     one = Gathered(pairs=[("a", "s")], labels=[1], question=[1], rank=[0], trap=[False], hard=[], questions=2)
     two = Gathered(pairs=[("b", "s")], labels=[0], question=[0], rank=[0], trap=[True], hard=[("b", "t")],
                    followups=1, questions=1)
-    both = train_verifier.joined([one, two])
+    both = pairs.joined([one, two])
     assert both.question == [1, 2] and both.questions == 3 and both.followups == 1 and both.hard == [("b", "t")]
 
 
