@@ -13,7 +13,7 @@ MANUAL = """Brewmaster 300 espresso machine: user guide
 Width: 24 cm
 Height: 38 cm
 Weight: 4.2 kg
-Water tank capacity: 1.8 litres
+Cup warmer: 4 cups
 Pump pressure: 15 bar
 
 3.2 Descaling the machine
@@ -30,7 +30,7 @@ Descale the machine every two months, or sooner in hard-water areas.
 | E09 | Grinder jammed | Remove the beans and clear the burrs |
 """
 
-UNITS = ["Width: 24 cm", "Height: 38 cm", "Weight: 4.2 kg", "Water tank capacity: 1.8 litres", "Pump pressure: 15 bar",
+UNITS = ["Width: 24 cm", "Height: 38 cm", "Weight: 4.2 kg", "Cup warmer: 4 cups", "Pump pressure: 15 bar",
          "1. Fill the tank with the descaling solution.", "2. Place a large bowl under the steam wand.",
          "3. Hold the rinse button until the light turns green.", "| E01 | Water tank empty | Refill the tank |",
          "| E05 | Boiler too hot | Switch off and let it cool for an hour |",
@@ -67,11 +67,11 @@ def test_headings_are_sections_and_never_sentences():
 
 @pytest.mark.parametrize("question, quoted", [
     ("What is E05 on the display telling me?", "| E05 | Boiler too hot | Switch off and let it cool for an hour |"),
-    ("What is the water tank capacity?", "Water tank capacity: 1.8 litres"),
+    ("How many cups fit on the cup warmer?", "Cup warmer: 4 cups"),
     pytest.param("What is the weight of the machine?", "Weight: 4.2 kg", marks=pytest.mark.xfail(
         strict=True, reason="known gap (issue 18): refused, the decision weighs 'machine' in other sentences")),
     ("What is the pump pressure?", "Pump pressure: 15 bar"),
-    ("What should I do when the grinder is jammed?", "| E09 | Grinder jammed | Remove the beans and clear the burrs |"),
+    ("The grinder is jammed, what now?", "| E09 | Grinder jammed | Remove the beans and clear the burrs |"),
 ])
 def test_a_specification_or_a_table_row_is_quoted_alone(manual_pipeline, question, quoted):
     answer = manual_pipeline.ask(question)

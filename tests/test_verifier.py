@@ -37,9 +37,9 @@ PAIRS = (
     ("Who designed the Harrowgate clock tower?",
      "The Harrowgate clock tower was designed by the engineer Mirela Vost.",
      "The Harrowgate clock tower stands 40 metres tall and is lit at night."),
-    ("What does a day pass for the Tarn valley buses cost?",
-     "A day pass for the Tarn valley buses costs 6 euros and is valid until midnight.",
-     "A day pass for the Tarn valley buses can be bought from the driver or at the kiosk."),
+    ("What does the Tarn valley Blueline card cost?",
+     "The Tarn valley Blueline card costs 6 euros and is valid on every bus until midnight.",
+     "The Tarn valley Blueline card can be bought from the driver or at the kiosk."),
 )
 
 
