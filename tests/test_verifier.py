@@ -212,6 +212,25 @@ def test_start_from_needs_a_folder_with_weights(tmp_path, capsys):
     assert "no model.safetensors" in capsys.readouterr().err
 
 
+def test_the_command_hands_start_from_to_the_training(tmp_path, monkeypatch):
+    (tmp_path / "start").mkdir()
+    (tmp_path / "start" / "model.safetensors").write_bytes(b"weights")
+    handed = {}
+
+    def recording_train(data, *args, **kwargs):
+        handed.update(kwargs)
+        raise Stopped  # nothing to train: what reached the training is all this test reads
+
+    monkeypatch.setattr(train_verifier, "create_embedder", lambda: None)
+    monkeypatch.setattr(train_verifier, "gather", lambda *args, **kwargs: tiny_run())
+    monkeypatch.setattr(train_verifier, "train", recording_train)
+    with pytest.raises(Stopped):
+        main(["--start-from", str(tmp_path / "start"), "--work", str(tmp_path / "work"),
+              "--out", str(tmp_path / "out")])
+    assert handed["start_from"] == tmp_path / "start"
+    assert handed["resume_from"] == tmp_path / "work" / "verifier-checkpoint"
+
+
 @pytest.mark.parametrize("start, weights, problem", [
     ("kept", True, None),
     ("kept", False, "no model.safetensors"),
