@@ -9,6 +9,7 @@ import shutil
 
 import numpy as np
 import pytest
+from conftest import FakeEmbedder
 
 from rag.answering.signals import VERIFIED
 from rag.answering.verifier import MODEL_FOLDER, Verifier, asked_text, pair_text
@@ -341,6 +342,28 @@ def test_a_document_gathered_with_other_options_is_gathered_apart(tmp_path, smal
     both = gather([doc], tmp_path / "work", fake_embedder, followups=True)  # the same files are read below
     followed = gather([doc], tmp_path / "work", fake_embedder, followups=True, own_questions=False)
     assert (both.questions, both.followups) == (3, 1) and (followed.questions, followed.followups) == (1, 1)
+
+
+class FakeEmbedderWithWeights(FakeEmbedder):
+    """The same vectors, under a record of weights such as the served embedder describes."""
+
+    def __init__(self, weights_sha256: str) -> None:
+        super().__init__()
+        self.weights_sha256 = weights_sha256
+
+    def describe(self) -> dict:
+        return {"precision": "fp32", "weights_sha256": self.weights_sha256}
+
+
+def test_a_document_gathered_with_other_weights_is_gathered_again(tmp_path, small_source, monkeypatch):
+    doc = made_up_document(tmp_path, small_source)
+    gather([doc], tmp_path / "work", FakeEmbedderWithWeights("aaaa"))
+    gathered_again = []
+    monkeypatch.setattr(pairs, "gather_document", lambda *args: gathered_again.append(1) or tiny_run())
+    gather([doc], tmp_path / "work", FakeEmbedderWithWeights("aaaa"))
+    assert gathered_again == []
+    gather([doc], tmp_path / "work", FakeEmbedderWithWeights("bbbb"))
+    assert gathered_again == [1]
 
 
 def test_a_damaged_kept_file_is_gathered_again(tmp_path, small_source, fake_embedder):

@@ -4,7 +4,7 @@ with every candidate sentence the served ranking gives it, labelled by whether i
 trains on them and measures on them.
 
 Each document's pairs are kept on disk in the work folder (JSON, keyed by the document's files, the options,
-the embedder and the package's code), so a run that is stopped and started again gathers nothing twice.
+the embedder and its weights, and the package's code), so a run that is stopped and started again gathers nothing twice.
 """
 from __future__ import annotations
 
@@ -99,11 +99,14 @@ def gather(documents, work: Path, embedder, near_misses: bool = False, followups
     scored like answers.
 
     Each document's pairs are kept in `work/gathered/`, under a key of its files, these options, the
-    embedder and the code of the `rag` package: a run stopped and started again, or one with a document
-    more, gathers only what it has not (all of it took 30 to 40 minutes on 1,040 documents and the 56 of
-    validation, twice)."""
+    embedder (its name, weights' hash and precision) and the code of the `rag` package: a run stopped and
+    started again, or one with a document more, gathers only what it has not (all of it took 30 to 40
+    minutes on 1,040 documents and the 56 of validation, twice)."""
     options = {"near_misses": near_misses, "followups": followups, "own_questions": own_questions,
-               "embedder": embedder.name, "code": code_digest()}
+               "embedder": embedder.name, "code": code_digest(),
+               # its weights' hash and precision, as the index manifest records them: another export or
+               # another release of the weights under the same name reads the documents differently
+               "embedding": embedder.describe() if hasattr(embedder, "describe") else {}}
     parts = []
     for doc in documents:
         kept = Path(work) / "gathered" / f"{doc.name}-{document_key(doc, options)[:16]}.json"
