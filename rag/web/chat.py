@@ -13,6 +13,7 @@ from pathlib import Path
 
 from rag.errors import QuestionError, RagError
 from rag.ingest import readers
+from rag.ingest.source import source_files
 from rag.pipeline import Pipeline, check_k
 from rag.service import RagService, SourceWatcher
 from rag.settings import Settings
@@ -25,8 +26,9 @@ log = logging.getLogger("rag.app")
 
 def safe_name(name: str) -> str | None:
     """A file name that can only land inside the documents folder: no folders, no dot files, no odd
-    characters; None when nothing usable is left."""
-    base = re.sub(r"[^\w.\- ]", "_", Path(str(name).replace("\\", "/")).name).strip(" .")
+    characters (brackets are kept: a name clash is stored as "name (2).ext", which must stay removable);
+    None when nothing usable is left."""
+    base = re.sub(r"[^\w.\-() ]", "_", Path(str(name).replace("\\", "/")).name).strip(" .")
     return base if base and not base.startswith(".") and Path(base).suffix.lower() in readers.suffixes() else None
 
 def heading_of(service: ChatService) -> str:
@@ -246,9 +248,11 @@ class ChatService:
         if (name not in indexed or safe_name(name) != name or not folder.is_dir() or path.is_symlink()
                 or not path.is_file() or path.parent != folder):
             return f"{name} is not among the documents."
-        if len(indexed) == 1:
-            return "The last document cannot be removed: add another first."
-        path.unlink()
+        with self._storing:  # one change of the folder at a time: two removals cannot both pass the count
+            # The files on disk, not the served index: it still lists a document removed a moment ago.
+            if not [p for p in source_files(folder) if p != path]:
+                return "The last document cannot be removed: add another first."
+            path.unlink()
         self.changes.append(f"Removed {name}")
         self.settings.record_source(folder)
         self.rebuild_in_background()

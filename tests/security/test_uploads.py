@@ -146,6 +146,30 @@ def test_remove_takes_only_indexed_documents(service):
     assert (folder / ".env").exists() and (folder / "tool.sh").exists()
 
 
+def served_as_on_disk_now(service: ChatService) -> None:
+    """The served index as if a rebuild had just finished, and no other after it: its documents are the
+    folder's files as they are now."""
+    listed = [(p.name, 1) for p in sorted(service.documents_folder().iterdir())]
+    service.documents = lambda: listed
+
+
+def test_a_document_stored_under_a_numbered_name_can_be_removed(service):
+    service.add_documents([arrive(service, "dup.md", b"# First\n\nThe first text.\n")])
+    service.add_documents([arrive(service, "dup.md", b"# Second\n\nThe second text.\n")])
+    served_as_on_disk_now(service)
+    assert service.remove_document("dup (2).md") == "Removed dup (2).md; updating the index."
+    assert not (service.documents_folder() / "dup (2).md").exists()
+
+
+def test_removals_before_the_rebuild_cannot_empty_the_folder(service):
+    service.add_documents([arrive(service, "extra.md", b"# Extra\n\nA made-up page on kites.\n")])
+    served_as_on_disk_now(service)  # the served index keeps listing both while no rebuild has run
+    names = sorted(p.name for p in service.documents_folder().iterdir())
+    assert [service.remove_document(name) for name in names] == [
+        f"Removed {names[0]}; updating the index.", "The last document cannot be removed: add another first."]
+    assert [p.name for p in service.documents_folder().iterdir()] == names[1:]
+
+
 # -- disk
 
 def test_upload_files_are_deleted_once_taken_or_refused(service):
