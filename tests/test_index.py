@@ -12,11 +12,12 @@ import pytest
 from conftest import ROOT, FakeEmbedder
 
 from rag.cli import main
-from rag.errors import IndexCorrupt, RagError
+from rag.errors import IndexCorrupt, RagError, SourceError
 from rag.index.build import BulkEmbedding, build_index
 from rag.index.folder import load_index, read_manifest
 from rag.index.lock import build_lock
 from rag.index.staleness import Staleness, stale_reasons
+from rag.ingest import source
 from rag.ingest.chunking import ChunkSettings
 from rag.ingest.document import clean, mask_debris
 
@@ -73,6 +74,24 @@ def test_every_stale_case(small_index: Path, small_source: Path, change: str, ki
     reasons = stale_reasons(read_manifest(small_index), small_source, embedder, settings)
     assert [r.kind for r in reasons] == [kind]
     assert expected in reasons[0].message
+
+
+def test_a_folder_file_that_cannot_be_read_leaves_the_index_fresh(tmp_path, small_source, fake_embedder,
+                                                                   monkeypatch):
+    folder = small_source.parent
+    (folder / "locked.txt").write_text("A made-up note on kites.\n", encoding="utf-8")
+    hash_of, read = source.file_hash, source.read_file  # as root every file reads: the refusal is made up
+
+    def refusing(path, name):
+        if path.name == "locked.txt":
+            raise SourceError(f"Cannot read source {path}: Permission denied.")
+        return read(path, name)
+    monkeypatch.setattr(source, "read_file", refusing)
+    monkeypatch.setattr(source, "file_hash", lambda path: None if path.name == "locked.txt" else hash_of(path))
+    build_index(folder, tmp_path / "index", fake_embedder)
+    manifest = read_manifest(tmp_path / "index")
+    assert [f["name"] for f in manifest["source"]["unreadable"]] == ["locked.txt"]
+    assert stale_reasons(manifest, folder, fake_embedder) == []
 
 
 def test_rebuilding_an_unchanged_source_embeds_nothing(small_index: Path, small_source: Path):

@@ -107,13 +107,15 @@ def file_hash(path: Path) -> str | None:
 
 def source_hashes(source: Path) -> dict[str, str]:
     """name -> sha256, without decoding: enough to tell whether an index is stale. Cached by size and
-    modification time, so a status check does not read every byte of a large folder each time."""
+    modification time, so a status check does not read every byte of a large folder each time. A file of
+    a folder whose bytes cannot be read is "", as the build records it among the unreadable: one such
+    file does not keep the index stale for good."""
     files = source_files(source)
     root = source if source.is_dir() else source.parent
     out = {}
     for p in files:
         digest = file_hash(p)
-        if digest is None:
+        if digest is None and not source.is_dir():
             raise SourceError(f"Cannot read source {p}.")
-        out[os.path.relpath(p, root)] = digest
+        out[os.path.relpath(p, root)] = digest or ""
     return out
