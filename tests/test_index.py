@@ -94,6 +94,18 @@ def test_a_folder_file_that_cannot_be_read_leaves_the_index_fresh(tmp_path, smal
     assert stale_reasons(manifest, folder, fake_embedder) == []
 
 
+def test_a_folder_file_whose_name_is_not_utf8_is_reported_not_fatal(tmp_path, small_source, fake_embedder):
+    folder = small_source.parent
+    with open(os.fsencode(folder) + b"/r\xe9sum\xe9.txt", "wb") as f:  # Latin-1 bytes in the name
+        f.write(b"A made-up note on kites.\n")
+    build_index(folder, tmp_path / "index", fake_embedder)
+    manifest = read_manifest(tmp_path / "index")
+    assert [(f["name"], f["reason"]) for f in manifest["source"]["unreadable"]] == [
+        ("r\ufffdsum\ufffd.txt", "its file name is not valid UTF-8: rename it")]
+    assert [f["name"] for f in manifest["source"]["files"]] == ["tea.txt"]
+    assert stale_reasons(manifest, folder, fake_embedder) == []
+
+
 def test_rebuilding_an_unchanged_source_embeds_nothing(small_index: Path, small_source: Path):
     embedder = FakeEmbedder()
     report = build_index(small_source, small_index, embedder)

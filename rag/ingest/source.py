@@ -73,12 +73,18 @@ def read_source(source: Path, reading: Callable[[int, int, str], None] | None = 
     root = source if source.is_dir() else source.parent
     reading = reading or (lambda done, total, name: None)
     if not source.is_dir():
-        reading(0, 1, files[0].name)
-        return [read_file(files[0], os.path.relpath(files[0], root))], []
+        name = file_name(files[0], root)
+        if name != os.path.relpath(files[0], root):
+            raise SourceError(f"Source {name}: its file name is not valid UTF-8: rename it.")
+        reading(0, 1, name)
+        return [read_file(files[0], name)], []
     read, unreadable = [], []
     for i, p in enumerate(files):
-        name = os.path.relpath(p, root)
+        name = file_name(p, root)
         reading(i, len(files), name)
+        if name != os.path.relpath(p, root):
+            unreadable.append(Unreadable(name, file_hash(p) or "", "its file name is not valid UTF-8: rename it"))
+            continue
         try:
             read.append(read_file(p, name))
         except SourceError as exc:
@@ -117,5 +123,13 @@ def source_hashes(source: Path) -> dict[str, str]:
         digest = file_hash(p)
         if digest is None and not source.is_dir():
             raise SourceError(f"Cannot read source {p}.")
-        out[os.path.relpath(p, root)] = digest or ""
+        out[file_name(p, root)] = digest or ""
     return out
+
+
+def file_name(path: Path, root: Path) -> str:
+    """The file's name relative to `root`, as it can be shown and written: bytes of a name that are not
+    UTF-8 (an archive unpacked from another system) become U+FFFD, where they would stop the manifest's
+    writing and the status page."""
+    name = os.path.relpath(path, root)
+    return name.encode("utf-8", "surrogateescape").decode("utf-8", "replace")
