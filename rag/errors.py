@@ -14,6 +14,10 @@ class IndexCorrupt(RagError):
     """The index folder exists but cannot be loaded as it is: rebuild it."""
 
 
+class IndexWriteError(RagError):
+    """The index could not be written (a full disk, no permission); the one there before is kept."""
+
+
 class SourceError(RagError):
     """The source document cannot be read or holds no text."""
 

@@ -12,7 +12,8 @@ import pytest
 from conftest import ROOT, FakeEmbedder
 
 from rag.cli import main
-from rag.errors import IndexCorrupt, RagError, SourceError
+from rag.errors import IndexCorrupt, IndexWriteError, RagError, SourceError
+from rag.index import vectors
 from rag.index.build import BulkEmbedding, build_index
 from rag.index.folder import load_index, read_manifest
 from rag.index.lock import build_lock
@@ -195,6 +196,20 @@ def test_a_kill_between_the_two_renames_is_recovered(small_index: Path):
     os.rename(small_index, old)  # the moment between "move old aside" and "move new in"
     assert load_index(small_index).chunks
     assert small_index.exists() and not old.exists()
+
+
+def test_a_full_disk_is_a_clear_error_and_leaves_the_previous_index(small_index: Path, small_source: Path,
+                                                                     monkeypatch):
+    before = (small_index / "manifest.json").read_text()
+
+    def full(*args):
+        raise OSError(28, "No space left on device")
+    monkeypatch.setattr(vectors, "save", full)
+    small_source.write_text(small_source.read_text().replace("Most tea", "Most green tea"))
+    with pytest.raises(IndexWriteError, match=r"Cannot write the index in .*: No space left on device\.$"):
+        build_index(small_source, small_index, FakeEmbedder())
+    assert (small_index / "manifest.json").read_text() == before
+    assert not list(small_index.parent.glob(".index.tmp-*"))
 
 
 def test_the_lock_refuses_a_second_build(small_index: Path, small_source: Path):

@@ -17,7 +17,7 @@ from pathlib import Path
 import numpy as np
 
 from rag.embedding.embedder import Embedder
-from rag.errors import RagError, SourceError
+from rag.errors import IndexWriteError, RagError, SourceError
 from rag.index import vectors
 from rag.index.folder import FORMAT_VERSION, folder_checksums, load_index
 from rag.index.keywords import KeywordIndex
@@ -180,6 +180,9 @@ def build_index(source: Path, index_dir: Path, embedder: Embedder, settings: Chu
             manifest["checksums"] = folder_checksums(tmp)
             (tmp / "manifest.json").write_text(json.dumps(manifest, indent=2) + "\n", encoding="utf-8")
             swap_in(tmp, index_dir)
+        except OSError as exc:  # a full disk, a read-only folder: the index served so far stays as it was
+            shutil.rmtree(tmp, ignore_errors=True)
+            raise IndexWriteError(f"Cannot write the index in {index_dir}: {exc.strerror or exc}.") from None
         except BaseException:
             shutil.rmtree(tmp, ignore_errors=True)
             raise
