@@ -25,9 +25,14 @@ def main(argv: list[str] | None = None) -> int:
     offline_environment()
     parser = _parser()
     args = parser.parse_args(argv)
-    settings = Settings.from_env(source=getattr(args, "source", None), index_dir=getattr(args, "index", None),
-                                 answerer=getattr(args, "answerer", None), base_url=getattr(args, "base_url", None),
-                                 model=getattr(args, "model", None), timeout=getattr(args, "timeout", None))
+    try:
+        settings = Settings.from_env(source=getattr(args, "source", None), index_dir=getattr(args, "index", None),
+                                     answerer=getattr(args, "answerer", None),
+                                     base_url=getattr(args, "base_url", None), model=getattr(args, "model", None),
+                                     timeout=getattr(args, "timeout", None))
+    except RagError as exc:  # a bad environment value
+        print(f"error: {exc}", file=sys.stderr)
+        return 1
     try:
         return args.run(args, settings) or 0
     except RagError as exc:

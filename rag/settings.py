@@ -8,7 +8,7 @@ import os
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from rag.errors import SourceError
+from rag.errors import RagError, SourceError
 from rag.index.staleness import manifest_source
 from rag.ingest.chunking import ChunkSettings
 
@@ -55,7 +55,7 @@ class Settings:
             openai_model=(model if chosen == "openai" else None) or env("RAG_OPENAI_MODEL"),
             openai_api_key=env("RAG_OPENAI_API_KEY") or env("OPENAI_API_KEY"),
             local_model=(model if chosen == "local" else None) or env("RAG_LOCAL_MODEL"),
-            llm_timeout=float(timeout or env("RAG_LLM_TIMEOUT") or 60.0),
+            llm_timeout=timeout or seconds(env("RAG_LLM_TIMEOUT"), "RAG_LLM_TIMEOUT", 60.0),
         )
 
     @property
@@ -109,3 +109,17 @@ class Settings:
 def served_index(workspace: Path) -> Path:
     """The workspace's index once the chat has made one (documents were added), else the committed one."""
     return workspace / "index" if (workspace / "index" / "manifest.json").is_file() else DEFAULT_INDEX
+
+
+def seconds(text: str | None, name: str, default: float) -> float:
+    """A positive number of seconds from the environment variable `name`; a value that is not one is a
+    clear error, not a traceback on every command."""
+    if not text:
+        return default
+    try:
+        value = float(text)
+    except ValueError:
+        value = float("nan")
+    if not value > 0 or value == float("inf"):
+        raise RagError(f"{name} must be a number of seconds above 0, not {text!r}.")
+    return value

@@ -253,6 +253,13 @@ def test_a_busy_port_is_one_clear_line(capsys):
     assert capsys.readouterr().err.strip() == f"error: port {port} is in use: use --port or PORT=."
 
 
+def test_a_bad_port_in_the_environment_is_a_usage_error(capsys, monkeypatch):
+    monkeypatch.setenv("RAG_PORT", "abc")
+    with pytest.raises(SystemExit) as stopped:
+        launch.main([])
+    assert stopped.value.code == 2 and "--port: invalid int value: 'abc'" in capsys.readouterr().err
+
+
 def test_questions_sent_at_once_are_all_answered_each_after_its_question(served):
     """Two calls of one session at the same time (the browser test covers the order of typed questions)."""
     client = served.client()

@@ -301,6 +301,13 @@ def test_a_folder_source_indexes_every_text_file(tmp_path: Path, fake_embedder):
     assert {c.section for c in index.chunks} == {"Alpha", "Beta"}
 
 
+@pytest.mark.parametrize("value", ["1m", "0", "-5", "nan", "inf"])
+def test_a_bad_llm_timeout_in_the_environment_is_one_clear_line(capsys, monkeypatch, value):
+    monkeypatch.setenv("RAG_LLM_TIMEOUT", value)
+    assert main(["info"]) == 1
+    assert capsys.readouterr().err == f"error: RAG_LLM_TIMEOUT must be a number of seconds above 0, not {value!r}.\n"
+
+
 def test_cli_build_summary_and_info(capsys, tmp_path: Path, small_source: Path, fake_embedder_name):
     index_dir = tmp_path / "cli-index"
     assert main(["build", "--source", str(small_source), "--index", str(index_dir)]) == 0

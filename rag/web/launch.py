@@ -68,7 +68,8 @@ def parse_auth(value: str | None) -> tuple[str, str] | None:
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description="The web chat over the indexed document.")
     parser.add_argument("--host", default=os.environ.get("RAG_HOST", "127.0.0.1"))
-    parser.add_argument("--port", type=int, default=int(os.environ.get("RAG_PORT", "7860")))
+    # a string default: argparse reads it with `type`, so a bad RAG_PORT is its usage error, not a traceback
+    parser.add_argument("--port", type=int, default=os.environ.get("RAG_PORT", "7860"))
     parser.add_argument("--auth", default=os.environ.get("RAG_AUTH"), help="user:password (or $RAG_AUTH)")
     parser.add_argument("--insecure", action="store_true", help="allow a non-loopback host without --auth")
     parser.add_argument("--index", type=Path)
