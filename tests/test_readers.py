@@ -69,6 +69,8 @@ HTML = b"""<html><head><title>Kettle guide</title><script>var tracking = 1;</scr
 @pytest.mark.parametrize("name, data, text, markdown, pages", [
     ("a.txt", b"\xef\xbb\xbfPlain text here.", "Plain text here.", False, ()),  # the BOM goes, offsets hold
     ("a.md", b"# Title\n\nBody text.", "# Title\n\nBody text.", True, ()),
+    ("a.txt", "Ünïcode notes.".encode("utf-16"), "Ünïcode notes.", False, ()),  # Windows' "Unicode"
+    ("a.md", b"\xfe\xff" + "# Title\n\nBody.".encode("utf-16-be"), "# Title\n\nBody.", True, ()),
     ("a.pdf", make_pdf(["First page text.", "Second page text."]), "First page text.\n\nSecond page text.",
      True, (0, 18)),  # "#" headings, from font size and weight (rag.ingest.pdf)
     ("a.html", HTML, "# Kettle guide\n\nFill the kettle with fresh water every morning.\n\n## Descaling\n\n"
@@ -88,13 +90,19 @@ def test_each_reader(name, data, text, markdown, pages):
     ("broken.pdf", b"%PDF-1.4 this is not really a PDF", "is not a readable PDF"),
     ("a.docx", b"PK\x03\x04", "is not a readable Word file"),
     ("a.odt", b"PK\x03\x04", "is not a file type this reads"),
-    ("a.txt", b"\xff\xfe bad", "is not UTF-8 text"),
+    ("a.txt", b"caf\xe9 au lait", "is not UTF-8 text"),
+    ("a.txt", b"\xff\xfeA\x00B", "starts like UTF-16 text but is not"),
     ("a.txt", b"a\x00b", "looks like a binary file"),
     ("a.html", b"<html><script>x()</script></html>", "is empty"),
 ])
 def test_unreadable_files_get_a_clear_message(name, data, message):
     with pytest.raises(SourceError, match=message.replace("(", r"\(").replace(")", r"\)").replace("?", r"\?")):
         readers.read(data, Path(name))
+
+
+@pytest.mark.parametrize("data, kept", [(b"Plain notes.", False), ("Plain notes.".encode("utf-16"), True)])
+def test_the_index_keeps_a_copy_of_text_that_is_not_the_file_itself(data, kept):
+    assert readers.read(data, Path("notes.txt")).extracted is kept  # offsets are into the decoded text
 
 
 def test_pages_of_offsets():

@@ -53,6 +53,9 @@ def read(data: bytes, path: Path) -> Extracted:
     return extracted
 
 
+UTF16_MARKS = (b"\xff\xfe", b"\xfe\xff")  # the byte-order marks of UTF-16, little- and big-endian
+
+
 def decode(data: bytes, path: Path) -> str:
     if b"\x00" in data:
         raise SourceError(f"Source {path} looks like a binary file, not text.")
@@ -63,12 +66,25 @@ def decode(data: bytes, path: Path) -> str:
     return text[1:] if text.startswith("\ufeff") else text  # a BOM would shift every offset by one
 
 
-def read_text(data: bytes, path: Path) -> Extracted:
-    return Extracted(decode(data, path))
+def decode_utf16(data: bytes, path: Path) -> str:
+    """A text file saved as "Unicode" by Windows tools: UTF-16 behind its byte-order mark."""
+    try:
+        text = data.decode("utf-16")
+    except UnicodeDecodeError:
+        raise SourceError(f"Source {path} starts like UTF-16 text but is not: save it as UTF-8.") from None
+    if "\x00" in text:
+        raise SourceError(f"Source {path} looks like a binary file, not text.")
+    return text
+
+
+def read_text(data: bytes, path: Path, markdown: bool = False) -> Extracted:
+    if data.startswith(UTF16_MARKS):  # its offsets are into the decoded text: the index keeps a copy
+        return Extracted(decode_utf16(data, path), markdown=markdown, extracted=True)
+    return Extracted(decode(data, path), markdown=markdown)
 
 
 def read_markdown(data: bytes, path: Path) -> Extracted:
-    return Extracted(decode(data, path), markdown=True)
+    return read_text(data, path, markdown=True)
 
 
 def pdf_page_texts(data: bytes, limits: ReadLimits) -> list[str]:
