@@ -1,6 +1,7 @@
 """Readers by suffix: text, Markdown, PDF (page numbers), HTML (main content, headings as sections)."""
 from __future__ import annotations
 
+import io
 from pathlib import Path
 
 import pytest
@@ -85,10 +86,23 @@ def test_each_reader(name, data, text, markdown, pages):
     assert extracted.text == text and extracted.markdown is markdown and extracted.pages == pages
 
 
+def locked_pdf() -> bytes:
+    """A PDF that opens only with its password."""
+    from pypdf import PdfReader, PdfWriter
+
+    writer = PdfWriter(clone_from=PdfReader(io.BytesIO(make_pdf(["A made-up locked page."]))))
+    writer.encrypt("secret")
+    out = io.BytesIO()
+    writer.write(out)
+    return out.getvalue()
+
+
 @pytest.mark.parametrize("name, data, message", [
     ("scan.pdf", make_pdf(["", ""]), "has no text layer (a scanned image?)"),
     ("broken.pdf", b"%PDF-1.4 this is not really a PDF", "is not a readable PDF"),
     ("a.docx", b"PK\x03\x04", "is not a readable Word file"),
+    ("locked.pdf", locked_pdf(), "is password-protected: remove the password and add it again"),
+    ("old.docx", b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1" + bytes(504), "is an encrypted or older Office file"),
     ("a.odt", b"PK\x03\x04", "is not a file type this reads"),
     ("a.txt", b"caf\xe9 au lait", "is not UTF-8 text"),
     ("a.txt", b"\xff\xfeA\x00B", "starts like UTF-16 text but is not"),

@@ -26,6 +26,9 @@ class ReadLimits:
         return min(self.max_chars, max(self.min_chars, self.chars_per_byte * size))
 
 
+OLE_SIGNATURE = b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1"  # the compound file of .doc and of encrypted .docx
+
+
 class Refused(Exception):
     """Raised in a worker: the file is refused, for the reason given."""
 
@@ -45,7 +48,16 @@ def _worker(read, kind: str, data: bytes, limits: ReadLimits, out) -> None:
     except MemoryError:
         out.send(("error", "needs more memory to read than this allows"))
     except Exception as exc:  # any failure of the parser is a refusal of this file, never a crash
-        out.send(("error", f"is not a readable {kind} ({exc.__class__.__name__})"))
+        out.send(("error", unreadable_reason(kind, data, exc)))
+
+
+def unreadable_reason(kind: str, data: bytes, exc: Exception) -> str:
+    """Why a parser gave up, in words the person can act on where the cause is known."""
+    if "password" in str(exc).lower():
+        return "is password-protected: remove the password and add it again"
+    if data.startswith(OLE_SIGNATURE):  # an encrypted Office file, or an old .doc under a new name
+        return "is an encrypted or older Office file: save it as .docx without a password and add it again"
+    return f"is not a readable {kind} ({exc.__class__.__name__})"
 
 
 def isolated(read, kind: str, data: bytes, path: Path, limits: ReadLimits = ReadLimits()):
