@@ -13,6 +13,8 @@ from pathlib import Path
 
 from rag.errors import QuestionError, RagError
 from rag.ingest import readers
+from rag.ingest.chunking import chunk_sections
+from rag.ingest.document import parse
 from rag.ingest.source import source_files
 from rag.pipeline import Pipeline, check_k
 from rag.service import RagService, SourceWatcher
@@ -202,7 +204,9 @@ class ChatService:
                 if upload.stat().st_size > max_bytes:
                     raise RagError(f"{name} is larger than {max_bytes // 1_000_000} MB.")
                 data = upload.read_bytes()
-                readers.read(data, Path(name))  # a scanned PDF, a PDF bomb or a binary file is refused now
+                extracted = readers.read(data, Path(name))  # a scanned PDF, a PDF bomb, a binary file: refused now
+                if not chunk_sections(parse(extracted.text, markdown=extracted.markdown), name, self.settings.chunking):
+                    raise RagError(f"{name} holds no passage to answer from (only headings, or no sentences).")
             except (RagError, OSError) as exc:
                 refused.append(str(exc).rstrip("."))
                 continue

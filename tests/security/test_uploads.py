@@ -146,6 +146,13 @@ def test_remove_takes_only_indexed_documents(service):
     assert (folder / ".env").exists() and (folder / "tool.sh").exists()
 
 
+@pytest.mark.parametrize("name, data", [("heads.md", b"# One\n\n## Two\n"), ("marks.txt", b"* * *\n--\n")])
+def test_an_upload_with_no_passage_is_refused_not_silently_added(service, name, data):
+    outcome = service.add_documents([arrive(service, name, data)])
+    assert outcome == f"Not added: {name} holds no passage to answer from (only headings, or no sentences)."
+    assert not (service.documents_folder() / name).exists()
+
+
 def served_as_on_disk_now(service: ChatService) -> None:
     """The served index as if a rebuild had just finished, and no other after it: its documents are the
     folder's files as they are now."""
