@@ -217,12 +217,18 @@ class ChatService:
         if accepted:
             with self._storing:  # one upload at a time picks free names and writes them
                 source = self.source
-                self._move_into_workspace(source)
-                folder.mkdir(parents=True, exist_ok=True)
-                uploads.sweep_parts(folder)
-                if not source.is_dir():
-                    uploads.copy_in(source, folder)  # the document served so far stays in
-                self.settings.record_source(folder)  # on disk before the upload is acknowledged
+                try:
+                    self._move_into_workspace(source)
+                    folder.mkdir(parents=True, exist_ok=True)
+                    uploads.sweep_parts(folder)
+                    if not source.is_dir():
+                        uploads.copy_in(source, folder)  # the document served so far stays in
+                    self.settings.record_source(folder)  # on disk before the upload is acknowledged
+                except OSError as exc:  # a full disk, a read-only folder: nothing is acknowledged
+                    why = exc.strerror or exc.__class__.__name__
+                    refused += [f"{name} could not be stored: the documents folder cannot be written ({why})"
+                                for name, _ in accepted]
+                    accepted = []
                 room = max_total - uploads.folder_bytes(folder)
                 for name, data in accepted:
                     if uploads.same_content(folder / name, data):
@@ -234,7 +240,7 @@ class ChatService:
                             stored.append(uploads.store(data, folder, uploads.free_name(folder, name)).name)
                             room -= len(data)
                         except OSError as exc:
-                            refused.append(f"{name} could not be written ({exc.__class__.__name__})")
+                            refused.append(f"{name} could not be written ({exc.strerror or exc.__class__.__name__})")
             if stored:
                 self.changes.append(f"Added {', '.join(stored)}")
                 self.rebuild_in_background()

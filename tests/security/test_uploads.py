@@ -153,6 +153,16 @@ def test_an_upload_with_no_passage_is_refused_not_silently_added(service, name, 
     assert not (service.documents_folder() / name).exists()
 
 
+def test_a_full_disk_refuses_the_upload_with_its_reason(service, monkeypatch):
+    def full(folder):
+        raise OSError(28, "No space left on device")
+    monkeypatch.setattr(service.settings, "record_source", full)
+    outcome = service.add_documents([arrive(service, "notes.md", b"# Notes\n\nA made-up note on kites.\n")])
+    assert outcome == ("Not added: notes.md could not be stored: the documents folder cannot be written "
+                       "(No space left on device).")
+    assert service.changes == [] and list(service.inbox.rglob("*")) == []
+
+
 def served_as_on_disk_now(service: ChatService) -> None:
     """The served index as if a rebuild had just finished, and no other after it: its documents are the
     folder's files as they are now."""
