@@ -76,6 +76,11 @@ HTML = b"""<html><head><title>Kettle guide</title><script>var tracking = 1;</scr
      True, (0, 18)),  # "#" headings, from font size and weight (rag.ingest.pdf)
     ("a.html", HTML, "# Kettle guide\n\nFill the kettle with fresh water every morning.\n\n## Descaling\n\n"
                      "Descale the kettle using citric acid once a month.\n\nRinse it twice.\n", True, ()),
+    ("form.html", b"<html><head><title>Hall hire</title></head><body><form><h2>Rates</h2><p>A made-up rate of "
+                  b"ten crowns.</p></form></body></html>", "## Rates\n\nA made-up rate of ten crowns.\n",
+     True, ()),  # the whole page inside one <form>, as ASP.NET writes it
+    ("div.html", b"<html><head><title>Notes</title></head><body><div>First made-up line<br>Second one</div></body>"
+                 b"</html>", "# Notes\n\nFirst made-up line\n\nSecond one\n", True, ()),  # no block tags
     ("a.docx", make_docx(), "# Harbour pump manual\n\n# Starting the pump\n\nOpen the inlet valve before starting the "
                             "pump.\n\n- Check the oil level.\n\n- Press the green button.\n\n## Fault codes\n\n"
                             "P07 | Inlet blocked | Clear the grille (Code | Meaning | Remedy)\n\n"

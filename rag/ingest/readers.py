@@ -135,13 +135,34 @@ def read_html(data: bytes, path: Path) -> Extracted:
 
 
 def html_text(data: bytes, limits: ReadLimits | None = None) -> str:
-    """Headings become sections, menus and scripts go."""
+    """Headings become sections, menus and scripts go. A page whose text is all inside one <form> (as
+    ASP.NET pages are) is read with its form; one with no block tags at all (text in <div>s and <br>
+    lines) is read line by line, rather than refused as empty."""
+    blocks, title = html_blocks(data, HTML_SKIP)
+    if not blocks:
+        blocks, title = html_blocks(data, tuple(t for t in HTML_SKIP if t != "form"))
+    if not blocks:
+        blocks, title = html_blocks(data, tuple(t for t in HTML_SKIP if t != "form"), by_lines=True)
+    if title and (not blocks or not blocks[0].startswith("#")):
+        blocks.insert(0, f"# {title}")
+    return "\n\n".join(blocks) + "\n"
+
+
+def html_blocks(data: bytes, skip: tuple[str, ...], by_lines: bool = False) -> tuple[list[str], str]:
+    """The main content's blocks (headings as "#" lines), or with `by_lines` its lines of text; and the
+    page's title."""
     from bs4 import BeautifulSoup  # loaded with the first HTML file
 
     soup = BeautifulSoup(data, "html.parser")
-    for tag in soup(HTML_SKIP):
+    for tag in soup(skip):
         tag.decompose()
     root = soup.find("main") or soup.find("article") or soup.body or soup
+    title = soup.title.get_text(" ").strip() if soup.title else ""
+    if by_lines:
+        for tag in root(["title", "head"]):
+            tag.decompose()
+        lines = (re.sub(r"\s+", " ", line).strip() for line in root.get_text("\n").splitlines())
+        return [line for line in lines if line], title
     blocks = []
     for element in root.find_all(HTML_BLOCKS):
         if element.find_parent(HTML_BLOCKS):  # a <p> inside an <li> is read with its <li>
@@ -150,10 +171,7 @@ def html_text(data: bytes, limits: ReadLimits | None = None) -> str:
         if words:
             level = int(element.name[1]) if re.fullmatch(r"h[1-6]", element.name) else 0
             blocks.append(f"{'#' * level} {words}" if level else words)
-    title = soup.title.get_text(" ").strip() if soup.title else ""
-    if title and (not blocks or not blocks[0].startswith("#")):
-        blocks.insert(0, f"# {title}")
-    return "\n\n".join(blocks) + "\n"
+    return blocks, title
 
 
 def read_docx(data: bytes, path: Path) -> Extracted:
