@@ -124,6 +124,23 @@ def test_the_index_keeps_a_copy_of_text_that_is_not_the_file_itself(data, kept):
     assert readers.read(data, Path("notes.txt")).extracted is kept  # offsets are into the decoded text
 
 
+def test_a_word_files_text_inside_a_content_control_is_read():
+    import docx
+    from docx.oxml import OxmlElement
+
+    document = docx.Document()
+    document.add_paragraph("Plain made-up text.")
+    wrapped = document.add_paragraph("Made-up text a template keeps in a content control.")
+    control, content = OxmlElement("w:sdt"), OxmlElement("w:sdtContent")
+    wrapped._p.addprevious(control)
+    control.append(content)
+    content.append(wrapped._p)
+    out = io.BytesIO()
+    document.save(out)
+    assert readers.read(out.getvalue(), Path("a.docx")).text == (
+        "Plain made-up text.\n\nMade-up text a template keeps in a content control.\n")
+
+
 def test_pages_of_offsets():
     extracted = readers.Extracted("one\n\ntwo\n\nthree", pages=(0, 5, 10))
     assert [extracted.page_at(o) for o in (0, 4, 5, 12)] == [1, 1, 2, 3]

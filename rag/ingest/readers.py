@@ -190,7 +190,7 @@ def docx_text(data: bytes, limits: ReadLimits = ReadLimits()) -> str:
 
     document = docx.Document(io.BytesIO(data))
     blocks, budget = [], limits.chars(len(data))
-    for child in document.element.body.iterchildren():
+    for child in body_elements(document.element.body):
         if child.tag.endswith("}p"):
             blocks.append(docx_paragraph(Paragraph(child, document)))
         elif child.tag.endswith("}tbl"):
@@ -199,6 +199,18 @@ def docx_text(data: bytes, limits: ReadLimits = ReadLimits()) -> str:
         if budget < 0:
             raise Refused(f"expands to more than {limits.chars(len(data)):,} characters of text")
     return "\n\n".join(b for b in blocks if b.strip()) + "\n"
+
+
+def body_elements(element):
+    """The paragraphs and tables of a Word body in order, those inside content controls (`w:sdt`, which
+    company templates wrap around whole sections) included."""
+    for child in element.iterchildren():
+        if child.tag.endswith("}sdt"):
+            for content in child.iterchildren():
+                if content.tag.endswith("}sdtContent"):
+                    yield from body_elements(content)
+        else:
+            yield child
 
 
 def docx_paragraph(paragraph) -> str:
