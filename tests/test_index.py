@@ -14,7 +14,7 @@ from conftest import ROOT, FakeEmbedder
 from rag.cli import main
 from rag.errors import IndexCorrupt, IndexWriteError, RagError, SourceError
 from rag.index import vectors
-from rag.index.build import BulkEmbedding, build_index
+from rag.index.build import BulkEmbedding, build_index, extracted_copy
 from rag.index.folder import load_index, read_manifest
 from rag.index.lock import build_lock
 from rag.index.staleness import Staleness, stale_reasons
@@ -282,6 +282,77 @@ def test_corrupt_index_files_get_a_clear_message(capsys, small_index: Path, dama
     code, err = _run_cli(capsys, "search", "tea", "--index", str(small_index))
     assert code == 1 and err.startswith("error: ") and "Traceback" not in err
     assert f"rebuild with `rag build --index {small_index} --force`" in err
+
+
+@pytest.mark.parametrize("target, expected", [
+    ("docs", "holds the source"),  # the documents folder itself
+    (".", "holds the source"),  # the folder above it
+    ("notes.odt", "is a file"),
+    ("other", "is not an index folder (it holds thesis.tex)"),
+])
+def test_a_build_never_replaces_a_folder_or_file_it_did_not_write(capsys, tmp_path: Path, monkeypatch,
+                                                                 target, expected):
+    (tmp_path / "docs").mkdir()
+    (tmp_path / "docs" / "a.txt").write_text("A page about kilns.\n\nKilns fire clay at high heat for hours.\n")
+    (tmp_path / "notes.odt").write_text("my notes")
+    (tmp_path / "other").mkdir()
+    (tmp_path / "other" / "thesis.tex").write_text("my thesis")
+    before = sorted(str(p.relative_to(tmp_path)) for p in tmp_path.rglob("*"))
+    monkeypatch.chdir(tmp_path)
+    code, err = _run_cli(capsys, "build", "--source", "docs", "--index", target)
+    assert code == 1 and expected in err and "Traceback" not in err
+    assert sorted(str(p.relative_to(tmp_path)) for p in tmp_path.rglob("*")) == before
+
+
+def test_an_index_is_rebuilt_in_place_and_an_empty_folder_is_filled(small_index: Path, small_source: Path,
+                                                                    tmp_path: Path):
+    build_index(small_source, small_index, FakeEmbedder(), force=True)
+    (tmp_path / "empty").mkdir()
+    build_index(small_source, tmp_path / "empty", FakeEmbedder())
+    assert load_index(tmp_path / "empty").manifest["counts"] == load_index(small_index).manifest["counts"]
+
+
+def test_the_index_named_as_dot_is_the_current_folder(capsys, small_index: Path, monkeypatch):
+    monkeypatch.chdir(small_index)
+    code, err = _run_cli(capsys, "info", "--index", ".")
+    assert code == 0 and "Traceback" not in err
+
+
+def test_the_root_cannot_be_the_index(capsys, small_source: Path):
+    code, err = _run_cli(capsys, "build", "--source", str(small_source), "--index", "/")
+    assert code == 1 and "cannot be /" in err
+
+
+def test_an_index_inside_its_source_folder_is_not_read_as_a_document(tmp_path: Path, fake_embedder):
+    folder = tmp_path / "docs"
+    folder.mkdir()
+    (folder / "a.html").write_text("<p>The kiln fires clay pots at a high heat for many hours.</p>")
+    build_index(folder, folder / "index", fake_embedder)
+    build_index(folder, folder / "index", fake_embedder)
+    assert {c.source for c in load_index(folder / "index").chunks} == {"a.html"}
+
+
+def test_a_file_whose_name_is_near_the_limit_is_indexed(tmp_path: Path, fake_embedder):
+    folder = tmp_path / "docs"
+    folder.mkdir()
+    (folder / ("k" * 250 + ".html")).write_text("<p>The kiln fires clay pots at a high heat for many hours.</p>")
+    build_index(folder, tmp_path / "index", fake_embedder)
+    assert len(load_index(tmp_path / "index").chunks) == 1
+
+
+@pytest.mark.parametrize("name, expected", [
+    ("a.pdf", "a.pdf.txt"),
+    ("sub/a.pdf", "sub/a.pdf.txt"),
+    ("sub/" + "é" * 10 + ".pdf", "sub/" + "é" * 10 + ".pdf.txt"),
+])
+def test_an_extracted_copy_keeps_its_name_when_it_fits(name, expected):
+    assert extracted_copy(name, limit=30) == expected
+
+
+def test_an_extracted_copy_of_a_long_name_is_cut_and_told_apart_by_a_hash():
+    first, second = extracted_copy("sub/" + "é" * 40 + "1.pdf", 30), extracted_copy("sub/" + "é" * 40 + "2.pdf", 30)
+    assert first != second and first.startswith("sub/é") and first.endswith(".txt")
+    assert all(len(part.encode("utf-8")) <= 30 for part in first.split("/"))
 
 
 def test_missing_index_tells_how_to_build(capsys, tmp_path: Path):

@@ -21,7 +21,7 @@ from rag.errors import IndexWriteError, RagError, SourceError
 from rag.index import vectors
 from rag.index.folder import FORMAT_VERSION, folder_checksums, load_index
 from rag.index.keywords import KeywordIndex
-from rag.index.lock import build_lock, swap_in, temp_folder
+from rag.index.lock import build_lock, replace_problem, swap_in, temp_folder
 from rag.index.progress import BuildProgress, Progress, Stage, ignore
 from rag.index.staleness import embedding_mismatches
 from rag.ingest.chunking import Chunk, ChunkSettings, chunk_sections
@@ -112,6 +112,9 @@ def build_index(source: Path, index_dir: Path, embedder: Embedder, settings: Chu
     `progress` hears how far it has got (rag.index.progress)."""
     began = time.perf_counter()
     index_dir = Path(index_dir)
+    problem = replace_problem(index_dir, Path(source))
+    if problem:
+        raise IndexWriteError(problem)
     with build_lock(index_dir):
         reading = time.monotonic()
         files, unreadable = read_source(Path(source), lambda done, total, name: progress(
@@ -168,7 +171,7 @@ def build_index(source: Path, index_dir: Path, embedder: Embedder, settings: Chu
                                         "text": text, "key": key}, ensure_ascii=False) + "\n")
             for f in files:  # the text offsets refer to, where it is not the file itself
                 if f.extracted is not None and f.extracted.extracted:
-                    copy = tmp / "extracted" / f"{f.name}.txt"
+                    copy = tmp / "extracted" / extracted_copy(f.name)
                     copy.parent.mkdir(parents=True, exist_ok=True)
                     copy.write_text(f.raw, encoding="utf-8")
             np.save(tmp / "chunk_vectors.npy", chunk_vectors, allow_pickle=False)
@@ -192,6 +195,18 @@ def build_index(source: Path, index_dir: Path, embedder: Embedder, settings: Chu
                        time.perf_counter() - began, vectors.kind(faiss_index), skipped,
                        [u.to_json() for u in unreadable],
                        sum(f.extracted.removed_lines for f in files if f.extracted is not None), in_int8)
+
+
+def extracted_copy(name: str, limit: int = 255) -> str:
+    """Where the text extracted from the file `name` is kept in the index: "name.txt", but with its last
+    part cut and a hash added where that would pass the file system's `limit` of bytes (a file whose own
+    name is near it would otherwise fail the whole build)."""
+    folder, _, last = name.rpartition("/")
+    if len(f"{last}.txt".encode("utf-8")) <= limit:
+        return f"{name}.txt"
+    digest = hashlib.sha256(name.encode("utf-8")).hexdigest()[:16]
+    cut = last.encode("utf-8")[:limit - len(digest) - 6].decode("utf-8", "ignore")
+    return f"{folder}/" * bool(folder) + f"{cut}-{digest}.txt"
 
 
 def _unique_sentences(chunks: list[Chunk]) -> tuple[list[list[int]], list[tuple[tuple, str]]]:

@@ -13,12 +13,46 @@ from typing import Iterator
 
 from rag.errors import RagError
 
+# What a build writes in an index folder (rag.index.folder): a folder holding anything else is not
+# replaced, since the swap deletes what it replaces.
+INDEX_ENTRIES = frozenset({"manifest.json", "chunks.jsonl", "sentences.jsonl", "chunk_vectors.npy",
+                           "sentence_vectors.npy", "words.json", "word_vectors.npy", "index.faiss", "bm25",
+                           "extracted"})
+
+
+def named(index_dir: Path) -> Path:
+    """The index folder as an absolute path with a name of its own: `.` and `..` name the folders they
+    stand for; `/` names none, so the lock and the swap's siblings could not be placed."""
+    resolved = Path(index_dir).resolve()
+    if not resolved.name:
+        raise RagError(f"The index folder cannot be {index_dir}: give a folder of its own, such as ./index.")
+    return resolved
+
 
 def old_folder(index_dir: Path) -> Path:
+    index_dir = named(index_dir)
     return index_dir.with_name(f".{index_dir.name}.old")
 
 
+def replace_problem(index_dir: Path, source: Path) -> str | None:
+    """Why a build must not replace `index_dir`: it is a file, holds files no build wrote (a documents
+    folder named by mistake), or holds the source. None when it is an index, empty or absent."""
+    index_dir, source = named(index_dir), Path(source).resolve()
+    if index_dir == source or index_dir in source.parents:
+        return f"The index folder {index_dir} holds the source {source}: give the index a folder of its own."
+    if index_dir.is_file():
+        return f"{index_dir} is a file, not an index folder: give the index a folder of its own."
+    if index_dir.is_dir():
+        others = sorted(p.name for p in index_dir.iterdir() if p.name not in INDEX_ENTRIES)
+        if others:
+            shown = ", ".join(others[:3]) + (", ..." if len(others) > 3 else "")
+            return (f"{index_dir} is not an index folder (it holds {shown}), and a build replaces the whole "
+                    f"folder: give the index a folder of its own.")
+    return None
+
+
 def temp_folder(index_dir: Path) -> Path:
+    index_dir = named(index_dir)
     try:
         tmp = Path(tempfile.mkdtemp(prefix=f".{index_dir.name}.tmp-", dir=index_dir.parent))
         tmp.chmod(0o755)  # mkdtemp makes it private; the index is not a secret
@@ -28,6 +62,7 @@ def temp_folder(index_dir: Path) -> Path:
 
 
 def swap_in(tmp: Path, index_dir: Path) -> None:
+    index_dir = named(index_dir)
     old = old_folder(index_dir)
     shutil.rmtree(old, ignore_errors=True)
     if index_dir.exists():
@@ -38,6 +73,7 @@ def swap_in(tmp: Path, index_dir: Path) -> None:
 
 def recover(index_dir: Path) -> None:
     """A build killed between the two renames of the swap leaves only the old folder: put it back."""
+    index_dir = named(index_dir)
     old = old_folder(index_dir)
     if not index_dir.exists() and old.exists():
         os.rename(old, index_dir)
@@ -46,7 +82,8 @@ def recover(index_dir: Path) -> None:
 @contextmanager
 def build_lock(index_dir: Path) -> Iterator[None]:
     """One build per index folder at a time; the OS releases the lock if the builder dies."""
-    parent = index_dir.resolve().parent
+    index_dir = named(index_dir)
+    parent = index_dir.parent
     if not parent.exists():
         try:
             parent.mkdir(parents=True)

@@ -34,14 +34,22 @@ def source_files(source: Path) -> list[Path]:
     if not source.exists():
         raise SourceError(f"Source not found: {source}")
     if source.is_dir():
+        indexes = index_folders(source)
         files = sorted(p for p in source.rglob("*") if p.is_file() and p.suffix.lower() in known
-                       and not any(part.startswith(".") for part in p.relative_to(source).parts))
+                       and not any(part.startswith(".") for part in p.relative_to(source).parts)
+                       and not indexes.intersection(p.parents))
         if not files:
             raise SourceError(f"Source folder {source} holds no file of a type this reads ({', '.join(known)}).")
         return files
     if source.suffix.lower() not in known:
         raise SourceError(f"Source {source} is not a file type this reads ({', '.join(known)}).")
     return [source]
+
+
+def index_folders(folder: Path) -> set[Path]:
+    """Index folders inside a source folder (a manifest.json beside chunks.jsonl, as every index has):
+    never documents, or each build would read the last one's copies of extracted text again."""
+    return {m.parent for m in folder.rglob("manifest.json") if (m.parent / "chunks.jsonl").is_file()}
 
 
 def read_file(path: Path, name: str) -> SourceFile:
