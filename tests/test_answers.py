@@ -110,6 +110,7 @@ def test_stream_yields_text_then_the_answer(small_pipeline: Pipeline):
 @pytest.mark.parametrize("question, message", [
     ("", "Please type a question"),
     ("   \n\t ", "Please type a question"),
+    ("?" * 1999, "Please type a question"),
     ("x" * 2001, "too long"),
     (None, "must be text"),
 ])
@@ -126,7 +127,6 @@ def test_bad_questions_get_a_clear_message(small_pipeline: Pipeline, question, m
     "茶叶委员会是什么时候成立的？",
     "🍵🍵🍵 ?",
     "' OR 1=1 --",
-    "?" * 1999,
 ])
 def test_odd_questions_get_an_answer_or_a_refusal_not_an_exception(small_pipeline: Pipeline, question):
     answer = small_pipeline.ask(question)

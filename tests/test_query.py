@@ -116,10 +116,21 @@ def test_search_text_folds_case_and_punctuation():
 
 @pytest.mark.parametrize("question, message", [
     ("", "Please type a question"), ("x" * 2001, "too long"), (None, "must be text"),
+    ("?", "Please type a question"), ("... !!", "Please type a question"), ("_", "Please type a question"),
 ])
 def test_unusable_questions_raise_a_question_error(question, message):
     with pytest.raises(QuestionError, match=message):
         analyse(question)
+
+
+@pytest.mark.parametrize("question", ["5?", "K2", "Où?"])
+def test_one_letter_or_digit_is_enough_to_be_read(question):
+    assert analyse(question).text == question
+
+
+def test_an_earlier_question_of_punctuation_alone_is_passed_over():
+    query = analyse("and what did it cost?", ["How tall is the old mill?", "???"])
+    assert query.context == "How tall is the old mill?"
 
 
 def test_the_analysed_kind_is_the_enum():

@@ -20,6 +20,9 @@ from rag.types import Query, QuestionKind
 MAX_QUESTION_CHARS = 2000
 MAX_HISTORY = 2  # earlier questions a follow-up can lean on (context_for reads the last two)
 MAX_HISTORY_ITEMS = 200  # what a request may send at all
+# a letter or digit of any script, or any other character past ASCII (an emoji gets the answer a question
+# in another language gets: English only)
+WORDLIKE = re.compile(r"[^\W_]|[^\x00-\x7f]")
 CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f-\x9f\u200b-\u200f\u2028-\u202e\ufeff]")
 QUESTION_START = re.compile(rf"\W*({'|'.join(sorted(lexicon.QUESTION_WORDS))})\b", re.I)
 PERSONAL = re.compile(rf"\b({lexicon.PERSONAL_PRONOUNS})\b", re.I)
@@ -39,7 +42,7 @@ def clean_question(question: object, max_chars: int = MAX_QUESTION_CHARS) -> str
     except UnicodeEncodeError:  # a lone surrogate, which JSON can carry
         raise QuestionError("The question holds characters that are not valid text.") from None
     text = re.sub(r"\s+", " ", CONTROL.sub(" ", question)).strip()
-    if not text:
+    if not WORDLIKE.search(text):  # "", "?", "...": nothing to search for, and no topic to follow
         raise QuestionError("Please type a question.")
     if len(text) > max_chars:
         raise QuestionError(f"The question is too long ({len(text):,} characters); please keep it under "
@@ -58,6 +61,8 @@ def clean_history(history: object, most: int = MAX_HISTORY) -> list[str]:
         raise QuestionError(f"history holds {len(history):,} questions; send at most {MAX_HISTORY_ITEMS}.")
     out = []
     for item in history[-most:]:
+        if not WORDLIKE.search(item):  # a "?" sent on its own earlier carries no topic
+            continue
         try:
             out.append(clean_question(item))
         except QuestionError as exc:
