@@ -107,6 +107,12 @@ def test_a_folder_file_whose_name_is_not_utf8_is_reported_not_fatal(tmp_path, sm
     assert stale_reasons(manifest, folder, fake_embedder) == []
 
 
+def test_a_folder_files_reason_names_it_without_the_server_path(tmp_path, small_source, fake_embedder):
+    (small_source.parent / "blank.txt").write_text("  \n")
+    report = build_index(small_source.parent, tmp_path / "index", fake_embedder)
+    assert [u["reason"] for u in report.unreadable] == ["Source blank.txt is empty"]
+
+
 def test_rebuilding_an_unchanged_source_embeds_nothing(small_index: Path, small_source: Path):
     embedder = FakeEmbedder()
     report = build_index(small_source, small_index, embedder)
@@ -231,7 +237,8 @@ def _run_cli(capsys, *argv) -> tuple[int, str]:
     (None, "Source not found"),
     (b"", "is empty"),
     (b"  \n\n \t\n", "is empty"),
-    (b"\x89PNG\r\n\x1a\n\x00\x00\x00IHDR", "binary"),
+    (b"\x89PNG\r\n\x1a\n\x00\x00\x00IHDR", "is a PNG image, not text"),
+    (b"\x00\x01\x02 made-up bytes", "binary"),
     ("Caf\xe9 au lait.".encode("latin-1"), "not UTF-8"),
 ])
 def test_bad_sources_get_one_clear_sentence(capsys, tmp_path: Path, small_index: Path, content, expected):

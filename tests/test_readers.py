@@ -1,7 +1,9 @@
 """Readers by suffix: text, Markdown, PDF (page numbers), HTML (main content, headings as sections)."""
 from __future__ import annotations
 
+import gzip
 import io
+import zipfile
 from pathlib import Path
 
 import pytest
@@ -102,10 +104,30 @@ def locked_pdf() -> bytes:
     return out.getvalue()
 
 
+def zipped(files: dict[str, str]) -> bytes:
+    out = io.BytesIO()
+    with zipfile.ZipFile(out, "w") as archive:
+        for name, text in files.items():
+            archive.writestr(name, text)
+    return out.getvalue()
+
+
 @pytest.mark.parametrize("name, data, message", [
     ("scan.pdf", make_pdf(["", ""]), "has no text layer (a scanned image?)"),
-    ("broken.pdf", b"%PDF-1.4 this is not really a PDF", "is not a readable PDF"),
-    ("a.docx", b"PK\x03\x04", "is not a readable Word file"),
+    ("broken.pdf", b"%PDF-1.4 this is not really a PDF", "could not be read as a PDF: it may be damaged or cut short"),
+    ("a.docx", b"PK\x03\x04", "could not be read as a Word file: it may be damaged or cut short"),
+    ("other.docx", zipped({"notes.txt": "Made-up notes."}), "is a zip archive but not a Word document"),
+    ("page.html", make_pdf(["A made-up page."]), "is a PDF, not an HTML page: rename it to .pdf"),
+    ("saved.htm", gzip.compress(b"<p>A made-up page.</p>"), "is gzip-compressed, not an HTML page"),
+    ("a.html", b"<p>A made-up\x00 page.</p>", "looks like a binary file, not an HTML page"),
+    ("photo.txt", b"\x89PNG\r\n\x1a\n" + bytes(20), "is a PNG image, not text"),
+    ("notes.pdf", b"Plain made-up notes.", "is text, not a PDF: rename it to .txt"),
+    ("notes.docx", b"Plain made-up notes.", "is text, not a Word file: rename it to .txt"),
+    ("scan.docx", make_pdf(["A made-up page."]), "is a PDF, not a Word file: rename it to .pdf"),
+    ("blank.pdf", b"", "is empty"),
+    ("blank.docx", b"  ", "is empty"),
+    ("frames.html", b'<frameset><frame src="top.html"><frame src="main.html"></frameset>',
+     "is a frameset: its text is in the pages its frames load (top.html, main.html)"),
     ("locked.pdf", locked_pdf(), "is password-protected: remove the password and add it again"),
     ("old.docx", b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1" + bytes(504), "is an encrypted or older Office file"),
     ("a.odt", b"PK\x03\x04", "is not a file type this reads"),
@@ -117,6 +139,16 @@ def locked_pdf() -> bytes:
 def test_unreadable_files_get_a_clear_message(name, data, message):
     with pytest.raises(SourceError, match=message.replace("(", r"\(").replace(")", r"\)").replace("?", r"\?")):
         readers.read(data, Path(name))
+
+
+@pytest.mark.parametrize("data, expected", [
+    ('<meta charset="utf-8"><p>Crème brûlée.</p>'.encode("cp1252"), "Crème brûlée."),  # declared wrongly
+    ('<meta charset="iso-8859-1"><p>Zürich.</p>'.encode("utf-8"), "Zürich."),  # saved again as UTF-8
+    ('<meta charset="iso-8859-1"><p>Zürich.</p>'.encode("latin-1"), "Zürich."),  # as declared
+    ('<p>Crème.</p>'.encode("cp1252"), "Crème."),  # nothing declared: what browsers assume
+])
+def test_an_html_page_is_read_in_the_encoding_its_bytes_fit(data, expected):
+    assert readers.read(data, Path("page.html")).text.strip() == expected
 
 
 @pytest.mark.parametrize("data, kept", [(b"Plain notes.", False), ("Plain notes.".encode("utf-16"), True)])

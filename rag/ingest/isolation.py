@@ -57,7 +57,7 @@ def unreadable_reason(kind: str, data: bytes, exc: Exception) -> str:
         return "is password-protected: remove the password and add it again"
     if data.startswith(OLE_SIGNATURE):  # an encrypted Office file, or an old .doc under a new name
         return "is an encrypted or older Office file: save it as .docx without a password and add it again"
-    return f"is not a readable {kind} ({exc.__class__.__name__})"
+    return f"could not be read as a {kind}: it may be damaged or cut short"
 
 
 def isolated(read, kind: str, data: bytes, path: Path, limits: ReadLimits = ReadLimits()):

@@ -6,11 +6,13 @@ from __future__ import annotations
 
 import io
 import re
+import zipfile
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Callable
 
 from rag.errors import SourceError
+from rag.ingest import kinds
 from rag.ingest.isolation import ReadLimits, Refused, isolated
 from rag.ingest.lines import table_lines
 from rag.ingest.pdf import pdf_text
@@ -47,6 +49,11 @@ def suffixes() -> list[str]:
 def read(data: bytes, path: Path) -> Extracted:
     if path.suffix.lower() not in READERS:
         raise SourceError(f"Source {path} is not a file type this reads ({', '.join(suffixes())}).")
+    if not data.strip():
+        raise SourceError(f"Source {path} is empty.")
+    problem = kinds.mismatch(data, path.suffix.lower())
+    if problem:
+        raise SourceError(f"Source {path} {problem}.")
     extracted = READERS.get(path.suffix.lower())(data, path)
     if not extracted.text.strip():
         raise SourceError(f"Source {path} is empty.")
@@ -124,6 +131,9 @@ def read_pdf(data: bytes, path: Path) -> Extracted:
 
 
 HTML_SKIP = ("script", "style", "noscript", "template", "nav", "header", "footer", "aside", "form", "svg")
+DECLARED_CHARSET = re.compile(rb"""charset\s*=\s*["']?([A-Za-z0-9._:-]+)""", re.I)
+FRAMESET = re.compile(r"<frameset\b", re.I)
+FRAME_SOURCE = re.compile(r"""<i?frame\b[^>]*?\bsrc\s*=\s*["']?([^"'\s>]+)""", re.I)
 HTML_BLOCKS = ("h1", "h2", "h3", "h4", "h5", "h6", "p", "li", "blockquote", "pre", "dd", "dt", "td", "th",
                "figcaption", "caption")
 
@@ -138,22 +148,48 @@ def html_text(data: bytes, limits: ReadLimits | None = None) -> str:
     """Headings become sections, menus and scripts go. A page whose text is all inside one <form> (as
     ASP.NET pages are) is read with its form; one with no block tags at all (text in <div>s and <br>
     lines) is read line by line, rather than refused as empty."""
-    blocks, title = html_blocks(data, HTML_SKIP)
+    markup = html_markup(data)
+    frames = FRAME_SOURCE.findall(markup) if FRAMESET.search(markup) else []
+    if frames:
+        raise Refused(f"is a frameset: its text is in the pages its frames load ({', '.join(frames[:4])}); "
+                      "add those pages instead")
+    blocks, title = html_blocks(markup, HTML_SKIP)
     if not blocks:
-        blocks, title = html_blocks(data, tuple(t for t in HTML_SKIP if t != "form"))
+        blocks, title = html_blocks(markup, tuple(t for t in HTML_SKIP if t != "form"))
     if not blocks:
-        blocks, title = html_blocks(data, tuple(t for t in HTML_SKIP if t != "form"), by_lines=True)
+        blocks, title = html_blocks(markup, tuple(t for t in HTML_SKIP if t != "form"), by_lines=True)
     if title and (not blocks or not blocks[0].startswith("#")):
         blocks.insert(0, f"# {title}")
     return "\n\n".join(blocks) + "\n"
 
 
-def html_blocks(data: bytes, skip: tuple[str, ...], by_lines: bool = False) -> tuple[list[str], str]:
+def html_markup(data: bytes) -> str:
+    """The page's bytes as text: UTF-8 whenever they are UTF-8, whatever the page declares (an editor that
+    saves a page again keeps its old <meta charset>); else the charset it declares, if its bytes fit it;
+    else Windows-1252, as browsers assume. A parser's own guess replaced letters with U+FFFD unannounced."""
+    if data.startswith(UTF16_MARKS):
+        return data.decode("utf-16", "replace")
+    if b"\x00" in data[:4096]:
+        raise Refused("looks like a binary file, not an HTML page")
+    try:
+        return data.decode("utf-8")
+    except UnicodeDecodeError:
+        pass
+    declared = DECLARED_CHARSET.search(data[:4096])
+    if declared:
+        try:
+            return data.decode(declared.group(1).decode("ascii"))
+        except (LookupError, UnicodeDecodeError):
+            pass
+    return data.decode("cp1252", "replace")
+
+
+def html_blocks(markup: str, skip: tuple[str, ...], by_lines: bool = False) -> tuple[list[str], str]:
     """The main content's blocks (headings as "#" lines), or with `by_lines` its lines of text; and the
     page's title."""
     from bs4 import BeautifulSoup  # loaded with the first HTML file
 
-    soup = BeautifulSoup(data, "html.parser")
+    soup = BeautifulSoup(markup, "html.parser")
     for tag in soup(skip):
         tag.decompose()
     root = soup.find("main") or soup.find("article") or soup.body or soup
@@ -188,6 +224,9 @@ def docx_text(data: bytes, limits: ReadLimits = ReadLimits()) -> str:
     from docx.table import Table
     from docx.text.paragraph import Paragraph
 
+    archive = zipfile.ZipFile(io.BytesIO(data))
+    if "word/document.xml" not in archive.namelist():
+        raise Refused("is a zip archive but not a Word document")
     document = docx.Document(io.BytesIO(data))
     blocks, budget = [], limits.chars(len(data))
     for child in body_elements(document.element.body):

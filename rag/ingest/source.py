@@ -57,7 +57,7 @@ def read_file(path: Path, name: str) -> SourceFile:
         data = path.read_bytes()
     except OSError as exc:
         raise SourceError(f"Cannot read source {path}: {exc.strerror or exc}.") from None
-    extracted = readers.read(data, path)
+    extracted = readers.read(data, Path(name))  # its messages name the file as the person knows it, no server path
     return SourceFile(path, name, extracted.text, hashlib.sha256(data).hexdigest(), extracted)
 
 

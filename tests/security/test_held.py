@@ -64,7 +64,7 @@ def test_upload_names_are_flattened_inside_the_folder(name, safe):
 @pytest.mark.parametrize("data, reason", [
     (b"%PDF-1.4\n1 0 obj << /Type /Catalog /Pages 1 0 R >> endobj\ntrailer << /Root 1 0 R >>\n%%EOF",
      "no text layer"),  # pdfium reads the cyclic page tree as one blank page: refused as having no text
-    (b"%PDF-1.4 not really", "not a readable PDF"),
+    (b"%PDF-1.4 not really", "could not be read as a PDF"),
     (bombs.pdf([0], [b"x\x9c\x03\x00\x00\x00\x00\x01"]), "no text layer"),
 ])
 def test_malformed_and_cyclic_pdfs_are_refused_with_a_reason(data, reason):

@@ -340,7 +340,7 @@ def test_a_body_too_deep_to_read_is_refused_like_a_forged_path(tmp_path):
 @pytest.mark.parametrize("limits, reason", [
     (readers.ReadLimits(seconds=0.3), "took longer than"),
     (readers.ReadLimits(memory_bytes=150_000_000, max_chars=10**9, min_chars=10**9),
-     "memory|not a readable PDF|stopped"),
+     "memory|could not be read as a PDF|stopped"),
 ])
 def test_pdf_reading_is_stopped_past_its_time_and_memory(limits, reason):
     with pytest.raises(SourceError, match=reason):
