@@ -255,9 +255,10 @@ class ChatService:
         folder = self.documents_folder()
         indexed = {n for n, _ in self.documents()}
         path = folder / str(name)
-        if (name not in indexed or safe_name(name) != name or not folder.is_dir() or path.is_symlink()
-                or not path.is_file() or path.parent != folder):
-            return f"{name} is not among the documents."
+        parts = Path(str(name)).parts
+        if (name not in indexed or not folder.is_dir() or any(p in ("..", "") or p.startswith(".") for p in parts)
+                or path.is_symlink() or not path.is_file() or not path.resolve().is_relative_to(folder.resolve())):
+            return f"{name} is not among the documents."  # an indexed file of the folder, at any depth: no other
         with self._storing:  # one change of the folder at a time: two removals cannot both pass the count
             # The files on disk, not the served index: it still lists a document removed a moment ago.
             if not [p for p in source_files(folder) if p != path]:

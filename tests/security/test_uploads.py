@@ -170,6 +170,29 @@ def served_as_on_disk_now(service: ChatService) -> None:
     service.documents = lambda: listed
 
 
+@pytest.mark.parametrize("name", ["Q&A.txt", "sub/deeper/nested.txt", "with space/ünïcode name.txt"])
+def test_a_document_the_folder_held_under_any_name_can_be_removed(service, name):
+    service.add_documents([arrive(service, "kites.md", b"# Kites\n\nA made-up page on kites.\n")])
+    path = service.documents_folder() / name
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text("A made-up page on tides.\n")
+    listed = [(name, 1), ("kites.md", 1)]
+    service.documents = lambda: listed
+    assert service.remove_document(name) == f"Removed {name}; updating the index."
+    assert not path.exists()
+
+
+def test_a_link_out_of_the_folder_is_not_removed_through_it(service, tmp_path):
+    service.add_documents([arrive(service, "kites.md", b"# Kites\n\nA made-up page on kites.\n")])
+    outside = tmp_path / "outside"
+    outside.mkdir()
+    (outside / "keep.txt").write_text("untouched")
+    (service.documents_folder() / "linked").symlink_to(outside)
+    service.documents = lambda: [("linked/keep.txt", 1), ("kites.md", 1)]
+    assert service.remove_document("linked/keep.txt") == "linked/keep.txt is not among the documents."
+    assert (outside / "keep.txt").read_text() == "untouched"
+
+
 def test_a_document_stored_under_a_numbered_name_can_be_removed(service):
     service.add_documents([arrive(service, "dup.md", b"# First\n\nThe first text.\n")])
     service.add_documents([arrive(service, "dup.md", b"# Second\n\nThe second text.\n")])
