@@ -253,11 +253,29 @@ def test_a_busy_port_is_one_clear_line(capsys):
     assert capsys.readouterr().err.strip() == f"error: port {port} is in use: use --port or PORT=."
 
 
-def test_a_bad_port_in_the_environment_is_a_usage_error(capsys, monkeypatch):
-    monkeypatch.setenv("RAG_PORT", "abc")
+@pytest.mark.parametrize("value, expected", [
+    ("abc", "--port: invalid port 'abc': give a number from 1 to 65535"),
+    ("70000", "--port: invalid port 70000: give a number from 1 to 65535"),
+    ("0", "--port: invalid port 0: give a number from 1 to 65535"),
+    ("-5", "--port: invalid port -5: give a number from 1 to 65535"),
+])
+def test_a_bad_port_in_the_environment_is_a_usage_error(capsys, monkeypatch, value, expected):
+    monkeypatch.setenv("RAG_PORT", value)
     with pytest.raises(SystemExit) as stopped:
         launch.main([])
-    assert stopped.value.code == 2 and "--port: invalid int value: 'abc'" in capsys.readouterr().err
+    assert stopped.value.code == 2 and expected in capsys.readouterr().err
+
+
+@pytest.mark.parametrize("host, expected", [
+    ("192.0.2.1", "this machine has no address 192.0.2.1"),  # a documentation address, never this machine's
+    ("no-such-host.invalid", "is not a name or address this machine can resolve"),
+])
+def test_a_host_the_server_cannot_listen_on_says_why(host, expected):
+    assert expected in launch.listen_problem(host, 8765)
+
+
+def test_an_ipv6_loopback_host_can_be_listened_on():
+    assert launch.listen_problem("::1", 0) is None
 
 
 def test_questions_sent_at_once_are_all_answered_each_after_its_question(served):

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import atexit
+import errno
 import ipaddress
 import logging
 import os
@@ -29,15 +30,35 @@ def is_loopback(host: str) -> bool:
         return False
 
 
-def port_is_free(host: str, port: int) -> bool:
-    """SO_REUSEADDR, as uvicorn binds: the server's own TIME_WAIT sockets after a restart do not count."""
-    with socket.socket() as s:
+def port_number(text: str) -> int:
+    """--port (or RAG_PORT): a port a server can listen on, 1 to 65535."""
+    try:
+        port = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"invalid port {text!r}: give a number from 1 to 65535") from None
+    if not 1 <= port <= 65535:
+        raise argparse.ArgumentTypeError(f"invalid port {port}: give a number from 1 to 65535")
+    return port
+
+
+def listen_problem(host: str, port: int) -> str | None:
+    """Why the server could not listen on host:port, in words to act on; None when it can. Binds with
+    SO_REUSEADDR, as uvicorn does: the server's own TIME_WAIT sockets after a restart do not count."""
+    try:
+        family = socket.getaddrinfo(host, port, type=socket.SOCK_STREAM)[0][0]  # ::1 is IPv6
+    except socket.gaierror:
+        return f"the host {host} is not a name or address this machine can resolve: use --host or RAG_HOST."
+    with socket.socket(family, socket.SOCK_STREAM) as s:
         s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
         try:
             s.bind((host, port))
-        except OSError:
-            return False
-    return True
+        except OSError as exc:
+            if exc.errno == errno.EADDRINUSE:
+                return f"port {port} is in use: use --port or PORT=."
+            if exc.errno == errno.EADDRNOTAVAIL:
+                return f"this machine has no address {host}: use one of its own with --host (or RAG_HOST)."
+            return f"cannot listen on {host} port {port} ({exc.strerror or exc})."
+    return None
 
 
 def private_inbox() -> Path:
@@ -69,7 +90,7 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description="The web chat over the indexed document.")
     parser.add_argument("--host", default=os.environ.get("RAG_HOST", "127.0.0.1"))
     # a string default: argparse reads it with `type`, so a bad RAG_PORT is its usage error, not a traceback
-    parser.add_argument("--port", type=int, default=os.environ.get("RAG_PORT", "7860"))
+    parser.add_argument("--port", type=port_number, default=os.environ.get("RAG_PORT", "7860"))
     parser.add_argument("--auth", default=os.environ.get("RAG_AUTH"), help="user:password (or $RAG_AUTH)")
     parser.add_argument("--insecure", action="store_true", help="allow a non-loopback host without --auth")
     parser.add_argument("--index", type=Path)
@@ -96,8 +117,9 @@ def main(argv: list[str] | None = None) -> int:
     if token and not auth:
         print("warning: RAG_API_TOKEN is set but auth is off: the API is open to every client that reaches "
               "it; give --auth user:password to require the token.", file=sys.stderr)
-    if not port_is_free(args.host, args.port):
-        print(f"error: port {args.port} is in use: use --port or PORT=.", file=sys.stderr)
+    problem = listen_problem(args.host, args.port)
+    if problem:
+        print(f"error: {problem}", file=sys.stderr)
         return 1
     logging.basicConfig(level=logging.INFO, format="%(levelname)s %(name)s: %(message)s")
     private_inbox()

@@ -129,12 +129,12 @@ def test_a_port_in_time_wait_counts_as_free():
     accepted.close()  # the server side closes first: its socket waits in TIME_WAIT
     listener.close()
     client.close()
-    assert launch.port_is_free("127.0.0.1", port)
+    assert launch.listen_problem("127.0.0.1", port) is None
 
 
 def test_an_api_token_without_auth_is_warned_about(monkeypatch, capsys):
     monkeypatch.setenv("RAG_API_TOKEN", "tok")
-    monkeypatch.setattr(launch, "port_is_free", lambda host, port: False)  # stop right after the checks
+    monkeypatch.setattr(launch, "listen_problem", lambda host, port: "stop")  # stop right after the checks
     assert launch.main(["--port", "1"]) == 1
     assert "RAG_API_TOKEN is set but auth is off" in capsys.readouterr().err
 
