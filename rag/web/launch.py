@@ -136,7 +136,8 @@ def main(argv: list[str] | None = None) -> int:
     service.chat_ready = False
     switch = Switch(create_starting(service, auth, token))
     threading.Thread(target=mount_chat, args=(switch, service, auth, token), daemon=True, name="chat-ui").start()
-    print(f"Serving the chat at http://{args.host}:{args.port} (the JSON API, POST /api/ask and GET /api/status, "
+    shown = f"[{args.host}]" if ":" in args.host else args.host  # an IPv6 address is bracketed in a URL
+    print(f"Serving the chat at http://{shown}:{args.port} (the JSON API, POST /api/ask and GET /api/status, "
           "answers at once; the page follows in a few seconds)", flush=True)
     serve(switch, args.host, args.port, forwarded_allow_ips=args.forwarded_allow_ips)
     return 0
