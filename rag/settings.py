@@ -103,7 +103,21 @@ class Settings:
         flags = [] if Path(self.index_dir).resolve() == DEFAULT_INDEX.resolve() else [f"--index {self.index_dir}"]
         if self.source_or_none:
             flags.append(f"--source {self.source_or_none}")
+        elif command == "rag build" and not self.source_known():
+            flags.append("--source PATH")  # a damaged manifest no longer says; the build would ask for it
         return " ".join([command, *flags])
+
+    def source_known(self) -> bool:
+        """Whether a build without --source finds what to build from (a record, or a readable manifest)."""
+        try:
+            manifest = json.loads((Path(self.index_dir) / "manifest.json").read_text(encoding="utf-8"))
+        except (OSError, ValueError):
+            manifest = None
+        try:
+            self.source(manifest if isinstance(manifest, dict) else None)
+        except (SourceError, KeyError, TypeError):
+            return False
+        return True
 
 
 def served_index(workspace: Path) -> Path:

@@ -269,9 +269,15 @@ def test_index_folder_that_cannot_be_written(capsys, tmp_path: Path, small_sourc
     assert code == 1 and "Cannot" in err and "Traceback" not in err
 
 
-@pytest.mark.parametrize("damage", ["truncate-faiss", "garbage-manifest", "truncate-manifest", "delete-chunks",
-                                    "truncate-vectors"])
-def test_corrupt_index_files_get_a_clear_message(capsys, small_index: Path, damage: str):
+@pytest.mark.parametrize("damage, flags", [
+    ("truncate-faiss", ""),
+    ("garbage-manifest", " --source PATH"),  # the manifest no longer says what the index was built from
+    ("truncate-manifest", " --source PATH"),
+    ("delete-chunks", ""),
+    ("truncate-vectors", ""),
+])
+def test_corrupt_index_files_get_a_clear_message(capsys, small_index: Path, small_source: Path, damage: str,
+                                                 flags: str):
     if damage == "truncate-faiss":
         path = small_index / "index.faiss"
         path.write_bytes(path.read_bytes()[:100])
@@ -288,7 +294,10 @@ def test_corrupt_index_files_get_a_clear_message(capsys, small_index: Path, dama
         load_index(small_index)
     code, err = _run_cli(capsys, "search", "tea", "--index", str(small_index))
     assert code == 1 and err.startswith("error: ") and "Traceback" not in err
-    assert f"rebuild with `rag build --index {small_index} --force`" in err
+    advice = f"rag build --index {small_index}{flags} --force"
+    assert f"rebuild with `{advice}`" in err
+    code, err = _run_cli(capsys, *advice.replace("PATH", str(small_source)).split()[1:])  # the advice, followed
+    assert code == 0 and load_index(small_index).manifest["counts"]["chunks"] > 0
 
 
 @pytest.mark.parametrize("target, expected", [
@@ -435,7 +444,7 @@ def test_trailing_back_matter_is_reported_not_silently_dropped(small_index: Path
 def test_advice_names_the_index_it_is_about(capsys, small_index: Path, small_source: Path, fake_embedder_name):
     (small_index / "manifest.json").write_text("{not json")
     code, err = _run_cli(capsys, "search", "tea", "--index", str(small_index))
-    assert code == 1 and f"rebuild with `rag build --index {small_index} --force`" in err
+    assert code == 1 and f"rebuild with `rag build --index {small_index} --source PATH --force`" in err
 
 
 def test_a_deleted_source_asks_for_one_instead_of_a_rebuild(capsys, small_index: Path, small_source: Path,
