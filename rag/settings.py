@@ -55,7 +55,8 @@ class Settings:
             openai_model=(model if chosen == "openai" else None) or env("RAG_OPENAI_MODEL"),
             openai_api_key=env("RAG_OPENAI_API_KEY") or env("OPENAI_API_KEY"),
             local_model=(model if chosen == "local" else None) or env("RAG_LOCAL_MODEL"),
-            llm_timeout=timeout or seconds(env("RAG_LLM_TIMEOUT"), "RAG_LLM_TIMEOUT", 60.0),
+            llm_timeout=seconds(env("RAG_LLM_TIMEOUT"), "RAG_LLM_TIMEOUT", 60.0) if timeout is None
+            else seconds(str(timeout), "--timeout", 60.0),
         )
 
     @property

@@ -12,6 +12,7 @@ from conftest import FakeEmbedder
 
 from rag import Pipeline
 from rag.answering.generative import LocalAnswerer, OpenAIAnswerer, check
+from rag.errors import RagError
 from rag.index.folder import load_index
 
 GOOD = "The Royal Tea Board was founded in 1851 by King Rudolf III. [1]"
@@ -263,3 +264,9 @@ def test_unsupported_questions_are_refused_before_asking_the_model(small_index, 
     assert answer.refused and "Napoleon" in answer.answer
     assert "was not asked" in answer.notice
     assert len(ScriptedServer.requests) == before
+
+
+@pytest.mark.parametrize("url", ["notaurl", "localhost:11434/v1", "ftp://models.example/v1"])
+def test_an_endpoint_that_is_no_http_address_is_refused_at_once(url):
+    with pytest.raises(RagError, match="must begin with http:// or https://"):
+        OpenAIAnswerer(url, "a-model")

@@ -388,6 +388,12 @@ def test_a_folder_source_indexes_every_text_file(tmp_path: Path, fake_embedder):
     assert {c.section for c in index.chunks} == {"Alpha", "Beta"}
 
 
+@pytest.mark.parametrize("value, shown", [("0", "0.0"), ("-5", "-5.0"), ("nan", "nan")])
+def test_a_bad_timeout_flag_is_one_clear_line(capsys, value, shown):
+    assert main(["ask", "--timeout", value, "When was the kiln built?"]) == 1
+    assert capsys.readouterr().err == f"error: --timeout must be a number of seconds above 0, not {shown!r}.\n"
+
+
 @pytest.mark.parametrize("value", ["1m", "0", "-5", "nan", "inf"])
 def test_a_bad_llm_timeout_in_the_environment_is_one_clear_line(capsys, monkeypatch, value):
     monkeypatch.setenv("RAG_LLM_TIMEOUT", value)

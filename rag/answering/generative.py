@@ -115,6 +115,9 @@ class OpenAIAnswerer(GenerativeAnswerer):
         if not base_url or not model:
             raise AnswererError("The openai answerer needs --base-url and --model (or RAG_OPENAI_BASE_URL and "
                            "RAG_OPENAI_MODEL).")
+        if not base_url.startswith(("http://", "https://")):
+            raise AnswererError(f"The openai answerer's --base-url (or RAG_OPENAI_BASE_URL) must begin with http:// "
+                                f"or https://, such as http://localhost:11434/v1, not {base_url!r}.")
         self.url = base_url.rstrip("/") + "/chat/completions"
         self.model, self.api_key, self.timeout, self.max_tokens = model, api_key, timeout, max_tokens
 
