@@ -14,7 +14,7 @@ from pathlib import Path
 from rag.answering.answerers import configured
 from rag.embedding.embedders import create_embedder
 from rag.errors import IndexCorrupt, IndexMissing, RagError, SourceError
-from rag.index.build import BuildReport, build_index, skipped_note
+from rag.index.build import BuildReport, build_index, ignored_note, skipped_note, unreadable_note
 from rag.index.folder import load_index, read_manifest
 from rag.index.progress import BuildProgress, Progress, TerminalProgress, ignore
 from rag.index.staleness import Staleness, StaleReason, stale_reasons
@@ -55,7 +55,9 @@ class Status:
 
     def skipped(self) -> str:
         """What the build left out (empty or unreadable files), as a note for the user."""
-        return skipped_note(self.manifest.get("skipped", []))
+        source = self.manifest["source"]
+        return (skipped_note(self.manifest.get("skipped", [])) + unreadable_note(source.get("unreadable", []))
+                + ignored_note(source.get("ignored", [])))
 
     def to_json(self) -> dict:
         """What `rag info --json` prints and `GET /api/status` starts from: the index, its files and

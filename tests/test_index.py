@@ -113,6 +113,22 @@ def test_a_folder_files_reason_names_it_without_the_server_path(tmp_path, small_
     assert [u["reason"] for u in report.unreadable] == ["Source blank.txt is empty"]
 
 
+def test_files_of_other_types_are_told_not_passed_over(capsys, tmp_path, small_source, fake_embedder_name):
+    folder = small_source.parent
+    for name in ("report.doc", "data.csv", "sub/notes.rtf", ".DS_Store", ".git/config"):
+        (folder / name).parent.mkdir(parents=True, exist_ok=True)
+        (folder / name).write_text("made-up bytes")
+    (folder / "gone.txt").symlink_to(tmp_path / "nowhere.txt")
+    index = tmp_path / "index"
+    capsys.readouterr()
+    assert main(["build", "--source", str(folder), "--index", str(index)]) == 0
+    note = ("ignored 4 files (data.csv: a type this does not read; gone.txt: a link to nothing; report.doc: an old "
+            "Word file, save it as .docx; ...)")
+    assert note in capsys.readouterr().out
+    assert main(["info", "--index", str(index)]) == 0
+    assert note in capsys.readouterr().out
+
+
 def test_rebuilding_an_unchanged_source_embeds_nothing(small_index: Path, small_source: Path):
     embedder = FakeEmbedder()
     report = build_index(small_source, small_index, embedder)

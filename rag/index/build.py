@@ -26,7 +26,8 @@ from rag.index.progress import BuildProgress, Progress, Stage, ignore
 from rag.index.staleness import embedding_mismatches
 from rag.ingest.chunking import Chunk, ChunkSettings, chunk_sections
 from rag.ingest.document import parse
-from rag.ingest.source import read_source
+from rag.ingest.readers import suffixes
+from rag.ingest.source import ignored_files, read_source
 from rag.text.terms import STOPWORDS, words
 
 EMBED_BATCH = 256
@@ -58,12 +59,13 @@ class BuildReport:
     unreadable: list[dict] = field(default_factory=list)  # files of the folder that could not be read
     removed_lines: int = 0  # running headers, footers and page numbers of PDFs left out
     in_int8: int = 0  # texts of a large build embedded by the int8 model (BulkEmbedding)
+    ignored: list[str] = field(default_factory=list)  # files of the folder of types no reader takes
 
     def summary(self) -> str:
         int8 = f" ({self.in_int8} of them in int8)" if self.in_int8 else ""
         return (f"{self.chunks} chunks, {self.sentences} sentences; embedded {self.embedded}{int8}, "
                 f"reused {self.reused}; {self.seconds:.1f} s ({self.index_kind}){skipped_note(self.skipped)}"
-                f"{removed_note(self.removed_lines)}{unreadable_note(self.unreadable)}")
+                f"{removed_note(self.removed_lines)}{unreadable_note(self.unreadable)}{ignored_note(self.ignored)}")
 
 
 def removed_note(lines: int) -> str:
@@ -158,6 +160,9 @@ def build_index(source: Path, index_dir: Path, embedder: Embedder, settings: Chu
         manifest = _manifest(source, index_dir, files, embedder, settings, len(chunks), len(sentences),
                              vectors.kind(faiss_index), skipped)
         manifest["source"]["unreadable"] = [u.to_json() for u in unreadable]
+        ignored = ignored_files(Path(source))
+        if ignored:  # only then: an index of one file stays byte for byte what it was
+            manifest["source"]["ignored"] = ignored
         manifest["built_at"] = _unchanged_build_time(index_dir, manifest, embedded=len(todo)) or manifest["built_at"]
 
         tmp = temp_folder(index_dir)
@@ -194,7 +199,7 @@ def build_index(source: Path, index_dir: Path, embedder: Embedder, settings: Chu
     return BuildReport(len(chunks), len(sentences), embedded, total - embedded,
                        time.perf_counter() - began, vectors.kind(faiss_index), skipped,
                        [u.to_json() for u in unreadable],
-                       sum(f.extracted.removed_lines for f in files if f.extracted is not None), in_int8)
+                       sum(f.extracted.removed_lines for f in files if f.extracted is not None), in_int8, ignored)
 
 
 def extracted_copy(name: str, limit: int = 255) -> str:
@@ -207,6 +212,27 @@ def extracted_copy(name: str, limit: int = 255) -> str:
     digest = hashlib.sha256(name.encode("utf-8")).hexdigest()[:16]
     cut = last.encode("utf-8")[:limit - len(digest) - 6].decode("utf-8", "ignore")
     return f"{folder}/" * bool(folder) + f"{cut}-{digest}.txt"
+
+
+# What to do with a file of a type no reader takes, where there is something to do.
+CONVERT = {".doc": "an old Word file, save it as .docx", ".rtf": "save it as .docx", ".odt": "save it as .docx",
+           ".pptx": "save it as PDF", ".ppt": "save it as PDF", ".epub": "save it as PDF"}
+
+
+def ignored_note(names: list[str]) -> str:
+    """"; ignored 2 files (data.csv: a type this does not read; report.doc: an old Word file, ...)", or ""."""
+    if not names:
+        return ""
+    return (f"; ignored {len(names)} file{'s' if len(names) > 1 else ''} ("
+            + "; ".join(f"{n}: {why_ignored(n)}" for n in names[:3]) + ("; ..." if len(names) > 3 else "") + ")")
+
+
+def why_ignored(name: str) -> str:
+    """A file of a type a reader takes is ignored only as a link to nothing (ignored_files)."""
+    suffix = Path(name).suffix.lower()
+    if suffix in suffixes():
+        return "a link to nothing"
+    return CONVERT.get(suffix, "a type this does not read")
 
 
 def _unique_sentences(chunks: list[Chunk]) -> tuple[list[list[int]], list[tuple[tuple, str]]]:

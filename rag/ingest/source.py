@@ -46,6 +46,19 @@ def source_files(source: Path) -> list[Path]:
     return [source]
 
 
+def ignored_files(source: Path) -> list[str]:
+    """The files of a source folder that no reader takes, by name (hidden ones aside, such as .git or
+    .DS_Store, and those of an index inside it): told to the person, not passed over in silence. A link
+    to nothing counts too."""
+    if not source.is_dir():
+        return []
+    known, indexes = readers.suffixes(), index_folders(source)
+    return sorted(file_name(p, source) for p in source.rglob("*")
+                  if ((p.is_file() and p.suffix.lower() not in known) or (p.is_symlink() and not p.exists()))
+                  and not any(part.startswith(".") for part in p.relative_to(source).parts)
+                  and not indexes.intersection(p.parents))
+
+
 def index_folders(folder: Path) -> set[Path]:
     """Index folders inside a source folder (a manifest.json beside chunks.jsonl, as every index has):
     never documents, or each build would read the last one's copies of extracted text again."""

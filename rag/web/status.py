@@ -8,7 +8,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from pathlib import Path
 
-from rag.index.build import skipped_note, unreadable_note
+from rag.index.build import ignored_note, skipped_note, unreadable_note
 from rag.service import Status
 from rag.settings import ROOT
 
@@ -53,7 +53,9 @@ class ChatStatus:
     def left_out(self) -> str:
         """What the build left out (back matter, unreadable files), as a note after the passage count."""
         manifest = self.index.manifest
-        return skipped_note(manifest.get("skipped", [])) + unreadable_note(manifest["source"].get("unreadable", []))
+        source = manifest["source"]
+        return (skipped_note(manifest.get("skipped", [])) + unreadable_note(source.get("unreadable", []))
+                + ignored_note(source.get("ignored", [])))
 
     @property
     def built_at(self) -> str:
