@@ -98,6 +98,28 @@ def test_sentence_splitting_keeps_abbreviations_initials_decimals_and_quotes():
     ]
 
 
+WORDS = "the ferry left the harbour at dawn and the crew counted the crates on deck "
+
+
+@pytest.mark.parametrize("text, longest", [
+    (WORDS * 200, 1000),  # no full stop at all, as a transcript
+    ((WORDS.strip() + ", ") * 200, 1000),  # commas only
+    ("x" * 2500, 1000),  # not even a space
+    (WORDS * 20, 300),
+])
+def test_text_without_full_stops_is_cut_into_units_that_map_back(text, longest, monkeypatch):
+    monkeypatch.setattr("rag.ingest.document.MAX_SENTENCE_CHARS", longest)
+    sentences = split_sentences(text, 0, len(text))
+    assert len(sentences) > 1 and all(len(s.text) <= longest for s in sentences)
+    assert all(text[s.start:s.end] == s.text for s in sentences)
+    assert "".join(s.text for s in sentences).replace(" ", "") == text.replace(" ", "")
+
+
+def test_a_comma_in_the_second_half_is_where_a_long_run_is_cut():
+    text = "a" * 600 + ", " + "b" * 600
+    assert [s.text for s in split_sentences(text, 0, len(text))] == ["a" * 600 + ",", "b" * 600]
+
+
 def test_article_sentences_with_decimals_are_whole():
     text = " ".join(c.text for c in article_chunks())
     assert "mobilizing 1.5 million soldiers against one million Kwantung Army troops" in text
