@@ -3,9 +3,11 @@ from __future__ import annotations
 
 import json
 import os
+import shutil
 import signal
 import subprocess
 import sys
+import threading
 from pathlib import Path
 
 import pytest
@@ -218,6 +220,23 @@ def test_a_kill_between_the_two_renames_is_recovered(small_index: Path):
     os.rename(small_index, old)  # the moment between "move old aside" and "move new in"
     assert load_index(small_index).chunks
     assert small_index.exists() and not old.exists()
+
+
+def test_a_reader_during_a_builds_swap_waits_for_the_new_folder(small_index: Path):
+    old, new = small_index.with_name(".index.old"), small_index.with_name("built-meanwhile")
+    shutil.copytree(small_index, new)
+    moved = []
+
+    def move_new_in():
+        os.rename(new, small_index)  # fails if a reader put the old folder back meanwhile
+        moved.append(True)
+    with build_lock(small_index):  # a build is between its two renames
+        os.rename(small_index, old)
+        mover = threading.Timer(0.2, move_new_in)
+        mover.start()
+        assert load_index(small_index).chunks
+        mover.join()
+    assert moved == [True] and old.exists()
 
 
 def test_a_full_disk_is_a_clear_error_and_leaves_the_previous_index(small_index: Path, small_source: Path,

@@ -7,6 +7,7 @@ import fcntl
 import os
 import shutil
 import tempfile
+import time
 from contextlib import contextmanager
 from pathlib import Path
 from typing import Iterator
@@ -71,12 +72,38 @@ def swap_in(tmp: Path, index_dir: Path) -> None:
     shutil.rmtree(old, ignore_errors=True)
 
 
-def recover(index_dir: Path) -> None:
-    """A build killed between the two renames of the swap leaves only the old folder: put it back."""
+def recover(index_dir: Path, wait: float = 2.0) -> None:
+    """A build killed between the two renames of the swap leaves only the old folder: put it back. A
+    reader that finds a build still running there waits the moment it takes to move the new folder in,
+    rather than move the old one back under it (that build would then fail to swap)."""
     index_dir = named(index_dir)
     old = old_folder(index_dir)
-    if not index_dir.exists() and old.exists():
+    deadline = time.monotonic() + wait
+    while not index_dir.exists() and old.exists():
+        if not building(index_dir) or time.monotonic() > deadline:
+            _put_back(old, index_dir)
+            return
+        time.sleep(0.02)
+
+
+def _put_back(old: Path, index_dir: Path) -> None:
+    try:
         os.rename(old, index_dir)
+    except OSError:  # another reader put it back first, or the build moved the new one in meanwhile
+        pass
+
+
+def building(index_dir: Path) -> bool:
+    """Whether a build of `index_dir` holds its lock now (in another process, or through another handle)."""
+    try:
+        with open(named(index_dir).parent / f".{named(index_dir).name}.lock", "a") as handle:
+            fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
+            fcntl.flock(handle, fcntl.LOCK_UN)
+    except BlockingIOError:
+        return True
+    except OSError:  # no lock file can be written there: no build can be running either
+        return False
+    return False
 
 
 @contextmanager
@@ -100,7 +127,9 @@ def build_lock(index_dir: Path) -> Iterator[None]:
         except BlockingIOError:
             raise RagError(f"Another build of {index_dir} is running; try again when it has finished.") from None
         try:
-            recover(index_dir)
+            old = old_folder(index_dir)
+            if not index_dir.exists() and old.exists():  # the lock is this build's: no wait for another
+                _put_back(old, index_dir)
             for stale in parent.glob(f".{index_dir.name}.tmp-*"):
                 shutil.rmtree(stale, ignore_errors=True)  # left by a killed build
             yield
