@@ -199,6 +199,9 @@ class ChatService:
                 continue
             try:
                 name = safe_name(upload.name)
+                if name is None and Path(upload.name).suffix.lower() not in readers.suffixes():
+                    raise RagError(f"{Path(upload.name).name} is not a type this reads: add "
+                                   f"{', '.join(readers.suffixes())} files (an old .doc: save it as .docx).")
                 if name is None:
                     raise RagError(f"{upload.name!r} is not a usable file name.")
                 if upload.stat().st_size > max_bytes:

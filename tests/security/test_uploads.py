@@ -136,6 +136,13 @@ def test_the_shipped_article_cannot_be_replaced_by_an_upload_of_its_name(service
     assert (service.documents_folder() / article.name).read_bytes() == article.read_bytes()
 
 
+@pytest.mark.parametrize("name", ["report.doc", "data.csv", "README"])
+def test_an_upload_of_a_type_not_read_says_so(service, name):
+    outcome = service.add_documents([arrive(service, name, b"Made-up content.\n")])
+    assert outcome.startswith(f"Not added: {name} is not a type this reads: add .docx, .htm, .html, ")
+    assert "(an old .doc: save it as .docx)" in outcome
+
+
 def test_remove_takes_only_indexed_documents(service):
     folder = service.documents_folder()
     folder.mkdir(parents=True)
