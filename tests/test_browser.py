@@ -169,6 +169,9 @@ def test_upload_a_pdf_and_a_page_ask_see_the_page_remove_it_and_edit_one_on_disk
         expect(page.locator("#documents")).to_contain_text("boiler manual.pdf", timeout=120_000)
         embedder.embed = fast
         expect(page.locator("#status .status-progress")).to_have_count(0)
+        page.locator("#remove-choice input").click()  # the remove list follows the rebuild, with no reload
+        expect(page.get_by_role("option", name="kettle.html")).to_be_visible()
+        page.keyboard.press("Escape")
         page.reload()  # a fresh page reads the current list
         open_documents(page)
         expect(page.locator("#documents")).to_contain_text("kettle.html")
@@ -208,6 +211,32 @@ def test_upload_a_pdf_and_a_page_ask_see_the_page_remove_it_and_edit_one_on_disk
         embedding.set()  # never leave a build waiting
         server.service.watcher.stop()
         server.close()
+
+
+def test_a_refused_upload_stays_said_and_an_unknown_name_is_not_asked_about(browser, tmp_path):
+    from test_app import Served, project_copy
+
+    expect = sync_api.expect
+    served = Served(project_copy(tmp_path / "project"))
+    try:
+        page = browser.new_page(viewport={"width": 1200, "height": 1000})
+        page.set_default_timeout(60_000)
+        page.goto(served.url)
+        open_documents(page)
+        empty = tmp_path / "empty.txt"
+        empty.write_text("  \n")
+        page.locator("#upload input[type=file]").set_input_files([str(empty)])
+        status = page.locator("#status")
+        expect(status).to_contain_text("Not added: Source empty.txt is empty")
+        page.wait_for_timeout(5000)  # two refreshes of the status bar later
+        expect(status).to_contain_text("Not added: Source empty.txt is empty")
+        page.locator("#remove-choice input").fill("nowhere.txt")
+        page.locator("#remove-choice input").press("Enter")
+        page.locator("#remove").click()
+        expect(status).to_contain_text("nowhere.txt is not among the documents.")
+        expect(page.locator("#remove-confirm")).to_be_hidden()
+    finally:
+        served.close()
 
 
 # The effective text and background colours of an element: the first ancestor with an opaque background.

@@ -27,6 +27,7 @@ def status(reasons=(), **kwargs) -> ChatStatus:
     (status([CHANGED]), "The source changed since the index was built"),
     (status([CHUNKER]), "built with other chunk settings"),
     (status([CHANGED], progress=(0.5, "Embedding tea.txt")), ""),  # the bar says it is being dealt with
+    (status([CHANGED], updating=True), ""),  # an upload's rebuild, started, before its first report
     (status([CHANGED], error="Rebuild failed"), ""),  # the error says more than the warning
 ])
 def test_the_warning_is_given_only_when_nothing_else_explains_it(shown, warning):

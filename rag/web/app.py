@@ -248,43 +248,55 @@ def build_app(service: ChatService) -> gr.Blocks:
         rebuild.click(do_rebuild, outputs=[status], api_name="rebuild", concurrency_limit=2,
                       concurrency_id="rebuild")
 
-        def refresh(message: str = ""):
+        # The page's last refusal (an upload not added, a removal not done): shown until its next action,
+        # so the status bar's refresh every two seconds does not wipe it the moment it appears.
+        notice = gr.State("")
+        listed = gr.State([])  # the names the remove list offers now: it is sent again only when they change
+
+        def refresh(message: str = "", error: str = ""):
             status = service.status()
-            done, _, refused = message.partition("Not added: ")
-            if done.strip():
-                status = dataclasses.replace(status, message=done.strip())
-            if refused:  # a refusal is an error, shown as one, with its reason
-                status = dataclasses.replace(status, error=" ".join(filter(None, [status.error, f"Not added: {refused}"])))
+            if message:
+                status = dataclasses.replace(status, message=message)
+            if error:  # a refusal is an error, shown as one, with its reason
+                status = dataclasses.replace(status, error=" ".join(filter(None, [status.error, error])))
             names = [name for name, _ in service.documents()]
             return (render.status_html(status), render.documents_html(service.documents()),
-                    heading_of(service), gr.update(choices=names, value=None))
+                    heading_of(service), gr.update(choices=names, value=None), names)
 
         def on_upload(files: list | None):
             """Not preprocessed (Gradio's File would leave an empty temporary file per upload): each
             item is Gradio's file record, whose path the request guard has checked."""
             paths = [Path(f["path"] if isinstance(f, dict) else f) for f in files or []
                      if isinstance(f, (dict, str)) and (not isinstance(f, dict) or isinstance(f.get("path"), str))]
-            outcome = service.add_documents(paths)
-            return (*refresh(outcome), None)
+            done, _, refused = service.add_documents(paths).partition("Not added: ")
+            refused = f"Not added: {refused}" if refused else ""
+            return (*refresh(done.strip(), refused), None, refused)
 
         def on_remove(name: str | None):
-            return refresh(service.remove_document(name) if name else "Choose a document to remove.")
+            outcome = service.remove_document(name) if name else "Choose a document to remove."
+            if outcome.startswith("Removed "):
+                return (*refresh(outcome), "")
+            return (*refresh(error=outcome), outcome)
 
         def ask_to_confirm(name: str | None):
-            """The first click on Remove only asks; with no document chosen it says so and asks nothing."""
-            if not name:
-                status = dataclasses.replace(service.status(), error="Choose a document to remove first.")
-                return gr.update(visible=False), "", render.status_html(status)
+            """The first click on Remove only asks; with no document chosen, or a name typed that is not
+            among the documents, it says so and asks nothing."""
+            known = [n for n, _ in service.documents()]
+            if not name or name not in known:
+                error = f"{name} is not among the documents." if name else "Choose a document to remove first."
+                status = dataclasses.replace(service.status(), error=error)
+                return gr.update(visible=False), "", render.status_html(status), error
             return (gr.update(visible=True),
                     f"Remove **{render.escape_text(name)}** from the documents? Its passages leave the index.",
-                    gr.skip())
+                    gr.skip(), "")
 
-        upload.upload(on_upload, inputs=[upload], outputs=[status, documents, heading, to_remove, upload],
+        upload.upload(on_upload, inputs=[upload],
+                      outputs=[status, documents, heading, to_remove, listed, upload, notice],
                       api_name="upload", concurrency_limit=2, concurrency_id="rebuild", preprocess=False)
-        remove.click(ask_to_confirm, inputs=[to_remove], outputs=[confirm_row, confirm_text, status],
+        remove.click(ask_to_confirm, inputs=[to_remove], outputs=[confirm_row, confirm_text, status, notice],
                      api_visibility="private")
         # Programs call /remove directly; the page's path to it is the confirmation.
-        confirm.click(on_remove, inputs=[to_remove], outputs=[status, documents, heading, to_remove],
+        confirm.click(on_remove, inputs=[to_remove], outputs=[status, documents, heading, to_remove, listed, notice],
                       api_name="remove", concurrency_limit=2, concurrency_id="rebuild").then(
             lambda: gr.update(visible=False), outputs=[confirm_row], api_visibility="private")
         keep.click(lambda: gr.update(visible=False), outputs=[confirm_row], api_visibility="private")
@@ -295,10 +307,20 @@ def build_app(service: ChatService) -> gr.Blocks:
                 return gr.skip(), gr.skip()
             return gr.Dataset(samples=[[q] for q in current]), current
 
-        # The background rebuild ends after the upload returns: the tick brings the page up to date.
-        gr.Timer(2).tick(lambda shown: (*refresh()[:3], *refresh_examples(shown)), inputs=[shown_examples],
-                         outputs=[status, documents, heading, examples, shown_examples], api_visibility="private")
-        app.load(lambda: refresh()[:4], outputs=[status, documents, heading, to_remove], api_visibility="private")
+        def tick(shown: list[str], last_notice: str, offered: list[str]):
+            """The background rebuild ends after the upload returns: the tick brings the page up to date,
+            the remove list too once the documents changed, and keeps the page's last refusal."""
+            status_html, documents_html, heading_text, choices, names = refresh(error=last_notice)
+            if names == offered:
+                choices, names = gr.skip(), gr.skip()
+            else:
+                choices = gr.update(choices=names)  # the name chosen stays chosen
+            return (status_html, documents_html, heading_text, *refresh_examples(shown), choices, names)
+
+        gr.Timer(2).tick(tick, inputs=[shown_examples, notice, listed],
+                         outputs=[status, documents, heading, examples, shown_examples, to_remove, listed],
+                         api_visibility="private", show_progress="hidden")
+        app.load(lambda: refresh(), outputs=[status, documents, heading, to_remove, listed], api_visibility="private")
 
         def ask(question: str, k: int = 5, history: list[str] | None = None, answerer: str | None = None) -> dict:
             return ask_json(service, question, k, history, answerer)

@@ -117,11 +117,13 @@ class ChatService:
                 f"Loading the local model {local.model_ref} (about a minute); answers fall back to extractive until then."
             message = f"{message} {note}".strip()
         progress = self.service.progress
-        if progress is not None:  # a rebuild runs: its bar replaces the stale warning and the last summary
+        # a rebuild started by an upload or a removal counts before its first progress report
+        updating = progress is not None or (self.background is not None and self.background.is_alive())
+        if updating:  # its bar replaces the stale warning and the last summary
             message = self.changed("Updating the index; answers come from the previous one until it is done.")
         return ChatStatus(self.service.status(), tuple(self.documents()), message, self.error,
                           None if progress is None else (round(progress.fraction, 3), progress.describe()),
-                          self.chat_ready)
+                          self.chat_ready, updating)
 
     def rebuild(self) -> str:
         """Build from the source and swap it in; answers keep coming from the old index meanwhile. A

@@ -33,6 +33,7 @@ class ChatStatus:
     error: str = ""  # the last rebuild's error, or a refusal of the page's last action
     progress: tuple[float, str] | None = None  # (fraction done, what it is doing) while a rebuild runs
     chat_ready: bool = True  # False while `python app.py` is still mounting the chat UI
+    updating: bool = False  # a rebuild was started (an upload, a removal) and has not finished
 
     @property
     def source(self) -> str:
@@ -64,7 +65,7 @@ class ChatStatus:
     @property
     def warning(self) -> str:
         """Why the index no longer fits its source, unless a rebuild is already running or has failed."""
-        if self.progress is not None or self.error or self.index.fresh:
+        if self.progress is not None or self.updating or self.error or self.index.fresh:
             return ""
         return "The source changed since the index was built" if self.index.source_changed else self.index.why_stale
 

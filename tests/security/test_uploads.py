@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import os
+import threading
 from pathlib import Path
 
 import bombs
@@ -141,6 +142,20 @@ def test_an_upload_of_a_type_not_read_says_so(service, name):
     outcome = service.add_documents([arrive(service, name, b"Made-up content.\n")])
     assert outcome.startswith(f"Not added: {name} is not a type this reads: add .docx, .htm, .html, ")
     assert "(an old .doc: save it as .docx)" in outcome
+
+
+def test_an_uploads_rebuild_counts_as_running_before_its_first_report(service):
+    service.add_documents([arrive(service, "kites.md", b"# Kites\n\nA made-up page on kites.\n")])
+    assert service.status().warning  # no rebuild started (the fixture's is a no-op): the source changed
+    release = threading.Event()
+    service.background = threading.Thread(target=release.wait)
+    service.background.start()
+    try:
+        shown = service.status()
+        assert shown.warning == "" and "Updating the index" in shown.message
+    finally:
+        release.set()
+        service.background.join()
 
 
 def test_remove_takes_only_indexed_documents(service):
@@ -335,8 +350,6 @@ def test_a_part_file_left_by_a_crash_blocks_nothing(service):
 
 
 def test_two_uploads_of_one_name_at_once_both_land(service):
-    import threading
-
     outcomes = []
     files = [arrive(service, "race.md", f"# Race\n\nText number {i}.\n".encode()) for i in range(4)]
     threads = [threading.Thread(target=lambda f=f: outcomes.append(service.add_documents([f]))) for f in files]
