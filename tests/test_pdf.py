@@ -92,6 +92,13 @@ def test_a_word_hyphenated_at_a_line_end(tmp_path, first, second, joined):
     assert "\n" not in text  # one paragraph
 
 
+def test_pages_of_two_wide_spaced_lines_keep_each_paragraph_whole(tmp_path):
+    first = ["The pump house at Gull Rock is inspected every April", "by the harbour engineer on duty."]
+    second = ["The fog bell is rung every thirty seconds", "whenever the far buoy cannot be seen."]
+    pages = read(tmp_path, [paragraph(first, leading=24), paragraph(second, leading=24)]).pages
+    assert list(pages) == [" ".join(first), " ".join(second)]
+
+
 def test_two_columns_are_read_left_column_first(tmp_path):
     left = ["The left column tells how the lamp", "is lit at dusk by the keeper on", "duty, who records the hour."]
     right = ["The right column tells how the", "fog bell is rung in thick weather", "every thirty seconds."]

@@ -144,7 +144,11 @@ def layout(pages: list[Page]) -> PdfText:
     levels = {size: min(rank, 6) for rank, size in enumerate(reversed(large), 1)}
     levels[0.0] = min(len(large) + 1, 6)  # a bold heading in the body's size
     compounds = {w.lower() for page in kept for p in page for w in re.findall(r"\w+-\w+", p.text)}
-    return PdfText(tuple(page_text(found, levels, body, compounds) for found in kept),
+    rows = [page_rows(found) for found in kept]
+    steps = [step for page in rows for step in line_steps(page, body)]
+    spacing = median(steps) if steps else None  # one step is evidence enough: a paragraph joined by mistake
+    # keeps its sentences whole, a sentence cut at a wrapped line does not
+    return PdfText(tuple(page_text(page, levels, body, compounds, spacing) for page in rows),
                    sum(map(len, pieces)) - sum(map(len, kept)))
 
 
@@ -230,15 +234,27 @@ def find_gutter(pieces: list[Word]) -> float | None:
     return x
 
 
-def page_text(pieces: list[Word], levels: dict[float, int], body: float, compounds: set[str]) -> str:
-    """Rows in reading order -> paragraphs and tables -> blocks apart by a blank line."""
+def page_rows(pieces: list[Word]) -> list[list[Word]]:
+    """A page's rows in reading order, a bullet joined to its item's text and a lone row of cells made a line."""
     rows = [[merged(r[:2])] + r[2:] if len(r) > 1 and BULLET.fullmatch(r[0].text + " ") else r
             for r in reading_order(pieces)]  # a bullet set apart from its item's text
-    rows = [[merged(r)] if len(r) > 1 and all(len(n) == 1 for n in rows[max(i - 1, 0):i] + rows[i + 1:i + 2]) else r
+    return [[merged(r)] if len(r) > 1 and all(len(n) == 1 for n in rows[max(i - 1, 0):i] + rows[i + 1:i + 2]) else r
             for i, r in enumerate(rows)]  # a lone row of cells: a line with wide gaps, not a table
-    deltas = [b[0].bottom - a[0].bottom for a, b in zip(rows, rows[1:]) if len(a) == len(b) == 1
-              and a[0].size == b[0].size == body and 0 < b[0].bottom - a[0].bottom < 2.5 * body]
-    lead = median(deltas) if len(deltas) >= 3 else 1.2 * body
+
+
+def line_steps(rows: list[list[Word]], body: float) -> list[float]:
+    """The distances from one body-text line to the next: their median is the line spacing."""
+    return [b[0].bottom - a[0].bottom for a, b in zip(rows, rows[1:]) if len(a) == len(b) == 1
+            and a[0].size == b[0].size == body and 0 < b[0].bottom - a[0].bottom < 2.5 * body]
+
+
+def page_text(rows: list[list[Word]], levels: dict[float, int], body: float, compounds: set[str],
+              spacing: float | None = None) -> str:
+    """Rows in reading order -> paragraphs and tables -> blocks apart by a blank line. The line spacing is
+    the page's own where it has three steps or more, else `spacing` (the document's): a page of two
+    wide-spaced lines would otherwise read each line as a paragraph."""
+    deltas = line_steps(rows, body)
+    lead = median(deltas) if len(deltas) >= 3 else spacing or 1.2 * body
     groups: list[list[list[Word]]] = []
     for row in rows:
         last = groups[-1] if groups else None
