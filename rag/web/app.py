@@ -159,7 +159,8 @@ def build_app(service: ChatService) -> gr.Blocks:
             documents = gr.HTML(render.documents_html(service.documents()), elem_id="documents")
             upload = gr.File(label=f"Add documents ({', '.join(readers.suffixes())}; up to "
                                    f"{MAX_UPLOAD_BYTES // 1_000_000} MB each)",
-                             file_count="multiple", file_types=readers.suffixes(), type="filepath",
+                             # .doc too: the server's refusal says what to do with it (save it as .docx)
+                             file_count="multiple", file_types=[*readers.suffixes(), ".doc"], type="filepath",
                              elem_id="upload")
             with gr.Row():
                 # Empty until the page loads: the login page must not carry document names, and the

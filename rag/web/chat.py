@@ -217,7 +217,8 @@ class ChatService:
                 continue
             finally:
                 uploads.discard(upload, self.inbox)
-            accepted.append((name, data))
+            given = Path(str(upload.name).replace("\\", "/")).name
+            accepted.append((name, data, f" (from {given})" if given != name else ""))
         stored = []
         if accepted:
             with self._storing:  # one upload at a time picks free names and writes them
@@ -232,17 +233,17 @@ class ChatService:
                 except OSError as exc:  # a full disk, a read-only folder: nothing is acknowledged
                     why = exc.strerror or exc.__class__.__name__
                     refused += [f"{name} could not be stored: the documents folder cannot be written ({why})"
-                                for name, _ in accepted]
+                                for name, _, _ in accepted]
                     accepted = []
                 room = max_total - uploads.folder_bytes(folder)
-                for name, data in accepted:
+                for name, data, renamed in accepted:  # renamed: a name made safe says what it was
                     if uploads.same_content(folder / name, data):
                         refused.append(f"{name} is already among the documents")
                     elif len(data) > room:
                         refused.append(f"{name} would take the documents over {max_total // 1_000_000} MB in all")
                     else:
                         try:
-                            stored.append(uploads.store(data, folder, uploads.free_name(folder, name)).name)
+                            stored.append(uploads.store(data, folder, uploads.free_name(folder, name)).name + renamed)
                             room -= len(data)
                         except OSError as exc:
                             refused.append(f"{name} could not be written ({exc.strerror or exc.__class__.__name__})")

@@ -158,6 +158,11 @@ def test_an_uploads_rebuild_counts_as_running_before_its_first_report(service):
         service.background.join()
 
 
+def test_a_name_made_safe_says_what_it_was(service):
+    outcome = service.add_documents([arrive(service, "<i>odd & notes.txt", b"A made-up note on kites.\n")])
+    assert outcome == "Added _i_odd _ notes.txt (from <i>odd & notes.txt); updating the index."
+
+
 def test_remove_takes_only_indexed_documents(service):
     folder = service.documents_folder()
     folder.mkdir(parents=True)
