@@ -412,12 +412,25 @@ def test_which_changes_the_watcher_reacts_to(tmp_path, changed, relevant):
 
 @pytest.mark.parametrize("sections, examples", [
     (["Introduction", "History"], ["What does the document say about History?"]),
-    (["Russian Civil War and Mongolia"], ["What about Russian Civil War and Mongolia?"]),  # 63 chars in full
+    (["Kiln notes", "Russian Civil War and Mongolia"], ["What about Russian Civil War and Mongolia?"]),  # 63 chars
     (["A section title far too long to fit either wording of an example"], ["Give an overview of the document."]),
-    (["Trade", "Trade", "Ports"], ["What does the document say about Trade?", "What does the document say about Ports?"]),
+    (["Kiln notes", "Trade", "Trade", "Ports"],
+     ["What does the document say about Trade?", "What does the document say about Ports?"]),
+    (["Kiln notes"], ["What does the document say about Kiln notes?"]),  # a lead alone is kept
 ])
 def test_example_questions_fit_gradios_sixty_characters(sections, examples):
     from types import SimpleNamespace
 
-    index = SimpleNamespace(chunks=[SimpleNamespace(section=s) for s in sections])
+    index = SimpleNamespace(chunks=[SimpleNamespace(section=s, source="a.txt") for s in sections])
     assert example_questions(index) == examples
+
+
+def test_example_questions_take_each_document_in_turn():
+    from types import SimpleNamespace
+
+    chunks = [SimpleNamespace(section=s, source=source) for source, sections in
+              [("a.txt", ["Kilns", "Firing", "Glazes", "Clay"]), ("b.md", ["Tides", "Neap tides", "Spring tides"])]
+              for s in sections]
+    assert example_questions(SimpleNamespace(chunks=chunks), most=3) == [
+        "What does the document say about Firing?", "What does the document say about Neap tides?",
+        "What does the document say about Glazes?"]

@@ -42,14 +42,33 @@ def example_questions(index, most: int = 5, max_chars: int = 60) -> list[str]:
     """Questions from the document's own section titles, so the examples fit whatever is indexed. Each is
     at most `max_chars` long (Gradio cuts longer example text mid-word): the shorter wording is used
     for a long title, and a title too long for both is passed over."""
-    titles = list(dict.fromkeys(c.section for c in index.chunks if c.section.lower() != "introduction"))
+    by_source: dict[str, list[str]] = {}
+    for chunk in index.chunks:
+        titles = by_source.setdefault(getattr(chunk, "source", ""), [])
+        if chunk.section not in titles:
+            titles.append(chunk.section)
     out = []
-    for title in titles:
+    for title in round_robin([lead_passed_over(titles) for titles in by_source.values()]):
         fitting = [q for q in (f"What does the document say about {title}?", f"What about {title}?")
                    if len(q) <= max_chars]
         if fitting:
             out.append(fitting[0])
     return out[:most] or ["Give an overview of the document."]
+
+
+def lead_passed_over(titles: list[str]) -> list[str]:
+    """A document's section titles but its first (the lead, named after the document, whose "what does it
+    say" gets a caption or a definition) and any "Introduction", while others are left."""
+    rest = [t for t in titles[1:] if t.lower() != "introduction"]
+    return rest or [t for t in titles if t.lower() != "introduction"]
+
+
+def round_robin(lists: list[list[str]]) -> list[str]:
+    """One of each list in turn, so every document has examples, not only the first few."""
+    out = []
+    for depth in range(max(map(len, lists), default=0)):
+        out += [items[depth] for items in lists if depth < len(items)]
+    return out
 
 
 class ChatService:
