@@ -324,9 +324,20 @@ def test_render_escapes_once_and_links_markers():
     assert plain(rendered) == "It's <i>here</i>. [2]"
 
 
+@pytest.mark.parametrize("title, reason, text", [
+    ("Tea", None, "The document (Tea) does not say."),
+    ("", "it never mentions kilns", "The document does not say: it never mentions kilns."),
+    ("6 documents", None, "The 6 documents do not say."),
+    ("1,200 documents", "it never mentions kilns", "The 1,200 documents do not say: it never mentions kilns."),
+])
+def test_a_refusal_names_what_does_not_say(title, reason, text):
+    assert refusal(title, reason).text == text + " The closest passages are shown for you to check."
+
+
 @pytest.mark.parametrize("reply, outcome, heading", [
     (Reply("The quay opened in 1990. [1]"), "answered", "Sources for: q"),
     (refusal("Tea", None), "refused", "The document does not say."),
+    (refusal("6 documents", None), "refused", "The document does not say."),
     (refusal("Tea", "not English"), "not_english", "Questions are answered in English only."),
 ])
 def test_the_outcome_is_told_in_the_json_and_the_sources_heading(reply, outcome, heading):

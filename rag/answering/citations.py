@@ -20,8 +20,11 @@ def refusal(title: str = "", reason: str | None = None) -> Reply:
     """What every refusal says: the document does not answer, and why when a reason stands out."""
     if reason == "not English":
         return Reply(ENGLISH_ONLY, Outcome.NOT_ENGLISH)
-    subject = f"The document ({title})" if title else "The document"
-    text = f"{subject} does not say" + (f": {reason}." if reason else ".")
+    if re.fullmatch(r"\d[\d,]* documents", title):  # the title of a folder of several: "6 documents"
+        text = f"The {title} do not say"
+    else:
+        text = (f"The document ({title})" if title else "The document") + " does not say"
+    text += f": {reason}." if reason else "."
     return Reply(text + " The closest passages are shown for you to check.", Outcome.REFUSED)
 
 
