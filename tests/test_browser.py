@@ -303,6 +303,8 @@ def test_on_a_phone_the_sources_follow_the_chat_and_examples_are_whole(server, b
     sources, examples = page.locator("#sources"), page.get_by_text("Examples", exact=True)
     sync_api.expect(examples).to_be_visible()
     assert sources.bounding_box()["y"] < examples.bounding_box()["y"]
+    box = page.locator("#question textarea").bounding_box()
+    assert box["y"] + box["height"] <= 700, box  # on the first screen, with room for the browser's own bars
     shown = page.locator(".gallery-item").all_inner_texts()
     assert shown and not any(text.endswith("...") for text in shown), shown
     page.locator(".gallery-item").first.click()  # an example fills the question box

@@ -56,6 +56,8 @@ a.cite { text-decoration: none; font-weight: 600; color: #1d4ed8; cursor: pointe
 .dark .card-meta { color: #9ca3af; }
 .dark .sources-empty { color: #9ca3af; }
 .dark .notice { color: #9ca3af; }
+/* On a phone the empty chat's fixed 560 px pushed the question box to the bottom edge of the first screen. */
+@media (max-width: 640px) { #chat { height: 45vh !important; min-height: 220px; } }
 """
 
 # Clicking [n] in an answer brings card n into view and marks it. The panel may be re-rendered by the
