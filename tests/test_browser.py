@@ -133,6 +133,34 @@ def test_ask_read_cited_answer_click_marker_and_rebuild(page, server):
     page.screenshot(path=str(ARTIFACTS / "after-rebuild.png"), full_page=True)
 
 
+def test_a_reload_keeps_the_conversation_and_its_follow_ups(server, browser):
+    expect = sync_api.expect
+    expect.set_options(timeout=60_000)
+    page = browser.new_page(viewport={"width": 1400, "height": 950})
+    page.set_default_timeout(60_000)
+    page.goto(server.url)
+    page.locator("#question textarea").fill("When did Gorbachev visit Beijing?")
+    page.locator("#ask").click()
+    expect(page.locator("#chat")).to_contain_text("May 1989")
+    page.reload()
+    expect(page.locator("#chat")).to_contain_text("May 1989")  # drawn again from the server
+    expect(page.locator("#sources mark").first).to_be_visible()  # with the last answer's passages
+    page.locator("#question textarea").fill("What did he say to the Chinese magazine?")
+    page.locator("#ask").click()
+    expect(page.locator("#chat")).to_contain_text("special interest")  # a follow-up on the reloaded chat
+    page.locator("#clear").click()
+    expect(page.locator("#chat")).not_to_contain_text("May 1989")
+    page.reload()
+    page.locator("#question").wait_for()
+    expect(page.locator("#chat")).not_to_contain_text("May 1989")  # cleared stays cleared
+    other = browser.new_context().new_page()  # another browser: a conversation of its own
+    other.goto(server.url)
+    other.locator("#question").wait_for()
+    expect(other.locator("#chat")).not_to_contain_text("Gorbachev")
+    other.context.close()
+    page.close()
+
+
 def test_upload_a_pdf_and_a_page_ask_see_the_page_remove_it_and_edit_one_on_disk(tmp_path, browser):
     from test_app import Served, project_copy
     from test_readers import HTML, make_pdf

@@ -61,8 +61,8 @@ def clean_history(history: object, most: int = MAX_HISTORY) -> list[str]:
         raise QuestionError(f"history holds {len(history):,} questions; send at most {MAX_HISTORY_ITEMS}.")
     out = []
     for item in history[-most:]:
-        if not WORDLIKE.search(item):  # a "?" sent on its own earlier carries no topic
-            continue
+        if len(item) <= MAX_QUESTION_CHARS and not WORDLIKE.search(item):  # a "?" alone: no topic
+            continue  # (an over-long one is still refused as too long)
         try:
             out.append(clean_question(item))
         except QuestionError as exc:

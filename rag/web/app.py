@@ -9,6 +9,8 @@ from __future__ import annotations
 
 import dataclasses
 import logging
+import re
+import secrets
 from pathlib import Path
 
 import gradio as gr
@@ -112,6 +114,11 @@ new MutationObserver(ragPlainLabels).observe(document.documentElement,
 """
 
 
+def valid_key(key: object) -> bool:
+    """A conversation key this page made (secrets.token_urlsafe(18)): anything else starts a new one."""
+    return isinstance(key, str) and re.fullmatch(r"[A-Za-z0-9_-]{24}", key) is not None
+
+
 def ask_json(service: ChatService, question: str, k: int = 5, history: list[str] | None = None,
              answerer: str | None = None) -> dict:
     """Gradio's `/ask` (for gradio_client): the answer JSON of `/api/ask`, errors as a Gradio error."""
@@ -177,22 +184,29 @@ def build_app(service: ChatService) -> gr.Blocks:
                 confirm = gr.Button("Remove it", variant="stop", size="sm", elem_id="remove-yes", scale=1)
                 keep = gr.Button("Keep it", size="sm", elem_id="remove-no", scale=1)
 
-        def session(request: gr.Request | None) -> Conversation:
-            return conversations.get(request.session_hash if request else "")
+        # The conversation's key, kept in the browser (localStorage), so a reload finds the conversation
+        # again: Gradio's session changes with every page load. Programs (gradio_client) have none and
+        # use their session.
+        chat_key = gr.BrowserState("", storage_key="rag-conversation")
 
-        def take_question(text: str, request: gr.Request = None):
+        def session(request: gr.Request | None, key: str = "") -> Conversation:
+            return conversations.get(key if valid_key(key) else (request.session_hash if request else ""))
+
+        def take_question(text: str, key: str = "", request: gr.Request = None):
             """Add the question to the conversation and clear the box at once (no queue): a question typed
-            while another is being answered waits its turn; it is never dropped."""
+            while another is being answered waits its turn; it is never dropped. The page's first question
+            makes its conversation key, which `answer_pending` then reads."""
             if not (text or "").strip():
-                return gr.skip(), gr.skip()
-            conversation = session(request)
+                return gr.skip(), gr.skip(), gr.skip()
+            key = key if valid_key(key) else secrets.token_urlsafe(18)
+            conversation = session(request, key)
             conversation.add(text)
-            return "", conversation.messages()
+            return "", conversation.messages(), key
 
-        def answer_pending(answerer_name: str | None = None, request: gr.Request = None):
+        def answer_pending(answerer_name: str | None = None, key: str = "", request: gr.Request = None):
             """Answer every waiting question in order, under the session's lock, drawing the chat from
             the one conversation state each time."""
-            conversation = session(request)
+            conversation = session(request, key)
             last = None
             with conversation.lock:
                 for turn in conversation.pending():
@@ -215,17 +229,25 @@ def build_app(service: ChatService) -> gr.Blocks:
 
         def chat_api(text: str, answerer_name: str | None = None, request: gr.Request = None):
             """The two steps in one call, for programs (gradio_client's /chat)."""
-            take_question(text, request)
-            yield from answer_pending(answerer_name, request)
+            session(request).add(text)
+            yield from answer_pending(answerer_name, "", request)
 
-        def select(event: gr.SelectData, request: gr.Request = None):
-            conversation = conversations.get(request.session_hash if request else "")
+        def select(event: gr.SelectData, key: str = "", request: gr.Request = None):
+            conversation = session(request, key)
             turn = conversation.turn_of(event.index)
             return render.sources_html(turn.answer) if turn is not None else gr.skip()
 
-        def reset(request: gr.Request = None):
-            conversations.get(request.session_hash if request else "").reset()
+        def reset(key: str = "", request: gr.Request = None):
+            session(request, key).reset()
             return [], render.sources_html(None)
+
+        def resume(key: str, request: gr.Request = None):
+            """On page load: the conversation this browser had, drawn again (none before its first question)."""
+            if not valid_key(key):
+                return gr.skip(), gr.skip()
+            conversation = session(request, key)
+            answered = [t.answer for t in conversation.turns if t.answer is not None]
+            return conversation.messages(), render.sources_html(answered[-1] if answered else None)
 
         def do_rebuild(progress=gr.Progress()):  # not track_tqdm: it breaks a build's bars already running
             progress(0, desc="Rebuilding the index")
@@ -238,16 +260,17 @@ def build_app(service: ChatService) -> gr.Blocks:
         # Two steps: `ask` records the question and clears the box at once; `answer_pending` answers
         # whatever waits, in order. trigger_mode="multiple": no submission is ignored while one is pending.
         for trigger in (question.submit, send.click):
-            trigger(take_question, inputs=[question], outputs=[question, chatbot], queue=False, trigger_mode="multiple",
-                    api_visibility="private").then(
-                answer_pending, inputs=[answerer], outputs=[chatbot, sources], concurrency_limit=8,
+            trigger(take_question, inputs=[question, chat_key], outputs=[question, chatbot, chat_key], queue=False,
+                    trigger_mode="multiple", api_visibility="private").then(
+                answer_pending, inputs=[answerer, chat_key], outputs=[chatbot, sources], concurrency_limit=8,
                 concurrency_id="chat", api_visibility="private")
         api_button = gr.Button(visible=False)
         api_button.click(chat_api, inputs=[question, answerer], outputs=[chatbot, sources], concurrency_limit=8,
                          concurrency_id="chat", api_name="chat", api_visibility="undocumented")  # tests read the HTML
-        chatbot.select(select, outputs=[sources], api_visibility="private")
-        clear.click(reset, outputs=[chatbot, sources], api_visibility="private")
-        chatbot.clear(reset, outputs=[chatbot, sources], api_visibility="private")  # the chat's own clear icon
+        chatbot.select(select, inputs=[chat_key], outputs=[sources], api_visibility="private")
+        clear.click(reset, inputs=[chat_key], outputs=[chatbot, sources], api_visibility="private")
+        chatbot.clear(reset, inputs=[chat_key], outputs=[chatbot, sources], api_visibility="private")  # its own icon
+        app.load(resume, inputs=[chat_key], outputs=[chatbot, sources], api_visibility="private")
         rebuild.click(do_rebuild, outputs=[status], api_name="rebuild", concurrency_limit=2,
                       concurrency_id="rebuild")
 
