@@ -248,6 +248,14 @@ def test_password_guesses_on_the_api_are_slowed_like_logins(throttled):
 
 
 @pytest.mark.slow
+def test_requests_without_credentials_are_no_guesses(throttled):
+    with httpx.Client(transport=httpx.HTTPTransport(local_address="127.0.0.3")) as http:
+        codes = [http.get(throttled.url + "api/status").status_code for _ in range(6)]
+        assert codes == [401] * 6  # a client that asks first without credentials is not locked out
+        assert http.get(throttled.url + "api/status", headers={"Authorization": basic(*AUTH)}).status_code == 200
+
+
+@pytest.mark.slow
 def test_concurrent_api_questions_during_a_rebuild_all_get_valid_answers(served):
     questions = ["When did Gorbachev visit Beijing?", "Who did Mao send to Korea?",
                  "What was the Sino-Soviet border conflict?", "Who was the first woman on the Moon?"]

@@ -37,6 +37,9 @@ def create_api(service, auth: tuple[str, str] | None = None, token: str | None =
         """None when the request may go on; guesses at the password here count like failed logins."""
         if auth is None:
             return None
+        if not request.headers.get("authorization"):  # no credentials at all: no guess to slow down
+            return JSONResponse({"error": "This server needs a user and password (HTTP Basic) or a bearer token."},
+                                status_code=401, headers={"WWW-Authenticate": 'Basic realm="rag"'})
         client = client_of(request.scope)
         if (wait := throttle.attempt(client)) > 0:
             return too_many(wait)
