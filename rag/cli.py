@@ -36,7 +36,7 @@ def main(argv: list[str] | None = None) -> int:
     try:
         return args.run(args, settings) or 0
     except RagError as exc:
-        print(f"error: {for_this_index(str(exc), settings)}", file=sys.stderr)
+        print(f"error: {settings.for_this_index(str(exc))}", file=sys.stderr)
         return 1
     except KeyboardInterrupt:
         print("", file=sys.stderr)
@@ -44,11 +44,6 @@ def main(argv: list[str] | None = None) -> int:
     except BrokenPipeError:  # `rag ask ... | head`
         os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
         return 0
-
-
-def for_this_index(message: str, settings: Settings) -> str:
-    """Advice to run `rag build ...` names the index it is about, so following it rebuilds that one."""
-    return message.replace("`rag build", f"`{settings.hint('rag build')}") if "`rag build" in message else message
 
 
 def _parser() -> argparse.ArgumentParser:

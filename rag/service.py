@@ -88,7 +88,7 @@ class RagService:
         stale unless `build_if_stale` is off (the app serves a stale index and rebuilds it meanwhile).
         A failed build still serves the previous index when one loads."""
         embedder = embedder or create_embedder(settings.embedder)
-        built, index = None, None
+        built, index, failed = None, None, None
         if build_if_needed:
             index, reasons = cls._loaded_and_reasons(settings, embedder)
             if reasons and not build_if_stale and all(isinstance(r, StaleReason) for r in reasons):
@@ -100,7 +100,12 @@ class RagService:
                     index = None  # the new one is loaded below
                 except RagError as exc:
                     log.warning("could not build: %s", exc)
-        pipeline = Pipeline(index or load_index(settings.index_dir), embedder,
+                    failed = exc
+        try:
+            served = index or load_index(settings.index_dir)
+        except (IndexMissing, IndexCorrupt) as exc:  # nothing to serve: the failed build is what to fix
+            raise (failed or exc) from None
+        pipeline = Pipeline(served, embedder,
                             answerers if answerers is not None else configured(settings), settings.answerer)
         service = cls(settings, pipeline, embedder)
         service.last_build = built

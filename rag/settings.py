@@ -108,6 +108,10 @@ class Settings:
             flags.append("--source PATH")  # a damaged manifest no longer says; the build would ask for it
         return " ".join([command, *flags])
 
+    def for_this_index(self, message: str) -> str:
+        """Advice to run `rag build ...` names the index it is about, so following it rebuilds that one."""
+        return message.replace("`rag build", f"`{self.hint('rag build')}") if "`rag build" in message else message
+
     def source_known(self) -> bool:
         """Whether a build without --source finds what to build from (a record, or a readable manifest)."""
         try:

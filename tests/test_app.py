@@ -244,6 +244,13 @@ def test_non_loopback_host_needs_auth(capsys):
     assert launch.parse_auth("a:b:c") == ("a", "b:c")
 
 
+def test_a_start_whose_build_fails_says_why_not_only_that_no_index_exists(capsys, tmp_path):
+    code = launch.main(["--port", str(free_port()), "--index", str(tmp_path / "index"),
+                        "--source", str(tmp_path / "missing.md")])
+    assert code == 1
+    assert capsys.readouterr().err.strip().splitlines()[-1] == f"error: Source not found: {tmp_path / 'missing.md'}"
+
+
 def test_a_busy_port_is_one_clear_line(capsys):
     with socket.socket() as busy:
         busy.bind(("127.0.0.1", 0))

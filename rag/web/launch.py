@@ -126,11 +126,15 @@ def main(argv: list[str] | None = None) -> int:
     from rag.web.chat import ChatService  # after the port check: a busy port is told at once
 
     try:
-        service = ChatService(Settings.from_env(source=args.source, index_dir=args.index, answerer=args.answerer,
-                                                base_url=args.base_url, model=args.model),
-                              watch=args.watch)
-    except RagError as exc:
+        settings = Settings.from_env(source=args.source, index_dir=args.index, answerer=args.answerer,
+                                     base_url=args.base_url, model=args.model)
+    except RagError as exc:  # a bad environment value
         print(f"error: {exc}", file=sys.stderr)
+        return 1
+    try:
+        service = ChatService(settings, watch=args.watch)
+    except RagError as exc:  # its advice names this index, as the rag command's does
+        print(f"error: {settings.for_this_index(str(exc))}", file=sys.stderr)
         return 1
     service.pipeline.warm()
     service.chat_ready = False
