@@ -46,6 +46,21 @@ def main(argv: list[str] | None = None) -> int:
         return 0
 
 
+MAX_K = 20  # rag.pipeline.MAX_K, not imported: the parser answers before the pipeline loads (tested equal)
+
+
+def k_value(text: str) -> int:
+    """-k: a whole number of passages, 1 to MAX_K, checked before anything runs (`rag chat -k 0` started and
+    then refused every question)."""
+    try:
+        k = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"invalid value {text!r}: give a whole number from 1 to {MAX_K}") from None
+    if not 1 <= k <= MAX_K:
+        raise argparse.ArgumentTypeError(f"invalid value {k}: give a whole number from 1 to {MAX_K}")
+    return k
+
+
 def _parser() -> argparse.ArgumentParser:
     from rag.answering import answerers  # deferred: see the module docstring
 
@@ -78,12 +93,12 @@ def _parser() -> argparse.ArgumentParser:
 
     p = command("search", cmd_search, "Show the ranked passages for a query (no answer).")
     p.add_argument("query")
-    p.add_argument("-k", type=int, default=5, help="passages to show (default 5)")
+    p.add_argument("-k", type=k_value, default=5, help="passages to show (default 5)")
     p.add_argument("--json", action="store_true")
 
     p = command("ask", cmd_ask, "Answer a question with cited passages.", answers=True)
     p.add_argument("question", nargs="?")
-    p.add_argument("-k", type=int, default=5, help="passages to retrieve (default 5)")
+    p.add_argument("-k", type=k_value, default=5, help="passages to retrieve (default 5)")
     p.add_argument("--json", action="store_true", help="print the answer as JSON")
     p.add_argument("--batch", type=Path, help="JSONL file with a \"question\" per line; one answer per line")
 
@@ -99,7 +114,7 @@ def _parser() -> argparse.ArgumentParser:
                    "(followups.jsonl: questions that lean on the ones before them, given as history)")
     p.add_argument("--work", type=Path, help="--suite: where the per-document indexes go (default: a temporary "
                                              "folder; give one to reuse them across runs)")
-    p.add_argument("-k", type=int, default=5)
+    p.add_argument("-k", type=k_value, default=5)
     p.add_argument("--json", action="store_true", help="print the metrics as JSON")
     p.add_argument("--baselines", action="store_true", help="also score BM25 alone and dense retrieval alone")
     p.add_argument("--answers", type=Path, help="also write the answers (JSONL; with --suite a folder of one "
@@ -107,7 +122,7 @@ def _parser() -> argparse.ArgumentParser:
 
     p = command("chat", cmd_chat, "Ask questions in the terminal; follow-up questions use the conversation.",
                 answers=True)
-    p.add_argument("-k", type=int, default=5)
+    p.add_argument("-k", type=k_value, default=5)
     return parser
 
 
@@ -230,16 +245,29 @@ def cmd_eval(args, settings: Settings) -> int:
         raise RagError("--followups asks a suite's follow-ups: give it with --suite. A --questions file "
                        "asks its follow-ups by itself (a question with \"history\").")
     questions = evaluate.load_questions(args.questions)
+    answers_file = writable(args.answers, folder=False) if args.answers else None  # told before the run
     pipeline = _pipeline(settings)
     modes = ["hybrid", "bm25", "dense"] if args.baselines else ["hybrid"]
     results = {mode: evaluate.run(pipeline, questions, args.k, retrieval=mode) for mode in modes}
-    if args.answers:
-        with open(args.answers, "w", encoding="utf-8") as f:
+    if answers_file:
+        with answers_file:
             for answer in results["hybrid"][0]:
-                f.write(json.dumps(answer, ensure_ascii=False) + "\n")
+                answers_file.write(json.dumps(answer, ensure_ascii=False) + "\n")
     result = evaluate.report(questions, results)
     print(json.dumps(result, indent=2, ensure_ascii=False) if args.json else evaluate.format_table(result))
     return 0
+
+
+def writable(path: Path, folder: bool):
+    """--answers: the file opened for writing, or the folder made, or a RagError that says why not."""
+    try:
+        if folder:
+            path.mkdir(parents=True, exist_ok=True)
+            return None
+        return open(path, "w", encoding="utf-8")
+    except OSError as exc:
+        kind = "folder" if folder else "file"
+        raise RagError(f"Cannot write the answers {kind} {path}: {exc.strerror or exc}.") from None
 
 
 def _eval_suite(args, settings: Settings) -> int:
@@ -250,6 +278,8 @@ def _eval_suite(args, settings: Settings) -> int:
     folders = evaluate.TEST if args.suite == TEST_DOCUMENTS else (args.suite,)
     asked = evaluate.QuestionSet.FOLLOWUPS if args.followups else evaluate.QuestionSet.QUESTIONS
     docs = [doc for folder in folders for doc in evaluate.discover(folder, DEFAULT_SOURCE, asked)]
+    if args.answers:
+        writable(args.answers, folder=True)  # told before the run
     embedder = create_embedder(settings.embedder)
     rows = {}
     with tempfile.TemporaryDirectory(prefix="rag-eval-") as tmp:
@@ -266,7 +296,6 @@ def _eval_suite(args, settings: Settings) -> int:
             rows[doc.name] = evaluate.score(questions, answers)
             rows[doc.name]["latency"] = evaluate.latency_summary(latencies)
             if args.answers:
-                args.answers.mkdir(parents=True, exist_ok=True)
                 with open(args.answers / f"{doc.name}.jsonl", "w", encoding="utf-8") as f:
                     f.writelines(json.dumps(a, ensure_ascii=False) + "\n" for a in answers)
     print(json.dumps(rows, indent=2, ensure_ascii=False) if args.json else evaluate.format_suite(rows))

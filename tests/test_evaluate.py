@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import json
+import re
 
 import pytest
 
@@ -74,6 +75,31 @@ def test_question_file_errors(tmp_path):
     ok = tmp_path / "ok.jsonl"
     ok.write_text(json.dumps({"question": "x", "answerable": False}) + "\n")
     assert evaluate.load_questions(ok)[0]["type"] == "unanswerable"
+
+
+@pytest.mark.parametrize("line, message", [
+    ({"question": 42, "answerable": False}, '"question" must be text, not 42'),
+    ({"question": "x", "answerable": "false"}, '"answerable" must be true or false'),
+    ({"question": "x", "answerable": True, "answer_any": "99 gallons"}, '"answer_any" must be a list'),
+    ({"question": "x", "answerable": True, "answer_any": ["a", 3]}, 'every item of "answer_any" must be text'),
+    ({"question": "x", "answerable": True, "answer_any": ["a"], "evidence": None}, '"evidence" must be the text'),
+    ({"question": "x", "answerable": True, "answer_any": ["a"], "type": ["fact"]}, '"type" must be a word'),
+    ({"question": "x", "answerable": True}, 'an answerable question needs "answer_any"'),
+])
+def test_a_question_line_of_the_wrong_shape_names_the_field(tmp_path, line, message):
+    path = tmp_path / "q.jsonl"
+    path.write_text(json.dumps(line) + "\n")
+    with pytest.raises(RagError, match=f"line 1: {re.escape(message)}"):
+        evaluate.load_questions(path)
+
+
+def test_a_question_the_bot_cannot_take_is_told_not_only_scored(capsys):
+    class Refusing:
+        def ask(self, *args, **kwargs):
+            raise RagError("k must be a whole number from 1 to 20.")
+
+    answers, _ = evaluate.run(Refusing(), [{"id": "q7", "question": "Where is the kiln?"}])
+    assert answers[0]["refused"] and "q7 could not be asked" in capsys.readouterr().err
 
 
 def test_table_lists_wrong_answers():

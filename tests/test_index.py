@@ -423,6 +423,29 @@ def test_a_folder_source_indexes_every_text_file(tmp_path: Path, fake_embedder):
     assert {c.section for c in index.chunks} == {"Alpha", "Beta"}
 
 
+@pytest.mark.parametrize("argv", [["chat", "-k", "0"], ["search", "kilns", "-k", "21"], ["ask", "Why?", "-k", "x"],
+                                  ["eval", "--questions", "q.jsonl", "-k", "-1"]])
+def test_a_bad_k_is_a_usage_error_before_anything_runs(capsys, argv):
+    with pytest.raises(SystemExit) as stopped:
+        main(argv)
+    assert stopped.value.code == 2 and "give a whole number from 1 to 20" in capsys.readouterr().err
+
+
+def test_the_parsers_limit_of_k_is_the_pipelines():
+    from rag import cli, pipeline
+    assert cli.MAX_K == pipeline.MAX_K
+
+
+@pytest.mark.parametrize("answers", ["nowhere/at/all/answers.jsonl", "a-folder"])
+def test_answers_that_cannot_be_written_are_told_before_the_run(capsys, tmp_path, monkeypatch, answers):
+    monkeypatch.chdir(tmp_path)
+    (tmp_path / "a-folder").mkdir()
+    (tmp_path / "nowhere").write_text("a file where a folder is needed")
+    (tmp_path / "q.jsonl").write_text(json.dumps({"question": "Why?", "answerable": False}) + "\n")
+    code, err = _run_cli(capsys, "eval", "--questions", "q.jsonl", "--answers", answers)
+    assert code == 1 and err.startswith(f"error: Cannot write the answers file {answers}:")
+
+
 @pytest.mark.parametrize("value, shown", [("0", "0.0"), ("-5", "-5.0"), ("nan", "nan")])
 def test_a_bad_timeout_flag_is_one_clear_line(capsys, value, shown):
     assert main(["ask", "--timeout", value, "When was the kiln built?"]) == 1

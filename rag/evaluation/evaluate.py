@@ -15,6 +15,7 @@ from __future__ import annotations
 import hashlib
 import json
 import statistics
+import sys
 import time
 from dataclasses import dataclass
 from pathlib import Path
@@ -38,6 +39,27 @@ TEST = (ROOT / "data" / "corpus" / "test", ROOT / "data" / "eval")
 INCOMING_TRAIN = (ROOT / "data" / "corpus" / "incoming" / "train",)
 
 
+# Each field of a question line and the type it must have: a string where a list is meant would be
+# matched a character at a time by the scorer and score a wrong answer as right.
+FIELD_TYPES = {"question": (str, "text"), "answerable": (bool, "true or false"), "id": (str, "text"),
+               "answer_any": (list, "a list of accepted answers"), "evidence": (str, "the text that answers it"),
+               "evidence_all": (list, "a list of texts"), "type": (str, "a word such as fact"),
+               "history": (list, "a list of earlier questions")}
+
+
+def field_problem(q: dict) -> str | None:
+    """What is wrong with one question line's fields, or None."""
+    for name, (kind, meaning) in FIELD_TYPES.items():
+        if name in q and not isinstance(q[name], kind):
+            return f'"{name}" must be {meaning}, not {json.dumps(q[name])[:40]}'
+    for name in ("answer_any", "evidence_all", "history"):
+        if not all(isinstance(item, str) for item in q.get(name, [])):
+            return f'every item of "{name}" must be text'
+    if q["answerable"] and not q.get("answer_any"):
+        return 'an answerable question needs "answer_any", the answers that count as right'
+    return None
+
+
 def load_questions(path: Path) -> list[dict]:
     try:
         lines = Path(path).read_text(encoding="utf-8").splitlines()
@@ -51,11 +73,11 @@ def load_questions(path: Path) -> list[dict]:
             q = json.loads(line)
         except ValueError:
             raise RagError(f"{path} line {number} is not valid JSON.") from None
-        if not isinstance(q, dict) or not isinstance(q.get("question"), str) or "answerable" not in q:
+        if not isinstance(q, dict) or "question" not in q or "answerable" not in q:
             raise RagError(f"{path} line {number} needs at least \"question\" and \"answerable\".")
-        history = q.get("history", [])
-        if not isinstance(history, list) or not all(isinstance(h, str) for h in history):
-            raise RagError(f"{path} line {number}: \"history\" must be a list of earlier questions.")
+        problem = field_problem(q)
+        if problem:
+            raise RagError(f"{path} line {number}: {problem}.")
         q.setdefault("id", f"q{number}")
         q.setdefault("answer_any", [])
         q.setdefault("evidence", "")
@@ -97,7 +119,8 @@ def run(pipeline, questions: list[dict], k: int = 5, retrieval: str = "hybrid") 
         began = time.perf_counter()
         try:
             answers.append(pipeline.ask(q["question"], k, q.get("history"), retrieval=retrieval).to_json())
-        except RagError as exc:
+        except RagError as exc:  # scored as a refusal, and told: a question the bot cannot take is no answer
+            print(f"warning: {q['id']} could not be asked, scored as refused: {exc}", file=sys.stderr)
             answers.append({"answer": "", "refused": True, "passages": [], "error": str(exc)})
         latencies.append((time.perf_counter() - began) * 1000)
     return answers, latencies
