@@ -210,30 +210,37 @@ def _ask_batch(pipeline, args) -> int:
         lines = args.batch.read_text(encoding="utf-8").splitlines()
     except (OSError, UnicodeDecodeError) as exc:
         raise RagError(f"Cannot read {args.batch}: {getattr(exc, 'strerror', None) or exc}.") from None
+    asked = failed = 0
     for number, line in enumerate(lines, 1):
         if not line.strip():
             continue
+        asked += 1
+        item: dict = {}
         try:
-            out = pipeline.ask(_batch_question(line, number), args.k).to_json()
+            item = _batch_item(line, number)
+            out = pipeline.ask(item["question"], item.get("k", args.k), item.get("history")).to_json()
         except RagError as exc:
-            out = {"question": None, "answer": "", "refused": True, "citations": [], "passages": [],
-                   "error": str(exc)}
+            failed += 1
+            message = str(exc) if str(exc).startswith("line ") else f"line {number}: {exc}"
+            out = {"question": item.get("question") if isinstance(item.get("question"), str) else None,
+                   "answer": "", "refused": True, "citations": [], "passages": [], "error": message}
         if not args.json:
             print(out["answer"] or out.get("error"))
             continue
         print(json.dumps(out, ensure_ascii=False), flush=True)
-    return 0
+    return 1 if asked and failed == asked else 0  # every line failed: a script should notice
 
 
-def _batch_question(line: str, number: int) -> str:
-    """The question of one batch line, or a QuestionError naming the line."""
+def _batch_item(line: str, number: int) -> dict:
+    """One batch line (a question file's line: "question", and "history" for a follow-up, "k" if it wants
+    other than -k), or a QuestionError naming the line."""
     try:
         item = json.loads(line)
     except json.JSONDecodeError:
         raise QuestionError(f"line {number} is not valid JSON.") from None
     if not isinstance(item, dict) or "question" not in item:
         raise QuestionError(f"line {number} has no \"question\" field.")
-    return item["question"]
+    return item
 
 
 def cmd_eval(args, settings: Settings) -> int:

@@ -284,20 +284,35 @@ def test_batch_keeps_order_and_count(tmp_path: Path):
                  "Who led the Mongolian guerrillas?"]
     path = tmp_path / "q.jsonl"
     path.write_text("\n".join(json.dumps({"question": q}) for q in questions) + "\nnot json\n{\"q\": \"x\"}\n"
-                    + json.dumps({"question": "Which fighting marked the split in 1969?"}) + "\n",
+                    + json.dumps({"question": "Which fighting marked the split in 1969?"}) + "\n"
+                    + json.dumps({"question": "What did he say to the Chinese magazine?",
+                                  "history": ["When did Gorbachev visit Beijing?"]}) + "\n"
+                    + json.dumps({"question": "When did Gorbachev visit Beijing?", "k": 1}) + "\n",
                     encoding="utf-8")
     out = subprocess.run([sys.executable, "-m", "rag.cli", "ask", "--batch", str(path), "--json"],
                          capture_output=True, text=True, cwd=ROOT, timeout=300)
     assert out.returncode == 0, out.stderr
     answers = [json.loads(line) for line in out.stdout.splitlines()]
-    assert len(answers) == 7  # a bad line gets an error line and the batch goes on
+    assert len(answers) == 9  # a bad line gets an error line and the batch goes on
     assert "May 1989" in answers[0]["answer"]
-    assert answers[1]["error"] == "Please type a question."
+    assert answers[1]["error"] == "line 2: Please type a question." and answers[1]["question"] == ""
     assert answers[2]["refused"] is True
     assert "Sükhbaatar" in answers[3]["answer"]
     assert answers[4]["error"] == "line 5 is not valid JSON."
     assert answers[5]["error"] == 'line 6 has no "question" field.'
     assert "border conflict" in answers[6]["answer"]  # the line after the bad ones is answered, in its place
+    assert "special interest" in answers[7]["answer"]  # a line's history makes it a follow-up
+    assert len(answers[8]["passages"]) == 1  # a line's own k
+
+
+def test_a_batch_whose_every_line_fails_exits_1(tmp_path, capsys, small_index, fake_embedder_name):
+    from rag.cli import main
+
+    path = tmp_path / "q.jsonl"
+    path.write_text("not json\n" + json.dumps({"question": ""}) + "\n")
+    assert main(["ask", "--batch", str(path), "--json", "--index", str(small_index)]) == 1
+    assert [json.loads(line)["error"] for line in capsys.readouterr().out.splitlines()] == [
+        "line 1 is not valid JSON.", "line 2: Please type a question."]
 
 
 @pytest.mark.slow
