@@ -248,6 +248,15 @@ def test_password_guesses_on_the_api_are_slowed_like_logins(throttled):
 
 
 @pytest.mark.slow
+@pytest.mark.parametrize("method, path, allowed", [("GET", "api/ask", "POST"), ("PUT", "api/ask", "POST"),
+                                                   ("POST", "api/status", "GET")])
+def test_a_wrong_method_is_a_405_in_the_apis_own_shape(served, method, path, allowed):
+    reply = httpx.request(method, served.url + path, timeout=10)
+    assert reply.status_code == 405 and reply.headers["allow"] == allowed
+    assert reply.json() == {"error": f"/{path} takes {allowed} only."}
+
+
+@pytest.mark.slow
 def test_requests_without_credentials_are_no_guesses(throttled):
     with httpx.Client(transport=httpx.HTTPTransport(local_address="127.0.0.3")) as http:
         codes = [http.get(throttled.url + "api/status").status_code for _ in range(6)]

@@ -22,6 +22,13 @@ from rag.web.limits import Limits, client_of
 log = logging.getLogger("rag.server")
 
 
+def wrong_method(path: str, method: str):
+    """A handler for the methods `path` does not take."""
+    def handler() -> JSONResponse:
+        return JSONResponse({"error": f"{path} takes {method} only."}, status_code=405, headers={"Allow": method})
+    return handler
+
+
 def create_api(service, auth: tuple[str, str] | None = None, token: str | None = None, limits: Limits = Limits(),
                login_throttle: dict | None = None, api_workers: int = 4) -> FastAPI:
     """The JSON API and the guards, without the chat.
@@ -77,6 +84,12 @@ def create_api(service, auth: tuple[str, str] | None = None, token: str | None =
         if (denied := refused(request)) is not None:
             return denied
         return service.status().to_json()
+
+    # Another method on either route: the API's own error shape and a 405 that names the right one, not
+    # FastAPI's {"detail": "Not Found"}.
+    for path, method in (("/api/ask", "POST"), ("/api/status", "GET")):
+        others = [m for m in ("GET", "POST", "PUT", "PATCH", "DELETE") if m != method]
+        server.add_api_route(path, wrong_method(path, method), methods=others, include_in_schema=False)
 
     server.state.throttle, server.state.limits, server.state.auth, server.state.token = throttle, limits, auth, token
     return server
