@@ -62,10 +62,22 @@ class Status:
     def to_json(self) -> dict:
         """What `rag info --json` prints and `GET /api/status` starts from: the index, its files and
         whether it still fits them (the files by name: no server path is given out)."""
-        return {"title": self.manifest.get("title"), "fresh": self.fresh, "stale": [str(r) for r in self.reasons],
+        return {"title": self.manifest.get("title"), "fresh": self.fresh,
+                "stale": [self.without_paths(str(r)) for r in self.reasons],
                 "files": [{k: f[k] for k in ("name", "sha256", "chars")} for f in self.manifest["source"]["files"]],
+                "left_out": self.skipped().removeprefix("; "),
                 "chunks": self.manifest["counts"]["chunks"], "sentences": self.manifest["counts"]["sentences"],
                 "model": self.manifest["model"]["name"], "built_at": self.manifest["built_at"]}
+
+    def without_paths(self, text: str) -> str:
+        """`text` with the source's place on the server taken out: its files by their names, the source by
+        its own name ("Source folder docs holds no file ...")."""
+        if self.source is None:
+            return text
+        full = Path(self.source).resolve()
+        for path in (full, full.parent):
+            text = text.replace(f"{path}/", "").replace(str(path), path.name)
+        return text
 
 
 class RagService:

@@ -54,3 +54,21 @@ def test_the_status_bar_names_the_source_without_its_server_folder():
     page = render.status_html(status())
     assert "<b>tea.txt</b>" in page and "elsewhere" not in page
     assert "sha256 abababababab" in page and "3 chunks" in page and "2026-01-02 03:04:05 UTC" in page
+
+
+@pytest.mark.parametrize("error, shown", [
+    ("Rebuild failed: Source folder /srv/docs holds no file of a type this reads.",
+     "Rebuild failed: Source folder docs holds no file of a type this reads."),
+    ("Rebuild failed: Cannot read source /srv/docs/tea.txt: Permission denied.",
+     "Rebuild failed: Cannot read source tea.txt: Permission denied."),
+    ("Rebuild failed: the disk is full.", "Rebuild failed: the disk is full."),
+])
+def test_the_api_gives_out_no_server_path(error, shown):
+    served = ChatStatus(Status(MANIFEST, Path("/srv/docs"), []), (("tea.txt", 3),), error=error)
+    assert served.to_json()["error"] == shown
+
+
+def test_the_status_json_tells_what_the_build_left_out():
+    manifest = {**MANIFEST, "skipped": [{"source": "tea.txt", "section": "References", "chars": 43}]}
+    data = ChatStatus(Status(manifest, Path("/srv/docs"), []), (("tea.txt", 3),)).to_json()
+    assert data["left_out"] == "left out 1 trailing back-matter section (References; 43 characters)"

@@ -71,8 +71,9 @@ class ChatStatus:
 
     def to_json(self) -> dict:
         """`GET /api/status`: `rag info --json`'s fields, and what the status bar shows besides."""
+        hide = self.index.without_paths
         return {**self.index.to_json(),
                 "documents": [{"name": name, "chunks": chunks} for name, chunks in self.documents],
-                "message": self.message, "error": self.error, "warning": self.warning,
+                "message": hide(self.message), "error": hide(self.error), "warning": hide(self.warning),
                 "progress": None if self.progress is None else {"fraction": self.progress[0], "text": self.progress[1]},
                 "chat_ready": self.chat_ready}
