@@ -82,8 +82,8 @@ def _parser() -> argparse.ArgumentParser:
         return p
 
     p = command("build", cmd_build, "Build or update the index from the source text.")
-    p.add_argument("--source", type=Path, help="a .txt/.md file or a folder of them (default: $RAG_SOURCE "
-                                               "or the shipped article)")
+    p.add_argument("--source", type=Path, help="a .txt, .md, .pdf, .html or .docx file, or a folder of them "
+                                               "(default: $RAG_SOURCE or the shipped article)")
     p.add_argument("--force", action="store_true", help="re-embed everything instead of reusing vectors")
     p.add_argument("--if-stale", action="store_true", help="do nothing when the index is present and fresh")
 
@@ -93,12 +93,12 @@ def _parser() -> argparse.ArgumentParser:
 
     p = command("search", cmd_search, "Show the ranked passages for a query (no answer).")
     p.add_argument("query")
-    p.add_argument("-k", type=k_value, default=5, help="passages to show (default 5)")
+    p.add_argument("-k", type=k_value, default=5, help="passages to show, 1-20 (default 5)")
     p.add_argument("--json", action="store_true")
 
     p = command("ask", cmd_ask, "Answer a question with cited passages.", answers=True)
     p.add_argument("question", nargs="?")
-    p.add_argument("-k", type=k_value, default=5, help="passages to retrieve (default 5)")
+    p.add_argument("-k", type=k_value, default=5, help="passages to retrieve, 1-20 (default 5)")
     p.add_argument("--json", action="store_true", help="print the answer as JSON")
     p.add_argument("--batch", type=Path, help="JSONL file with a \"question\" per line; one answer per line")
 
@@ -114,7 +114,7 @@ def _parser() -> argparse.ArgumentParser:
                    "(followups.jsonl: questions that lean on the ones before them, given as history)")
     p.add_argument("--work", type=Path, help="--suite: where the per-document indexes go (default: a temporary "
                                              "folder; give one to reuse them across runs)")
-    p.add_argument("-k", type=k_value, default=5)
+    p.add_argument("-k", type=k_value, default=5, help="passages per question, 1-20 (default 5)")
     p.add_argument("--json", action="store_true", help="print the metrics as JSON")
     p.add_argument("--baselines", action="store_true", help="also score BM25 alone and dense retrieval alone")
     p.add_argument("--answers", type=Path, help="also write the answers (JSONL; with --suite a folder of one "
@@ -122,7 +122,7 @@ def _parser() -> argparse.ArgumentParser:
 
     p = command("chat", cmd_chat, "Ask questions in the terminal; follow-up questions use the conversation.",
                 answers=True)
-    p.add_argument("-k", type=k_value, default=5)
+    p.add_argument("-k", type=k_value, default=5, help="passages per question, 1-20 (default 5)")
     return parser
 
 
