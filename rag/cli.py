@@ -310,6 +310,8 @@ def _eval_suite(args, settings: Settings) -> int:
 
 
 def cmd_chat(args, settings: Settings) -> int:
+    if sys.stdin.isatty():
+        import readline  # noqa: F401 - input() then edits the line and recalls earlier questions (arrow keys)
     pipeline = _pipeline(settings)
     print(f"Ask about {pipeline.index.manifest.get('title') or 'the document'}. Empty line or Ctrl-D to quit.")
     history: list[str] = []
