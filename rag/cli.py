@@ -252,26 +252,35 @@ def cmd_eval(args, settings: Settings) -> int:
         raise RagError("--followups asks a suite's follow-ups: give it with --suite. A --questions file "
                        "asks its follow-ups by itself (a question with \"history\").")
     questions = evaluate.load_questions(args.questions)
-    answers_file = writable(args.answers, folder=False) if args.answers else None  # told before the run
+    if args.answers:
+        writable(args.answers, folder=False)  # told before the run; an earlier file is kept until the end
     pipeline = _pipeline(settings)
     modes = ["hybrid", "bm25", "dense"] if args.baselines else ["hybrid"]
     results = {mode: evaluate.run(pipeline, questions, args.k, retrieval=mode) for mode in modes}
-    if answers_file:
-        with answers_file:
+    if args.answers:
+        written = args.answers.with_name(args.answers.name + ".writing")
+        with open(written, "w", encoding="utf-8") as f:
             for answer in results["hybrid"][0]:
-                answers_file.write(json.dumps(answer, ensure_ascii=False) + "\n")
+                f.write(json.dumps(answer, ensure_ascii=False) + "\n")
+        written.replace(args.answers)
     result = evaluate.report(questions, results)
     print(json.dumps(result, indent=2, ensure_ascii=False) if args.json else evaluate.format_table(result))
     return 0
 
 
-def writable(path: Path, folder: bool):
-    """--answers: the file opened for writing, or the folder made, or a RagError that says why not."""
+def writable(path: Path, folder: bool) -> None:
+    """--answers: the folder made, or the file's place checked (nothing of an earlier file is lost), or a
+    RagError that says why not."""
     try:
         if folder:
             path.mkdir(parents=True, exist_ok=True)
-            return None
-        return open(path, "w", encoding="utf-8")
+        elif path.is_dir():
+            raise IsADirectoryError(21, "Is a directory")
+        else:
+            probe = path.with_name(path.name + ".writing")
+            with open(probe, "w", encoding="utf-8"):
+                pass
+            probe.unlink()
     except OSError as exc:
         kind = "folder" if folder else "file"
         raise RagError(f"Cannot write the answers {kind} {path}: {exc.strerror or exc}.") from None

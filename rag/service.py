@@ -76,6 +76,8 @@ class Status:
             return text
         full = Path(self.source).resolve()
         for path in (full, full.parent):
+            if path.parent == path:  # the file system's root: "/" is no place to hide
+                continue
             text = text.replace(f"{path}/", "").replace(str(path), path.name)
         return text
 

@@ -115,6 +115,12 @@ def test_text_without_full_stops_is_cut_into_units_that_map_back(text, longest, 
     assert "".join(s.text for s in sentences).replace(" ", "") == text.replace(" ", "")
 
 
+def test_a_megabyte_without_a_full_stop_is_cut_without_running_out_of_stack():
+    text = "item one two three four five six seven " * 30000
+    sentences = split_sentences(text, 0, len(text))
+    assert len(sentences) > 1000 and all(len(s.text) <= 1000 for s in sentences)
+
+
 def test_a_comma_in_the_second_half_is_where_a_long_run_is_cut():
     text = "a" * 600 + ", " + "b" * 600
     assert [s.text for s in split_sentences(text, 0, len(text))] == ["a" * 600 + ",", "b" * 600]

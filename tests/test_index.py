@@ -363,6 +363,24 @@ def test_an_index_is_rebuilt_in_place_and_an_empty_folder_is_filled(small_index:
     assert load_index(tmp_path / "empty").manifest["counts"] == load_index(small_index).manifest["counts"]
 
 
+def test_a_hidden_file_left_in_an_index_folder_does_not_block_its_rebuild(small_index, small_source):
+    (small_index / ".DS_Store").write_text("left by a file browser")
+    build_index(small_source, small_index, FakeEmbedder(), force=True)
+    assert load_index(small_index).chunks
+
+
+def test_an_earlier_answers_file_is_kept_when_the_run_fails(capsys, tmp_path, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    (tmp_path / "answers.jsonl").write_text("earlier answers\n")
+    (tmp_path / "q.jsonl").write_text(json.dumps({"question": "Why?", "answerable": False}) + "\n")
+    def no_index(settings):
+        raise RagError("No index here.")
+    monkeypatch.setattr("rag.cli._pipeline", no_index)  # the run fails after the answers' place was checked
+    code, err = _run_cli(capsys, "eval", "--questions", "q.jsonl", "--answers", "answers.jsonl")
+    assert code == 1 and (tmp_path / "answers.jsonl").read_text() == "earlier answers\n"
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["answers.jsonl", "q.jsonl"]  # nothing left beside it
+
+
 def test_the_index_named_as_dot_is_the_current_folder(capsys, small_index: Path, monkeypatch):
     monkeypatch.chdir(small_index)
     code, err = _run_cli(capsys, "info", "--index", ".")

@@ -141,6 +141,14 @@ def test_unreadable_files_get_a_clear_message(name, data, message):
         readers.read(data, Path(name))
 
 
+@pytest.mark.parametrize("name, data", [
+    ("notes.md", b"GIF89a is the format of the old animations.\n"),
+    ("notes.txt", b"%PDF-1.7 is the version this manual describes.\n"),
+])
+def test_text_that_begins_like_a_binary_format_is_read(name, data):
+    assert readers.read(data, Path(name)).text == data.decode()
+
+
 @pytest.mark.parametrize("data, expected", [
     ('<meta charset="utf-8"><p>Crème brûlée.</p>'.encode("cp1252"), "Crème brûlée."),  # declared wrongly
     ('<meta charset="iso-8859-1"><p>Zürich.</p>'.encode("utf-8"), "Zürich."),  # saved again as UTF-8

@@ -72,3 +72,9 @@ def test_the_status_json_tells_what_the_build_left_out():
     manifest = {**MANIFEST, "skipped": [{"source": "tea.txt", "section": "References", "chars": 43}]}
     data = ChatStatus(Status(manifest, Path("/srv/docs"), []), (("tea.txt", 3),)).to_json()
     assert data["left_out"] == "left out 1 trailing back-matter section (References; 43 characters)"
+
+
+def test_a_source_at_the_root_keeps_the_other_slashes():
+    error = "Rebuild failed: /docs/tea.txt changed; see /index/manifest.json and/or http://x."
+    served = ChatStatus(Status(MANIFEST, Path("/docs"), []), (("tea.txt", 3),), error=error)
+    assert served.to_json()["error"] == "Rebuild failed: tea.txt changed; see /index/manifest.json and/or http://x."

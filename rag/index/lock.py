@@ -44,7 +44,8 @@ def replace_problem(index_dir: Path, source: Path) -> str | None:
     if index_dir.is_file():
         return f"{index_dir} is a file, not an index folder: give the index a folder of its own."
     if index_dir.is_dir():
-        others = sorted(p.name for p in index_dir.iterdir() if p.name not in INDEX_ENTRIES)
+        others = sorted(p.name for p in index_dir.iterdir()
+                        if p.name not in INDEX_ENTRIES and not p.name.startswith("."))  # .DS_Store, a swap file
         if others:
             shown = ", ".join(others[:3]) + (", ..." if len(others) > 3 else "")
             return (f"{index_dir} is not an index folder (it holds {shown}), and a build replaces the whole "

@@ -117,13 +117,16 @@ def _append(out: list[Sentence], masked: str, start: int, end: int) -> None:
     if not re.search(r"[^\W_]", stripped):
         return
     lead = len(fragment) - len(fragment.lstrip())
-    s = start + lead
-    if len(stripped) > MAX_SENTENCE_CHARS:  # text with no full stops (a transcript, a list): cut where it pauses
-        cut = _pause_before(stripped, MAX_SENTENCE_CHARS)
-        _append(out, masked, s, s + cut)
-        _append(out, masked, s + cut, s + len(stripped))
-        return
-    out.append(Sentence(s, s + len(stripped), clean(stripped)))
+    s, e = start + lead, start + lead + len(stripped)
+    while e - s > MAX_SENTENCE_CHARS:  # text with no full stops (a transcript, a list): cut where it pauses
+        cut = s + _pause_before(masked[s:s + MAX_SENTENCE_CHARS + 1], MAX_SENTENCE_CHARS)
+        piece = masked[s:cut].strip()
+        if re.search(r"[^\W_]", piece):
+            first = s + len(masked[s:cut]) - len(masked[s:cut].lstrip())
+            out.append(Sentence(first, first + len(piece), clean(piece)))
+        s = cut + len(masked[cut:e]) - len(masked[cut:e].lstrip())
+    if re.search(r"[^\W_]", masked[s:e]):
+        out.append(Sentence(s, e, clean(masked[s:e])))
 
 
 def _pause_before(text: str, longest: int) -> int:

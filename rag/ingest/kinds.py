@@ -6,6 +6,8 @@ garbage or give up with a parser's error.
 """
 from __future__ import annotations
 
+import re
+
 ZIP = b"PK\x03\x04"  # a .docx is a zip archive
 OLE = b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1"  # the compound file of .doc and of encrypted .docx
 
@@ -52,7 +54,7 @@ def mismatch(data: bytes, suffix: str) -> str | None:
     found = signature(data)
     named = f": rename it to {found[1]}" if found and found[1] else ""
     if suffix in TEXT_LIKE:
-        if found and found[1] != suffix:
+        if found and found[1] != suffix and really(data, found[0]):  # "GIF89a is a format." is text
             return f"is {found[0]}, not {TEXT_LIKE[suffix]}{named}"
         return None
     if suffix == ".pdf" and data.strip() and b"%PDF-" not in data[:PDF_HEADER_WITHIN]:
@@ -60,6 +62,14 @@ def mismatch(data: bytes, suffix: str) -> str | None:
     if suffix == ".docx" and data.strip() and not data.startswith((ZIP, OLE)):  # OLE: the reader says why
         return expected_instead(data, found, "a Word file")
     return None
+
+
+def really(data: bytes, what: str) -> bool:
+    """Whether a file that begins like `what` is one: a PDF by its objects, RTF by its opening, a binary
+    format by not reading as text."""
+    if what == "a PDF":
+        return re.search(rb"\d+\s+\d+\s+obj\b", data[:65536]) is not None
+    return what == "an RTF document" or not looks_like_text(data)
 
 
 def expected_instead(data: bytes, found: tuple[str, str | None] | None, kind: str) -> str:

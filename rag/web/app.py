@@ -211,7 +211,7 @@ def build_app(service: ChatService) -> gr.Blocks:
             with conversation.lock:
                 for turn in conversation.pending():
                     turn.started = True
-                    try:
+                    try:  # (the finally below: a page closed mid-answer leaves no turn waiting for ever)
                         for piece in service.pipeline.ask_stream(turn.question, history=conversation.context(turn),
                                                                  answerer=answerer_name):
                             if isinstance(piece, Answer):
@@ -224,12 +224,16 @@ def build_app(service: ChatService) -> gr.Blocks:
                     except Exception:
                         log.exception("answering failed")
                         turn.error = "Something went wrong while answering; the error was logged. Please try again."
+                    finally:
+                        if turn.answer is None and turn.error is None:
+                            turn.error = "The page was closed before this answer was done: please ask again."
                     last = turn
                 yield conversation.messages(), render.sources_html(last.answer) if last else gr.skip()
 
         def chat_api(text: str, answerer_name: str | None = None, request: gr.Request = None):
             """The two steps in one call, for programs (gradio_client's /chat)."""
-            session(request).add(text)
+            if (text or "").strip() if isinstance(text, str) else False:
+                session(request).add(text)
             yield from answer_pending(answerer_name, "", request)
 
         def select(event: gr.SelectData, key: str = "", request: gr.Request = None):
